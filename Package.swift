@@ -1,0 +1,61 @@
+// swift-tools-version: 6.0
+// Warren: background jobs on RabbitMQ, over librabbitmq-c.
+//
+// Layers (each a target, each depending only on the one below):
+//   CRabbitMQ   - system library + thin C shim over librabbitmq-c (variadic login, eventfd)
+//   WarrenAMQP  - AMQP 0-9-1 client: one I/O thread per connection, mailbox, confirms, recovery.
+//                 No C type appears in its public API.
+//   Warren      - jobs core: wire format, topology, producer, worker, retry, scheduler, dead letters.
+//   WarrenCLI   - the `warren` executable (worker, enqueue, scheduler, dlq, status, bench).
+import PackageDescription
+
+let package = Package(
+    name: "Warren",
+    platforms: [.macOS(.v15)],
+    products: [
+        .library(name: "WarrenAMQP", targets: ["WarrenAMQP"]),
+        .library(name: "Warren", targets: ["Warren"]),
+        .executable(name: "warren", targets: ["WarrenCLI"]),
+    ],
+    dependencies: [
+        .package(url: "https://github.com/apple/swift-log", from: "1.16.2"),
+        .package(url: "https://github.com/apple/swift-collections", from: "1.6.0"),
+        .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
+        .package(url: "https://github.com/jpsim/Yams", from: "5.0.1"),
+    ],
+    targets: [
+        .systemLibrary(
+            name: "CRabbitMQ",
+            pkgConfig: "librabbitmq",
+            providers: [.apt(["librabbitmq-dev"])]
+        ),
+        .target(
+            name: "WarrenAMQP",
+            dependencies: [
+                "CRabbitMQ",
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "DequeModule", package: "swift-collections"),
+            ]
+        ),
+        .target(
+            name: "Warren",
+            dependencies: [
+                "WarrenAMQP",
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "Yams", package: "Yams"),
+            ]
+        ),
+        .executableTarget(
+            name: "WarrenCLI",
+            dependencies: [
+                "Warren",
+                "WarrenAMQP",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                .product(name: "Logging", package: "swift-log"),
+            ]
+        ),
+        .testTarget(name: "WarrenAMQPTests", dependencies: ["WarrenAMQP"]),
+        .testTarget(name: "WarrenTests", dependencies: ["Warren", "WarrenAMQP"]),
+    ],
+    swiftLanguageModes: [.v6]
+)

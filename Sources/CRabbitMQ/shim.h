@@ -1,0 +1,59 @@
+// Thin C shim over librabbitmq-c 0.11 for Swift.
+// Only what Swift cannot call directly lives here: the variadic login functions and a few
+// libc helpers the I/O thread needs (eventfd, poll). Everything else is called as-is.
+#ifndef WARREN_CRABBITMQ_SHIM_H
+#define WARREN_CRABBITMQ_SHIM_H
+
+#include <amqp.h>
+#include <amqp_framing.h>
+#include <amqp_tcp_socket.h>
+#include <amqp_ssl_socket.h>
+#include <poll.h>
+#include <stdint.h>
+#include <sys/eventfd.h>
+#include <unistd.h>
+#include <errno.h>
+
+/// SASL PLAIN login with client properties (amqp_login_with_properties is variadic).
+static inline amqp_rpc_reply_t warren_login_plain(amqp_connection_state_t state, const char *vhost,
+                                                  int channel_max, int frame_max, int heartbeat,
+                                                  const amqp_table_t *properties,
+                                                  const char *user, const char *password) {
+    return amqp_login_with_properties(state, vhost, channel_max, frame_max, heartbeat, properties,
+                                      AMQP_SASL_METHOD_PLAIN, user, password);
+}
+
+/// SASL EXTERNAL login (TLS client certificate identity).
+static inline amqp_rpc_reply_t warren_login_external(amqp_connection_state_t state, const char *vhost,
+                                                     int channel_max, int frame_max, int heartbeat,
+                                                     const amqp_table_t *properties,
+                                                     const char *identity) {
+    return amqp_login_with_properties(state, vhost, channel_max, frame_max, heartbeat, properties,
+                                      AMQP_SASL_METHOD_EXTERNAL, identity);
+}
+
+/// A non-blocking, close-on-exec eventfd used to wake an I/O thread out of poll().
+static inline int warren_eventfd(void) { return eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC); }
+
+/// Adds one to an eventfd (wakes its poller). Safe from any thread.
+static inline void warren_eventfd_signal(int fd) { uint64_t one = 1; ssize_t r = write(fd, &one, sizeof one); (void)r; }
+
+/// Resets an eventfd to zero after a wake-up.
+static inline void warren_eventfd_drain(int fd) { uint64_t v; ssize_t r = read(fd, &v, sizeof v); (void)r; }
+
+/// Waits until `sock` (if >= 0) or `wake` is readable, or `timeout_ms` passes.
+/// Returns 1 when the socket is readable, 0 otherwise (woken, timed out or interrupted).
+static inline int warren_poll2(int sock, int wake, int timeout_ms) {
+    struct pollfd fds[2];
+    int n = 0;
+    fds[n].fd = wake; fds[n].events = POLLIN; fds[n].revents = 0; n++;
+    if (sock >= 0) { fds[n].fd = sock; fds[n].events = POLLIN; fds[n].revents = 0; n++; }
+    int r = poll(fds, (nfds_t)n, timeout_ms);
+    if (r <= 0) return 0;
+    return (n == 2 && (fds[1].revents & (POLLIN | POLLERR | POLLHUP))) ? 1 : 0;
+}
+
+/// errno, readable from Swift without Glibc's macro quirks.
+static inline int warren_errno(void) { return errno; }
+
+#endif

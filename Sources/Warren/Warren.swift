@@ -1,0 +1,1 @@
+// Warren jobs core.

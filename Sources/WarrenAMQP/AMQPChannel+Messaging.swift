@@ -1,0 +1,103 @@
+extension AMQPChannel {
+    /// Publishes one message. On a confirm-mode channel, returns when the broker has acked, nacked or returned
+    /// it; otherwise when it has been written. Throws ``AMQPError/Code/connectionLost`` when the connection
+    /// died before the outcome was known (publish again: at-least-once).
+    @discardableResult
+    public func publish(_ message: OutgoingMessage) async throws(AMQPError) -> PublishOutcome {
+        let id = self.id
+        return try await mailbox.callDeferred { core, complete in core.publish(id, message, completion: complete) }
+    }
+
+    /// Publishes many messages, keeping up to the channel's confirm window in flight, and returns each one's
+    /// outcome in order (a failed one as `.failure`). Far faster than one `publish` at a time.
+    public func publish(_ messages: [OutgoingMessage]) async -> [Result<PublishOutcome, AMQPError>] {
+        guard !messages.isEmpty else { return [] }
+        let id = self.id
+        do throws(AMQPError) {
+            return try await mailbox.callDeferred { core, complete in
+                let collector = BatchCollector(count: messages.count) { complete(.success($0)) }
+                for (i, message) in messages.enumerated() {
+                    core.publish(id, message) { collector.set(i, $0) }
+                }
+            }
+        } catch {
+            return messages.map { _ in .failure(error) }
+        }
+    }
+
+    /// Starts a consumer. Deliveries arrive as an `AsyncSequence`; with recovery they keep coming across
+    /// reconnects. The sequence ends normally on ``AMQPConsumer/cancel()``, and throws when the broker cancels
+    /// the consumer (``AMQPError/Code/consumerCancelled``) or closes its channel.
+    public func consume(queue: String, consumerTag: String = "", noAck: Bool = false, exclusive: Bool = false,
+                        arguments: FieldTable = [:]) async throws(AMQPError) -> AMQPConsumer {
+        let id = self.id
+        let (stream, continuation) = AsyncThrowingStream.makeStream(of: AMQPDelivery.self)
+        let tag = try await mailbox.call { core throws(AMQPError) in
+            try core.consume(id, queue: queue, tag: consumerTag, noAck: noAck, exclusive: exclusive,
+                             arguments: arguments, continuation: continuation)
+        }
+        let mailbox = self.mailbox
+        continuation.onTermination = { _ in
+            mailbox.post { core in try? core.cancel(id, tag: tag) }
+        }
+        return AMQPConsumer(channel: self, tag: tag, queue: queue, stream: stream)
+    }
+
+    /// Fetches one message (`basic.get`), or `nil` when the queue is empty.
+    public func get(queue: String, noAck: Bool = false) async throws(AMQPError) -> AMQPDelivery? {
+        let id = self.id
+        return try await mailbox.call { core throws(AMQPError) in try core.get(id, queue: queue, noAck: noAck) }
+    }
+
+    /// Sends `basic.ack` for an arbitrary delivery tag, bypassing Warren's bookkeeping. For tools and tests of
+    /// broker behaviour: an unknown tag makes the broker close the channel with 406 PRECONDITION_FAILED.
+    public func ack(deliveryTag: UInt64, multiple: Bool = false) async throws(AMQPError) {
+        let id = self.id
+        try await mailbox.call { core throws(AMQPError) in try core.rawAck(id, tag: deliveryTag, multiple: multiple) }
+    }
+}
+
+/// Gathers per-message outcomes of a batch on the I/O thread and reports once all are in.
+final class BatchCollector: @unchecked Sendable {  // touched only on the I/O thread
+    private var results: [Result<PublishOutcome, AMQPError>?]
+    private var remaining: Int
+    private let done: ([Result<PublishOutcome, AMQPError>]) -> Void
+
+    init(count: Int, done: @escaping ([Result<PublishOutcome, AMQPError>]) -> Void) {
+        results = Array(repeating: nil, count: count)
+        remaining = count
+        self.done = done
+    }
+
+    func set(_ index: Int, _ result: Result<PublishOutcome, AMQPError>) {
+        guard results[index] == nil else { return }
+        results[index] = result
+        remaining -= 1
+        if remaining == 0 { done(results.map { $0! }) }
+    }
+}
+
+/// A running consumer: an `AsyncSequence` of deliveries.
+public struct AMQPConsumer: AsyncSequence, Sendable {
+    public typealias Element = AMQPDelivery
+    /// The channel it consumes on.
+    public let channel: AMQPChannel
+    /// Its consumer tag.
+    public let tag: String
+    /// The queue it consumes from.
+    public let queue: String
+    let stream: AsyncThrowingStream<AMQPDelivery, any Error>
+
+    /// Iterates deliveries.
+    public func makeAsyncIterator() -> AsyncThrowingStream<AMQPDelivery, any Error>.AsyncIterator {
+        stream.makeAsyncIterator()
+    }
+
+    /// Cancels the consumer (`basic.cancel`); the sequence ends after deliveries already received.
+    /// Unsettled deliveries stay unacked until settled or until the channel closes.
+    public func cancel() async {
+        let id = channel.id
+        let tag = self.tag
+        _ = try? await channel.mailbox.call { core throws(AMQPError) in try core.cancel(id, tag: tag) }
+    }
+}

@@ -1,0 +1,69 @@
+import CRabbitMQ
+
+// librabbitmq-c's AMQP_BASIC_*_FLAG macros import as Int32 while `_flags` is UInt32: spelled out here once.
+enum BasicFlag {
+    static let contentType: UInt32 = 1 << 15
+    static let contentEncoding: UInt32 = 1 << 14
+    static let headers: UInt32 = 1 << 13
+    static let deliveryMode: UInt32 = 1 << 12
+    static let priority: UInt32 = 1 << 11
+    static let correlationID: UInt32 = 1 << 10
+    static let replyTo: UInt32 = 1 << 9
+    static let expiration: UInt32 = 1 << 8
+    static let messageID: UInt32 = 1 << 7
+    static let timestamp: UInt32 = 1 << 6
+    static let type: UInt32 = 1 << 5
+    static let userID: UInt32 = 1 << 4
+    static let appID: UInt32 = 1 << 3
+    static let clusterID: UInt32 = 1 << 2
+}
+
+extension BasicProperties {
+    /// Copies decoded C properties into Swift values.
+    init(_ p: amqp_basic_properties_t) {
+        self.init()
+        let f = p._flags
+        func has(_ flag: UInt32) -> Bool { f & flag != 0 }
+        if has(BasicFlag.contentType) { contentType = p.content_type.string }
+        if has(BasicFlag.contentEncoding) { contentEncoding = p.content_encoding.string }
+        if has(BasicFlag.headers) { headers = FieldTableCodec.decode(p.headers) }
+        if has(BasicFlag.deliveryMode) { persistent = p.delivery_mode == 2 }
+        if has(BasicFlag.priority) { priority = p.priority }
+        if has(BasicFlag.correlationID) { correlationID = p.correlation_id.string }
+        if has(BasicFlag.replyTo) { replyTo = p.reply_to.string }
+        if has(BasicFlag.expiration) { expiration = p.expiration.string }
+        if has(BasicFlag.messageID) { messageID = p.message_id.string }
+        if has(BasicFlag.timestamp) { timestamp = p.timestamp }
+        if has(BasicFlag.type) { type = p.type.string }
+        if has(BasicFlag.userID) { userID = p.user_id.string }
+        if has(BasicFlag.appID) { appID = p.app_id.string }
+        if has(BasicFlag.clusterID) { clusterID = p.cluster_id.string }
+    }
+
+    /// C properties whose memory lives in `arena`.
+    func cProperties(in arena: CArena) -> amqp_basic_properties_t {
+        var p = amqp_basic_properties_t()
+        var f: UInt32 = 0
+        func set(_ s: String?, _ flag: UInt32, _ field: inout amqp_bytes_t) {
+            guard let s else { return }
+            field = arena.bytes(s)
+            f |= flag
+        }
+        set(contentType, BasicFlag.contentType, &p.content_type)
+        set(contentEncoding, BasicFlag.contentEncoding, &p.content_encoding)
+        if let headers { p.headers = FieldTableCodec.encode(headers, in: arena); f |= BasicFlag.headers }
+        if let persistent { p.delivery_mode = persistent ? 2 : 1; f |= BasicFlag.deliveryMode }
+        if let priority { p.priority = priority; f |= BasicFlag.priority }
+        set(correlationID, BasicFlag.correlationID, &p.correlation_id)
+        set(replyTo, BasicFlag.replyTo, &p.reply_to)
+        set(expiration, BasicFlag.expiration, &p.expiration)
+        set(messageID, BasicFlag.messageID, &p.message_id)
+        if let timestamp { p.timestamp = timestamp; f |= BasicFlag.timestamp }
+        set(type, BasicFlag.type, &p.type)
+        set(userID, BasicFlag.userID, &p.user_id)
+        set(appID, BasicFlag.appID, &p.app_id)
+        set(clusterID, BasicFlag.clusterID, &p.cluster_id)
+        p._flags = f
+        return p
+    }
+}

@@ -1,0 +1,53 @@
+import CRabbitMQ
+import Glibc
+
+/// Owns C memory handed to librabbitmq-c for the duration of one call (strings, tables, arrays).
+/// Everything allocated through it is freed when it is released. Not thread-safe: used on the I/O thread only.
+final class CArena {
+    private var allocations: [UnsafeMutableRawPointer] = []
+
+    deinit {
+        for p in allocations { free(p) }
+    }
+
+    /// Raw, uninitialised memory for `count` values of `T`.
+    func allocate<T>(_ type: T.Type, count: Int) -> UnsafeMutablePointer<T> {
+        let p = malloc(max(1, MemoryLayout<T>.stride * count))!
+        allocations.append(p)
+        return p.bindMemory(to: T.self, capacity: count)
+    }
+
+    /// A copy of the bytes as `amqp_bytes_t` (NUL-terminated for the library's string uses).
+    func bytes<C: Collection>(_ source: C) -> amqp_bytes_t where C.Element == UInt8 {
+        let n = source.count
+        let p = allocate(UInt8.self, count: n + 1)
+        _ = UnsafeMutableBufferPointer(start: p, count: n).initialize(from: source)
+        p[n] = 0
+        return amqp_bytes_t(len: n, bytes: UnsafeMutableRawPointer(p))
+    }
+
+    /// A copy of the string's UTF-8 bytes as `amqp_bytes_t`.
+    func bytes(_ s: String) -> amqp_bytes_t { bytes(s.utf8) }
+
+    /// A NUL-terminated C string copy.
+    func cString(_ s: String) -> UnsafePointer<CChar> {
+        let b = bytes(s)
+        return UnsafePointer(b.bytes.assumingMemoryBound(to: CChar.self))
+    }
+}
+
+extension amqp_bytes_t {
+    /// A Swift copy of the bytes (empty for a null pointer).
+    var array: [UInt8] {
+        guard len > 0, let bytes else { return [] }
+        return Array(UnsafeRawBufferPointer(start: bytes, count: len))
+    }
+
+    /// The bytes decoded as UTF-8 (invalid sequences repaired).
+    var string: String {
+        guard len > 0, let bytes else { return "" }
+        return String(decoding: UnsafeRawBufferPointer(start: bytes, count: len), as: UTF8.self)
+    }
+
+    static var empty: amqp_bytes_t { amqp_bytes_t(len: 0, bytes: nil) }
+}

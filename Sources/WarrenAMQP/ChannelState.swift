@@ -1,0 +1,81 @@
+import DequeModule
+
+/// What the I/O thread knows about one channel. Lives and dies on the I/O thread.
+final class ChannelState {
+    typealias PendingPublish = (message: OutgoingMessage, completion: ConfirmTracker.Completion)
+
+    let id: UInt16
+    /// Open on the current connection.
+    var isOpen = false
+    /// Closed by the application: not restored on reconnect.
+    var userClosed = false
+    /// Changes whenever the channel is (re)opened: deliveries from an older epoch cannot be settled.
+    var epoch: UInt64 = 0
+    /// Shared by every delivery of the current epoch.
+    var settler: DeliverySettler?
+    /// Why the broker closed it, until it is reopened.
+    var closeError: AMQPError?
+    /// `basic.qos` to restore on reopen.
+    var prefetch: (count: UInt16, global: Bool)?
+    /// Confirm window, when the application asked for confirm mode.
+    var confirmWindow: Int?
+    var confirms: ConfirmTracker?
+    /// Publishes waiting for room in the confirm window.
+    var waiting: Deque<PendingPublish> = []
+    var acks = AckTracker()
+    var consumers: [String: ConsumerState] = [:]
+
+    init(id: UInt16) { self.id = id }
+
+    /// Fails everything in flight on this channel and forgets its deliveries.
+    func invalidate(_ error: AMQPError) {
+        isOpen = false
+        settler = nil
+        confirms?.failAll(error)
+        let pending = waiting
+        waiting.removeAll()
+        for p in pending { p.completion(.failure(error)) }
+        acks.reset()
+    }
+}
+
+/// A consumer registered on a channel (I/O thread side).
+final class ConsumerState {
+    let tag: String
+    let queue: String
+    let noAck: Bool
+    let exclusive: Bool
+    let arguments: FieldTable
+    let continuation: AsyncThrowingStream<AMQPDelivery, any Error>.Continuation
+
+    init(tag: String, queue: String, noAck: Bool, exclusive: Bool, arguments: FieldTable,
+         continuation: AsyncThrowingStream<AMQPDelivery, any Error>.Continuation) {
+        self.tag = tag
+        self.queue = queue
+        self.noAck = noAck
+        self.exclusive = exclusive
+        self.arguments = arguments
+        self.continuation = continuation
+    }
+}
+
+/// Settles deliveries of one channel epoch by posting to the connection's mailbox.
+final class DeliverySettler: Sendable {
+    let mailbox: Mailbox
+    let channel: UInt16
+    let epoch: UInt64
+
+    init(mailbox: Mailbox, channel: UInt16, epoch: UInt64) {
+        self.mailbox = mailbox
+        self.channel = channel
+        self.epoch = epoch
+    }
+
+    func settle(tag: UInt64, _ how: Settlement) async throws(AMQPError) {
+        let channel = self.channel
+        let epoch = self.epoch
+        try await mailbox.call { core throws(AMQPError) in
+            try core.settle(channel: channel, epoch: epoch, tag: tag, how)
+        }
+    }
+}

@@ -1,0 +1,163 @@
+import CRabbitMQ
+import Foundation
+
+extension ConnectionCore {
+    // MARK: consuming
+
+    func consume(_ id: UInt16, queue: String, tag: String, noAck: Bool, exclusive: Bool, arguments: FieldTable,
+                 continuation: AsyncThrowingStream<AMQPDelivery, any Error>.Continuation) throws(AMQPError) -> String {
+        let (_, ch) = try requireChannel(id)
+        let actual = try basicConsume(ch, queue: queue, tag: tag, noAck: noAck, exclusive: exclusive, arguments: arguments)
+        ch.consumers[actual] = ConsumerState(tag: actual, queue: queue, noAck: noAck, exclusive: exclusive,
+                                             arguments: arguments, continuation: continuation)
+        return actual
+    }
+
+    func basicConsume(_ ch: ChannelState, queue: String, tag: String, noAck: Bool, exclusive: Bool,
+                      arguments: FieldTable) throws(AMQPError) -> String {
+        let arena = CArena()
+        let id = ch.id
+        let ok = try rpc(id, "basic.consume on '\(queue)'") {
+            amqp_basic_consume($0, id, arena.bytes(queue), arena.bytes(tag), 0, noAck ? 1 : 0, exclusive ? 1 : 0,
+                               FieldTableCodec.encode(arguments, in: arena))
+        }
+        let actual = ok.consumer_tag.string
+        releaseBuffers(channel: id)
+        return actual
+    }
+
+    /// Cancels a consumer; its stream finishes normally once the broker confirms.
+    func cancel(_ id: UInt16, tag: String) throws(AMQPError) {
+        guard let ch = channels[id], let consumer = ch.consumers.removeValue(forKey: tag) else { return }
+        defer { consumer.continuation.finish() }
+        guard ch.isOpen, conn != nil else { return }
+        let arena = CArena()
+        _ = try rpc(id, "basic.cancel '\(tag)'") { amqp_basic_cancel($0, id, arena.bytes(tag)) }
+        releaseBuffers(channel: id)
+    }
+
+    func get(_ id: UInt16, queue: String, noAck: Bool) throws(AMQPError) -> AMQPDelivery? {
+        let (c, ch) = try requireChannel(id)
+        let arena = CArena()
+        let reply = amqp_basic_get(c, id, arena.bytes(queue), noAck ? 1 : 0)
+        try checkReply(reply, channel: id, context: "basic.get on '\(queue)'")
+        if reply.reply.id == AMQP_BASIC_GET_EMPTY_METHOD {
+            releaseBuffers(channel: id)
+            return nil
+        }
+        let ok = reply.reply.decoded.assumingMemoryBound(to: amqp_basic_get_ok_t.self).pointee
+        let tag = ok.delivery_tag
+        let redelivered = ok.redelivered != 0
+        let exchange = ok.exchange.string
+        let routingKey = ok.routing_key.string
+        let remaining = ok.message_count
+        guard let (properties, body) = readContent(channel: id) else {
+            throw AMQPError(.connectionLost, "connection lost while reading a message from '\(queue)'")
+        }
+        releaseBuffers(channel: id)
+        if !noAck { ch.acks.delivered(tag) }
+        return AMQPDelivery(consumerTag: "", deliveryTag: tag, redelivered: redelivered, exchange: exchange,
+                            routingKey: routingKey, properties: properties, body: body, messageCount: remaining,
+                            settler: noAck ? nil : ch.settler)
+    }
+
+    // MARK: settling
+
+    func settle(channel id: UInt16, epoch: UInt64, tag: UInt64, _ how: Settlement) throws(AMQPError) {
+        guard let c = conn, let ch = channels[id], ch.isOpen, ch.epoch == epoch else {
+            throw AMQPError(.staleDelivery,
+                            "delivery \(tag) came on a channel or connection that has since closed; the broker has requeued it")
+        }
+        switch how {
+        case .ack(let multiple):
+            guard ch.acks.markAck(tag, multiple: multiple) else { throw Self.alreadySettled(tag) }
+        case .nack(let requeue, let multiple):
+            flushAcks(ch)  // a multiple nack must not overtake acks still queued for earlier tags
+            guard ch.acks.markSettled(tag, multiple: multiple) else { throw Self.alreadySettled(tag) }
+            try checkStatus(amqp_basic_nack(c, id, tag, multiple ? 1 : 0, requeue ? 1 : 0), "basic.nack")
+        case .reject(let requeue):
+            guard ch.acks.markSettled(tag, multiple: false) else { throw Self.alreadySettled(tag) }
+            try checkStatus(amqp_basic_reject(c, id, tag, requeue ? 1 : 0), "basic.reject")
+        }
+    }
+
+    /// Sends an ack for an arbitrary tag, bypassing bookkeeping (for tools and tests of broker behaviour).
+    func rawAck(_ id: UInt16, tag: UInt64, multiple: Bool) throws(AMQPError) {
+        let (c, _) = try requireChannel(id)
+        try checkStatus(amqp_basic_ack(c, id, tag, multiple ? 1 : 0), "basic.ack")
+    }
+
+    private static func alreadySettled(_ tag: UInt64) -> AMQPError {
+        AMQPError(.protocolError, "delivery \(tag) is unknown or already settled on this channel")
+    }
+
+    func checkStatus(_ rc: Int32, _ context: String) throws(AMQPError) {
+        guard rc != AMQP_STATUS_OK.rawValue else { return }
+        let error = Self.libraryError(rc, context)
+        connectionFailed(error)
+        throw error
+    }
+
+    /// Writes the coalesced acks of every channel.
+    func flushAcks() {
+        for ch in channels.values where ch.acks.hasPendingAcks { flushAcks(ch) }
+    }
+
+    func flushAcks(_ ch: ChannelState) {
+        guard let c = conn, ch.isOpen else { return }
+        for (tag, multiple) in ch.acks.takeAcks() {
+            if amqp_basic_ack(c, ch.id, tag, multiple ? 1 : 0) != AMQP_STATUS_OK.rawValue {
+                connectionFailed(AMQPError(.connectionLost, "connection lost while sending acks"))
+                return
+            }
+        }
+    }
+
+    // MARK: publishing
+
+    func publish(_ id: UInt16, _ message: OutgoingMessage, completion: @escaping ConfirmTracker.Completion) {
+        let ch: ChannelState
+        do throws(AMQPError) { (_, ch) = try requireChannel(id) } catch {
+            completion(.failure(error))
+            return
+        }
+        if ch.confirms == nil {
+            let rc = send(message, on: id)
+            if rc == AMQP_STATUS_OK.rawValue {
+                completion(.success(.sent))
+            } else {
+                let error = Self.libraryError(rc, "basic.publish")
+                completion(.failure(error))
+                connectionFailed(error)
+            }
+        } else {
+            ch.waiting.append((message, completion))
+        }
+    }
+
+    /// Publishes waiting messages as far as each channel's confirm window allows.
+    func pumpPublishes() {
+        for ch in channels.values where !ch.waiting.isEmpty && ch.isOpen {
+            while ch.confirms?.hasRoom == true, let next = ch.waiting.popFirst() {
+                ch.confirms?.add(next.message, completion: next.completion)
+                let rc = send(next.message, on: ch.id)
+                if rc != AMQP_STATUS_OK.rawValue {
+                    connectionFailed(Self.libraryError(rc, "basic.publish"))
+                    return
+                }
+            }
+        }
+    }
+
+    private func send(_ m: OutgoingMessage, on id: UInt16) -> Int32 {
+        guard let c = conn else { return AMQP_STATUS_CONNECTION_CLOSED.rawValue }
+        let arena = CArena()
+        var properties = m.properties.cProperties(in: arena)
+        let exchange = arena.bytes(m.exchange)
+        let routingKey = arena.bytes(m.routingKey)
+        return m.body.withUnsafeBytes { body in
+            amqp_basic_publish(c, id, exchange, routingKey, m.mandatory ? 1 : 0, 0, &properties,
+                               amqp_bytes_t(len: body.count, bytes: UnsafeMutableRawPointer(mutating: body.baseAddress)))
+        }
+    }
+}

@@ -1,0 +1,203 @@
+import CRabbitMQ
+import Foundation
+import Logging
+import Synchronization
+
+/// The state of one AMQP connection, owned by exactly one I/O thread.
+///
+/// ## Threading contract
+/// librabbitmq-c forbids sharing a connection between threads, and sends and checks heartbeats only inside
+/// its own calls. So every `ConnectionCore` runs a dedicated `Thread` (``run()``) that is the only code ever
+/// touching `conn`, the channels and the consumers. Other threads and Swift tasks never call into it
+/// directly: they post closures to its ``Mailbox``, which the I/O thread runs between socket reads.
+/// The thread never runs application code (jobs run elsewhere, on copies), so it always gets back to the
+/// library within a fraction of the heartbeat interval, however long jobs take.
+///
+/// Each loop turn: run mailbox jobs, write coalesced acks, publish what the confirm windows allow, read every
+/// frame already available (zero-timeout reads), then `poll` the socket and the mailbox's eventfd for at
+/// most a quarter of the heartbeat interval.
+///
+/// Marked `@unchecked Sendable` only so it can be handed to its thread; nothing else may use it.
+final class ConnectionCore: @unchecked Sendable {
+    let config: AMQPConfiguration
+    let logger: Logger
+    let mailbox: Mailbox
+    let shared: ConnectionShared
+
+    var conn: amqp_connection_state_t?
+    var endpointIndex = 0
+    var connectedEndpoint = ""
+    var channels: [UInt16: ChannelState] = [:]
+    var topology = TopologyRecord()
+    var epochCounter: UInt64 = 0
+    var stopping = false
+    var reconnectAttempt = 0
+    var nextReconnect: ContinuousClock.Instant?
+    var pollTimeoutMS: Int32 = 1000
+
+    /// Channel 1 belongs to the connection itself (topology recovery); applications get 2 and up.
+    static let controlChannel: UInt16 = 1
+
+    init(config: AMQPConfiguration, logger: Logger, shared: ConnectionShared) {
+        self.config = config
+        self.logger = logger
+        self.mailbox = Mailbox()
+        self.shared = shared
+    }
+
+    /// Starts the I/O thread.
+    func start() {
+        let thread = Thread { [self] in run() }
+        thread.name = "warren-amqp-io"
+        thread.start()
+    }
+
+    // MARK: loop
+
+    private func run() {
+        while !stopping {
+            for job in mailbox.take() { job(self) }
+            if stopping { break }
+            guard conn != nil else {
+                reconnectIfDue()
+                if conn == nil && !stopping { sleep(socket: -1, milliseconds: millisecondsUntilReconnect()) }
+                continue
+            }
+            flushAcks()
+            pumpPublishes()
+            readAvailableFrames(limit: 2000)
+            if let c = conn, !hasImmediateWork(c) {
+                sleep(socket: amqp_get_sockfd(c), milliseconds: pollTimeoutMS)
+            }
+        }
+        for job in mailbox.close() { job(self) }
+    }
+
+    private func hasImmediateWork(_ c: amqp_connection_state_t) -> Bool {
+        if amqp_frames_enqueued(c) != 0 || amqp_data_in_buffer(c) != 0 { return true }
+        for ch in channels.values {
+            if ch.acks.hasPendingAcks { return true }
+            if !ch.waiting.isEmpty, ch.confirms?.hasRoom ?? true { return true }
+        }
+        return false
+    }
+
+    private func sleep(socket: Int32, milliseconds: Int32) {
+        guard mailbox.prepareToSleep() else { return }
+        _ = warren_poll2(socket, mailbox.wakeFD, milliseconds)
+        mailbox.awake()
+    }
+
+    private func readAvailableFrames(limit: Int) {
+        var zero = Glibc.timeval(tv_sec: 0, tv_usec: 0)
+        var frame = amqp_frame_t()
+        for _ in 0..<limit {
+            guard let c = conn else { return }
+            let rc = amqp_simple_wait_frame_noblock(c, &frame, &zero)
+            if rc == AMQP_STATUS_TIMEOUT.rawValue { return }
+            if rc != AMQP_STATUS_OK.rawValue {
+                connectionFailed(Self.libraryError(rc, "reading from the broker"))
+                return
+            }
+            handle(frame)
+            releaseBuffers(channel: frame.channel)
+        }
+    }
+
+    /// Recycles librabbitmq-c's decode buffers once nothing queued still points into them.
+    func releaseBuffers(channel: UInt16) {
+        guard let c = conn else { return }
+        if amqp_frames_enqueued(c) == 0 {
+            amqp_maybe_release_buffers(c)
+        } else {
+            amqp_maybe_release_buffers_on_channel(c, channel)
+        }
+    }
+
+    // MARK: shutdown
+
+    /// Closes the connection politely and stops the thread. Runs on the I/O thread.
+    func shutdown() {
+        let error = AMQPError(.closedByClient, "the connection was closed by the application")
+        if let c = conn {
+            _ = amqp_connection_close(c, AMQP_REPLY_SUCCESS)
+            amqp_destroy_connection(c)
+            conn = nil
+        }
+        for ch in channels.values {
+            ch.invalidate(error)
+            for consumer in ch.consumers.values { consumer.continuation.finish() }
+            ch.consumers.removeAll()
+        }
+        shared.update { $0.connected = false }
+        shared.finishEvents()
+        stopping = true
+    }
+
+    // MARK: channel access for jobs
+
+    /// The open channel `id`, or the error that explains why it cannot be used now.
+    func requireChannel(_ id: UInt16) throws(AMQPError) -> (amqp_connection_state_t, ChannelState) {
+        if stopping { throw Mailbox.closedError }
+        guard let c = conn else {
+            throw AMQPError(.connectionLost, "not connected to the broker (reconnecting)")
+        }
+        guard let ch = channels[id] else { throw AMQPError(.protocolError, "channel \(id) is not open") }
+        guard ch.isOpen else {
+            throw ch.closeError ?? AMQPError(.channelClosed, "channel \(id) is closed")
+        }
+        return (c, ch)
+    }
+
+    func nextEpoch() -> UInt64 {
+        epochCounter += 1
+        return epochCounter
+    }
+}
+
+/// State readable from any thread: connection status and event listeners.
+final class ConnectionShared: Sendable {
+    struct State {
+        var connected = false
+        var blocked = false
+        var listeners: [Int: AsyncStream<ConnectionEvent>.Continuation] = [:]
+        var nextListener = 0
+        var finished = false
+    }
+
+    private let state = Mutex(State())
+
+    func update<T>(_ body: (inout State) -> T) -> T { state.withLock { body(&$0) } }
+
+    func emit(_ event: ConnectionEvent) {
+        let listeners = state.withLock { Array($0.listeners.values) }
+        for l in listeners { l.yield(event) }
+    }
+
+    func events() -> AsyncStream<ConnectionEvent> {
+        let (stream, continuation) = AsyncStream.makeStream(of: ConnectionEvent.self, bufferingPolicy: .bufferingNewest(256))
+        let id: Int? = state.withLock { s in
+            if s.finished { return nil }
+            let id = s.nextListener
+            s.nextListener += 1
+            s.listeners[id] = continuation
+            return id
+        }
+        if let id {
+            continuation.onTermination = { [weak self] _ in _ = self?.state.withLock { $0.listeners.removeValue(forKey: id) } }
+        } else {
+            continuation.finish()
+        }
+        return stream
+    }
+
+    func finishEvents() {
+        let listeners = state.withLock { s in
+            s.finished = true
+            let l = Array(s.listeners.values)
+            s.listeners.removeAll()
+            return l
+        }
+        for l in listeners { l.finish() }
+    }
+}

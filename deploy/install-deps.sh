@@ -1,0 +1,58 @@
+#!/usr/bin/env bash
+# Install what building and testing Warren needs on a bare Debian 12 (run as root),
+# and a Python venv (pika, celery) for the interoperability tests. Idempotent and
+# fast when everything is already there: apt-get update runs only if a package is missing.
+# Env: WARREN_VENV (default .venv in the repo root), WARREN_PYTHON (default python3),
+#      WARREN_PIP_PACKAGES (default: pinned pika and celery).
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+APT_PACKAGES=(librabbitmq-dev pkg-config rabbitmq-server amqp-tools openssl ca-certificates python3-venv)
+VENV=${WARREN_VENV:-.venv}
+PYTHON=${WARREN_PYTHON:-python3}
+read -r -a PIP_PACKAGES <<<"${WARREN_PIP_PACKAGES:-pika==1.4.4 celery==5.7.0}"
+
+log() { echo "install-deps: $*" >&2; }
+
+# Keep dpkg from starting Debian's own rabbitmq-server service during the install
+# (it would take port 5672): a temporary policy-rc.d, unless the image has one.
+no_service_start() {
+  [[ -e /usr/sbin/policy-rc.d ]] && return 0
+  printf '#!/bin/sh\nexit 101\n' >/usr/sbin/policy-rc.d
+  chmod +x /usr/sbin/policy-rc.d
+  trap 'rm -f /usr/sbin/policy-rc.d' EXIT
+}
+
+# --- Debian packages ---------------------------------------------------------
+missing=()
+for p in "${APT_PACKAGES[@]}"; do
+  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' || missing+=("$p")
+done
+if ((${#missing[@]})); then
+  [[ $(id -u) -eq 0 ]] || { log "need root to install: ${missing[*]}"; exit 1; }
+  log "apt-get install ${missing[*]}"
+  export DEBIAN_FRONTEND=noninteractive
+  no_service_start
+  apt-get update -q
+  apt-get install -y -q --no-install-recommends "${missing[@]}" </dev/null
+else
+  log "apt packages already installed"
+fi
+
+# --- Python venv ---------------------------------------------------------------
+# Recreate a venv whose interpreter is gone (e.g. a pyenv version removed).
+if ! "$VENV/bin/python" -c 'import sys' >/dev/null 2>&1; then
+  log "creating venv $VENV with $PYTHON"
+  rm -rf "$VENV"
+  "$PYTHON" -m venv "$VENV"
+fi
+# Fast path: skip pip when the pinned versions are already there.
+have=$("$VENV/bin/python" -m pip freeze --disable-pip-version-check 2>/dev/null || true)
+need=0
+for p in "${PIP_PACKAGES[@]}"; do grep -qixF "$p" <<<"$have" || need=1; done
+if ((need)); then
+  log "pip install ${PIP_PACKAGES[*]}"
+  "$VENV/bin/python" -m pip install -q --disable-pip-version-check "${PIP_PACKAGES[@]}" </dev/null
+else
+  log "venv $VENV already has ${PIP_PACKAGES[*]}"
+fi
