@@ -142,7 +142,8 @@ start() {
     rabbit_env
     log "starting $NODE (dir $DIR)"
     # setsid: own session and process group, survives the caller; stdin closed.
-    setsid "$RBIN/rabbitmq-server" >"$DIR/out.log" 2>&1 </dev/null &
+    # The node's working directory must outlive the caller's (a deleted cwd breaks rabbitmqctl stop_app).
+    (cd "$DIR" && exec setsid "$RBIN/rabbitmq-server" >"$DIR/out.log" 2>&1 </dev/null) &
     pid=$!
     echo "$pid" >"$DIR/launcher.pid"
   fi

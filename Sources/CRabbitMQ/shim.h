@@ -9,10 +9,44 @@
 #include <amqp_tcp_socket.h>
 #include <amqp_ssl_socket.h>
 #include <poll.h>
+#include <stdio.h>
 #include <stdint.h>
 #include <sys/eventfd.h>
 #include <unistd.h>
 #include <errno.h>
+#include <fcntl.h>
+#include <netdb.h>
+#include <string.h>
+#include <sys/socket.h>
+
+/// Diagnoses a failed connect: tries a plain TCP connect to host:port within `timeout_ms` and returns
+/// 0 if it succeeded, else the errno that explains the failure (ECONNREFUSED, ETIMEDOUT, EHOSTUNREACH...),
+/// or -1 when the name does not resolve. librabbitmq-c reports only "a socket error occurred".
+static inline int warren_tcp_probe(const char *host, int port, int timeout_ms) {
+    struct addrinfo hints, *res = NULL;
+    char service[16];
+    memset(&hints, 0, sizeof hints);
+    hints.ai_family = AF_UNSPEC;
+    hints.ai_socktype = SOCK_STREAM;
+    snprintf(service, sizeof service, "%d", port);
+    if (getaddrinfo(host, service, &hints, &res) != 0 || res == NULL) return -1;
+    int result = ETIMEDOUT;
+    for (struct addrinfo *ai = res; ai != NULL; ai = ai->ai_next) {
+        int fd = socket(ai->ai_family, ai->ai_socktype | SOCK_NONBLOCK | SOCK_CLOEXEC, ai->ai_protocol);
+        if (fd < 0) { result = errno; continue; }
+        if (connect(fd, ai->ai_addr, ai->ai_addrlen) == 0) { close(fd); result = 0; break; }
+        if (errno != EINPROGRESS) { result = errno; close(fd); continue; }
+        struct pollfd p = { .fd = fd, .events = POLLOUT, .revents = 0 };
+        if (poll(&p, 1, timeout_ms) <= 0) { result = ETIMEDOUT; close(fd); continue; }
+        int err = 0; socklen_t len = sizeof err;
+        getsockopt(fd, SOL_SOCKET, SO_ERROR, &err, &len);
+        close(fd);
+        result = err;
+        if (err == 0) break;
+    }
+    freeaddrinfo(res);
+    return result;
+}
 
 /// SASL PLAIN login with client properties (amqp_login_with_properties is variadic).
 static inline amqp_rpc_reply_t warren_login_plain(amqp_connection_state_t state, const char *vhost,

@@ -50,7 +50,9 @@ extension ConnectionCore {
         var connectTimeout = Self.timeInterval(seconds: config.connectTimeout)
         let rc = amqp_socket_open_noblock(socket, endpoint.host, Int32(endpoint.port), &connectTimeout)
         if rc != AMQP_STATUS_OK.rawValue {
-            throw Self.connectError(rc, errno: warren_errno(), endpoint: where_, timeout: config.connectTimeout)
+            let probe = rc == AMQP_STATUS_SOCKET_ERROR.rawValue || rc == AMQP_STATUS_TCP_ERROR.rawValue
+                ? warren_tcp_probe(endpoint.host, Int32(endpoint.port), Int32(config.connectTimeout * 1000)) : 0
+            throw Self.connectError(rc, errno: probe, endpoint: where_, timeout: config.connectTimeout)
         }
         var handshake = Self.timeInterval(seconds: config.handshakeTimeout)
         amqp_set_handshake_timeout(c, &handshake)
@@ -113,7 +115,8 @@ extension ConnectionCore {
             return AMQPError(.tlsFailure, "TLS handshake with \(endpoint) failed: \(text)")
         default:
             let reason = errno == ECONNREFUSED ? "connection refused (is the broker running on that port?)"
-                : errno != 0 ? String(cString: strerror(errno)) : text
+                : errno == -1 ? "cannot resolve the host name"
+                : errno > 0 ? String(cString: strerror(errno)) : text
             return AMQPError(.connectFailed, "cannot connect to \(endpoint): \(reason)")
         }
     }

@@ -1,0 +1,48 @@
+@testable import WarrenAMQP
+import XCTest
+
+final class AckTrackerTests: XCTestCase {
+    func testContiguousAcksCoalesceIntoOneMultipleAck() {
+        var t = AckTracker()
+        for tag in 1...5 { t.delivered(UInt64(tag)) }
+        for tag in [3, 1, 2] { XCTAssertTrue(t.markAck(UInt64(tag), multiple: false)) }
+        let frames = t.takeAcks()
+        XCTAssertEqual(frames.map(\.tag), [3])
+        XCTAssertEqual(frames.map(\.multiple), [true])
+        XCTAssertTrue(t.isUnsettled(4))
+        XCTAssertFalse(t.isUnsettled(3))
+    }
+
+    func testAckBehindAnUnsettledDeliveryIsSentAlone() {
+        var t = AckTracker()
+        for tag in 1...4 { t.delivered(UInt64(tag)) }
+        XCTAssertTrue(t.markAck(2, multiple: false))
+        XCTAssertTrue(t.markAck(4, multiple: false))
+        let frames = t.takeAcks()
+        XCTAssertEqual(frames.map(\.tag), [2, 4])
+        XCTAssertEqual(frames.map(\.multiple), [false, false])
+        // 1 still unsettled: a later ack of 1 alone must not be multiple over 2..4 (already sent), but may be.
+        XCTAssertTrue(t.markAck(1, multiple: false))
+        XCTAssertEqual(t.takeAcks().map(\.tag), [1])
+        XCTAssertTrue(t.isUnsettled(3))
+    }
+
+    func testNackedDeliveryInsidePrefixIsNotAckedAgain() {
+        var t = AckTracker()
+        for tag in 10...12 { t.delivered(UInt64(tag)) }
+        XCTAssertTrue(t.markSettled(10, multiple: false))  // nacked, sent at once
+        XCTAssertTrue(t.markAck(11, multiple: false))
+        XCTAssertEqual(t.takeAcks().map(\.tag), [11])
+        XCTAssertFalse(t.markAck(11, multiple: false), "double ack is refused")
+        XCTAssertFalse(t.markAck(99, multiple: false), "unknown tag is refused")
+    }
+
+    func testSingleAckIsNotMultiple() {
+        var t = AckTracker()
+        t.delivered(7)
+        XCTAssertTrue(t.markAck(7, multiple: false))
+        let frames = t.takeAcks()
+        XCTAssertEqual(frames.map(\.tag), [7])
+        XCTAssertEqual(frames.map(\.multiple), [false])
+    }
+}

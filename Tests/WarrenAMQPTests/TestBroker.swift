@@ -1,0 +1,90 @@
+import Foundation
+import WarrenAMQP
+import XCTest
+
+/// The real broker the tests talk to (started by scripts/test.sh), and helpers for unique, cleaned-up names.
+enum TestBroker {
+    static var url: String { ProcessInfo.processInfo.environment["WARREN_TEST_URL"] ?? "amqp://guest:guest@127.0.0.1:5672/%2F" }
+    static var tlsURL: String { ProcessInfo.processInfo.environment["WARREN_TEST_TLS_URL"] ?? "amqps://guest:guest@localhost:5671/%2F" }
+    static var tlsDir: String { ProcessInfo.processInfo.environment["WARREN_TEST_TLS_DIR"] ?? "/tmp/warren-rabbitmq/tls" }
+
+    static func configuration() throws -> AMQPConfiguration {
+        var c = try AMQPConfiguration(url: url)
+        c.connectionName = "warren-tests"
+        return c
+    }
+
+    static func connect(_ tweak: (inout AMQPConfiguration) -> Void = { _ in }) async throws -> AMQPConnection {
+        var c = try configuration()
+        tweak(&c)
+        return try await AMQPConnection.connect(c)
+    }
+
+    /// A name no other test uses.
+    static func unique(_ prefix: String) -> String {
+        "test.\(prefix).\(UUID().uuidString.prefix(8).lowercased())"
+    }
+
+    /// Runs `rabbitmqctl` through the project's wrapper (`WARREN_RABBITMQCTL`).
+    @discardableResult
+    static func rabbitmqctl(_ args: String...) throws -> String {
+        let wrapper = ProcessInfo.processInfo.environment["WARREN_RABBITMQCTL"]
+            ?? "\(FileManager.default.currentDirectoryPath)/deploy/rabbitmq-local.sh ctl"
+        let parts = wrapper.split(separator: " ").map(String.init) + args
+        let p = Process()
+        p.executableURL = URL(fileURLWithPath: "/usr/bin/env")
+        p.arguments = parts
+        let out = Pipe()
+        p.standardOutput = out
+        p.standardError = out
+        try p.run()
+        let data = out.fileHandleForReading.readDataToEndOfFile()
+        p.waitUntilExit()
+        let text = String(decoding: data, as: UTF8.self)
+        guard p.terminationStatus == 0 else { throw NSError(domain: "rabbitmqctl", code: Int(p.terminationStatus), userInfo: [NSLocalizedDescriptionKey: text]) }
+        return text
+    }
+}
+
+/// Collects up to `count` deliveries from a consumer, failing after `timeout` seconds.
+func collect(_ consumer: AMQPConsumer, count: Int, timeout: Double = 10, ack: Bool = true,
+             file: StaticString = #filePath, line: UInt = #line) async throws -> [AMQPDelivery] {
+    try await withThrowingTaskGroup(of: [AMQPDelivery]?.self) { group in
+        group.addTask {
+            var got: [AMQPDelivery] = []
+            for try await d in consumer {
+                if ack { try await d.ack() }
+                got.append(d)
+                if got.count == count { break }
+            }
+            return got
+        }
+        group.addTask {
+            try await Task.sleep(for: .seconds(timeout))
+            return nil
+        }
+        let first = try await group.next()!
+        group.cancelAll()
+        guard let got = first else {
+            XCTFail("timed out waiting for \(count) deliveries", file: file, line: line)
+            return []
+        }
+        return got
+    }
+}
+
+/// Fails the test unless `body` throws an AMQPError with `code` (and, if given, `replyCode`).
+func assertAMQPError<T>(_ code: AMQPError.Code, replyCode: UInt16? = nil, file: StaticString = #filePath, line: UInt = #line,
+                        _ body: () async throws -> T) async -> AMQPError? {
+    do {
+        _ = try await body()
+        XCTFail("expected AMQPError.\(code), got success", file: file, line: line)
+    } catch let error as AMQPError {
+        XCTAssertEqual(error.code, code, "\(error)", file: file, line: line)
+        if let replyCode { XCTAssertEqual(error.replyCode, replyCode, "\(error)", file: file, line: line) }
+        return error
+    } catch {
+        XCTFail("expected AMQPError.\(code), got \(error)", file: file, line: line)
+    }
+    return nil
+}
