@@ -16,6 +16,7 @@ let package = Package(
         .library(name: "WarrenAMQP", targets: ["WarrenAMQP"]),
         .library(name: "Warren", targets: ["Warren"]),
         .executable(name: "warren", targets: ["WarrenCLI"]),
+        .executable(name: "warren-bench", targets: ["WarrenBench"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-log", from: "1.16.2"),
@@ -52,6 +53,14 @@ let package = Package(
                 "WarrenAMQP",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
+            ]
+        ),
+        .executableTarget(
+            name: "WarrenBench",
+            dependencies: [
+                "Warren",
+                "WarrenAMQP",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
         ),
         .testTarget(name: "WarrenAMQPTests", dependencies: ["WarrenAMQP"]),
