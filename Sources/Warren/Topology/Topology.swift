@@ -1,0 +1,121 @@
+import WarrenAMQP
+
+/// Everything Warren declares, from one description: work queues with their dead-letter queues, the delay
+/// levels and the exchanges that route between them. Declaring is idempotent.
+public struct Topology: Sendable, Hashable {
+    /// Queue type for work, delay and dead-letter queues.
+    public enum Mode: String, Sendable, Hashable, Codable {
+        /// Classic queues: priority through `x-max-priority`. Single node.
+        case classic
+        /// Quorum queues (replicated; clusters): at-least-once dead-lettering, priority through lanes.
+        case quorum
+    }
+
+    /// One work queue.
+    public struct Queue: Sendable, Hashable {
+        /// Queue name (also its routing key on ``WireFormat/workExchange``).
+        public var name: String
+        /// Classic mode: `x-max-priority` (1...255, 10 or less advised). `nil`: no priority (faster).
+        public var maxPriority: UInt8?
+        /// Priority lanes: with n >= 2, priority p is routed to lane `min(p, n-1)`, lane 0 being the queue
+        /// itself and lane k the queue `<name>.lane<k>`; workers take from higher lanes first. Works in both
+        /// modes; the only priority quorum queues have.
+        public var lanes: Int
+
+        /// Creates a queue description.
+        public init(_ name: String, maxPriority: UInt8? = nil, lanes: Int = 1) {
+            self.name = name
+            self.maxPriority = maxPriority
+            self.lanes = max(1, lanes)
+        }
+
+        /// Name of lane `k` (lane 0 is the queue itself).
+        public func lane(_ k: Int) -> String { k == 0 ? name : "\(name).lane\(k)" }
+        /// All lane queue names, highest lane first.
+        public var laneNames: [String] { (0..<lanes).reversed().map(lane) }
+        /// The queue a job of `priority` goes to.
+        public func queue(forPriority priority: UInt8?) -> String {
+            lanes > 1 ? lane(min(Int(priority ?? 0), lanes - 1)) : name
+        }
+    }
+
+    /// Queue type. Default classic.
+    public var mode: Mode
+    /// Work queues. Default: one queue named `default`.
+    public var queues: [Queue]
+
+    /// Creates a topology.
+    public init(mode: Mode = .classic, queues: [Queue] = [Queue("default")]) {
+        self.mode = mode
+        self.queues = queues
+    }
+
+    /// The description of `name`, or a plain queue of that name.
+    public func queue(named name: String) -> Queue {
+        queues.first { $0.name == name } ?? Queue(name)
+    }
+
+    /// Arguments every Warren queue of this mode gets.
+    func baseArguments() -> FieldTable {
+        switch mode {
+        case .classic: return [:]
+        case .quorum:
+            return ["x-queue-type": "quorum", "x-dead-letter-strategy": "at-least-once", "x-overflow": "reject-publish"]
+        }
+    }
+
+    /// Declares exchanges, delay levels, work queues (every lane) and dead-letter queues.
+    public func declare(on channel: AMQPChannel) async throws(AMQPError) {
+        try await declareShared(on: channel)
+        for queue in queues { try await declare(queue, on: channel) }
+    }
+
+    /// Declares the exchanges and delay levels that all queues share.
+    public func declareShared(on channel: AMQPChannel) async throws(AMQPError) {
+        try await channel.declareExchange(WireFormat.workExchange, type: .direct)
+        try await channel.declareExchange(WireFormat.deadExchange, type: .direct)
+        try await channel.declareExchange(WireFormat.deliverExchange, type: .topic)
+        try await channel.declareExchange(WireFormat.delayExchange, type: .topic)
+        for level in 0..<DelayRouting.levels {
+            try await channel.declareExchange(DelayRouting.exchange(level: level), type: .topic)
+        }
+        try await channel.bindExchange(destination: DelayRouting.exchange(level: DelayRouting.levels - 1),
+                                       source: WireFormat.delayExchange, routingKey: "#")
+        for level in 0..<DelayRouting.levels {
+            let next = level == 0 ? WireFormat.deliverExchange : DelayRouting.exchange(level: level - 1)
+            var args = baseArguments()
+            args["x-message-ttl"] = .int64(Int64(1) << Int64(level))
+            args["x-dead-letter-exchange"] = .string(next)
+            try await channel.declareQueue(DelayRouting.queue(level: level), durable: true, arguments: args)
+            let exchange = DelayRouting.exchange(level: level)
+            try await channel.bindQueue(DelayRouting.queue(level: level), exchange: exchange,
+                                        routingKey: DelayRouting.bindingKey(level: level, digit: "1"))
+            try await channel.bindExchange(destination: next, source: exchange,
+                                           routingKey: DelayRouting.bindingKey(level: level, digit: "0"))
+        }
+    }
+
+    /// Declares one work queue (all its lanes) and its dead-letter queue.
+    public func declare(_ queue: Queue, on channel: AMQPChannel) async throws(AMQPError) {
+        let dead = WireFormat.deadLetterQueue(for: queue.name)
+        try await channel.declareQueue(dead, durable: true, arguments: mode == .quorum ? ["x-queue-type": "quorum"] : [:])
+        try await channel.bindQueue(dead, exchange: WireFormat.deadExchange, routingKey: queue.name)
+        for k in 0..<queue.lanes {
+            let name = queue.lane(k)
+            var args = baseArguments()
+            args["x-dead-letter-exchange"] = .string(WireFormat.deadExchange)
+            args["x-dead-letter-routing-key"] = .string(queue.name)
+            if mode == .classic, let p = queue.maxPriority, queue.lanes == 1 { args["x-max-priority"] = .int32(Int32(p)) }
+            try await channel.declareQueue(name, durable: true, arguments: args)
+            try await channel.bindQueue(name, exchange: WireFormat.workExchange, routingKey: name)
+            try await channel.bindQueue(name, exchange: WireFormat.deliverExchange, routingKey: DelayRouting.deliverKey(queue: name))
+        }
+    }
+
+    /// Where a job for `queue` with `priority` and a delay goes: exchange and routing key.
+    public func route(queue: String, priority: UInt8?, delayMilliseconds: UInt64) -> (exchange: String, routingKey: String) {
+        let target = self.queue(named: queue).queue(forPriority: priority)
+        if delayMilliseconds == 0 { return (WireFormat.workExchange, target) }
+        return (WireFormat.delayExchange, DelayRouting.routingKey(milliseconds: delayMilliseconds, queue: target))
+    }
+}

@@ -1,1 +1,0 @@
-// Warren jobs core.

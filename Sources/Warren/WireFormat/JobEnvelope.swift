@@ -1,0 +1,230 @@
+import Foundation
+import WarrenAMQP
+
+/// A job message as read from the broker: Warren's metadata, decoded leniently, over the original
+/// properties and body, which are kept whole so that headers a reader does not know survive retries,
+/// dead-lettering and requeueing.
+public struct JobEnvelope: Sendable {
+    /// Job name (``WireFormat/Header/job``).
+    public var name: String
+    /// Job id (`message_id`); a job without one gets a fresh UUID on first read.
+    public var id: String
+    /// 1-based attempt number of this delivery.
+    public var attempt: Int
+    /// Attempt limit carried by the message, overriding the worker's policy.
+    public var maxAttempts: Int?
+    /// The work queue the job belongs to, when the message says.
+    public var queue: String?
+    /// When it was first enqueued.
+    public var enqueuedAt: Date?
+    /// Not to run before this time.
+    public var runAt: Date?
+    /// Not to run after this time.
+    public var expiresAt: Date?
+    /// The original AMQP properties, all headers included.
+    public var properties: BasicProperties
+    /// The body: the job's arguments as JSON.
+    public var body: [UInt8]
+
+    /// Headers, never nil.
+    public var headers: FieldTable { properties.headers ?? [:] }
+    /// W3C trace parent, if the producer sent one.
+    public var traceparent: String? { HeaderValues.string(headers[WireFormat.Header.traceparent]) }
+    /// The failure recorded so far (nil for a job that never failed).
+    public var failure: FailureRecord? { FailureRecord(headers: headers) }
+    /// Why it was dead-lettered, for messages in a dead-letter queue.
+    public var deadReason: DeadLetterReason? {
+        HeaderValues.string(headers[WireFormat.Header.deadReason]).flatMap(DeadLetterReason.init(rawValue:))
+    }
+
+    /// Reads a message. Throws ``JobDecodingError`` when it cannot be a Warren job.
+    public init(properties: BasicProperties, body: [UInt8]) throws(JobDecodingError) {
+        let headers = properties.headers ?? [:]
+        if let type = properties.contentType, !type.isEmpty,
+           !type.lowercased().hasPrefix("application/json"), !type.lowercased().hasPrefix("text/json")
+        {
+            throw JobDecodingError("content type '\(type)' is not supported: send the arguments as JSON with content_type application/json")
+        }
+        if let encoding = properties.contentEncoding, !encoding.isEmpty,
+           !["utf-8", "utf8", "identity"].contains(encoding.lowercased())
+        {
+            throw JobDecodingError("content encoding '\(encoding)' is not supported (send uncompressed UTF-8 JSON)")
+        }
+        guard let nameValue = headers[WireFormat.Header.job] else {
+            throw JobDecodingError("missing header '\(WireFormat.Header.job)' naming the job")
+        }
+        guard let name = nameValue.stringValue, !name.isEmpty else {
+            throw JobDecodingError("header '\(WireFormat.Header.job)' must be a non-empty string")
+        }
+        if let v = headers[WireFormat.Header.version], let version = HeaderValues.int(v), version > WireFormat.version {
+            throw JobDecodingError("wire format version \(version) is newer than this worker understands (\(WireFormat.version))")
+        }
+        let attempt = HeaderValues.int(headers[WireFormat.Header.attempt]) ?? 1
+        guard attempt >= 1 else { throw JobDecodingError("header '\(WireFormat.Header.attempt)' must be >= 1") }
+        self.name = name
+        self.id = properties.messageID.flatMap { $0.isEmpty ? nil : $0 } ?? UUID().uuidString.lowercased()
+        self.attempt = attempt
+        self.maxAttempts = HeaderValues.int(headers[WireFormat.Header.maxAttempts])
+        self.queue = HeaderValues.string(headers[WireFormat.Header.queue])
+        self.enqueuedAt = HeaderValues.date(headers[WireFormat.Header.enqueuedAt])
+        self.runAt = HeaderValues.date(headers[WireFormat.Header.runAt])
+        self.expiresAt = HeaderValues.date(headers[WireFormat.Header.expiresAt])
+        self.properties = properties
+        self.body = body
+    }
+
+    /// Builds a new job message (producer side).
+    public init(name: String, id: String, queue: String, arguments: [UInt8], enqueuedAt: Date, maxAttempts: Int? = nil,
+                runAt: Date? = nil, expiresAt: Date? = nil, priority: UInt8? = nil, correlationID: String? = nil,
+                headers extra: FieldTable = [:]) {
+        var headers = extra
+        headers[WireFormat.Header.version] = .int32(Int32(WireFormat.version))
+        headers[WireFormat.Header.job] = .string(name)
+        headers[WireFormat.Header.attempt] = .int32(1)
+        headers[WireFormat.Header.queue] = .string(queue)
+        headers[WireFormat.Header.enqueuedAt] = .milliseconds(enqueuedAt)
+        if let maxAttempts { headers[WireFormat.Header.maxAttempts] = .int32(Int32(clamping: maxAttempts)) }
+        if let runAt { headers[WireFormat.Header.runAt] = .milliseconds(runAt) }
+        if let expiresAt { headers[WireFormat.Header.expiresAt] = .milliseconds(expiresAt) }
+        self.name = name
+        self.id = id
+        self.attempt = 1
+        self.maxAttempts = maxAttempts
+        self.queue = queue
+        self.enqueuedAt = enqueuedAt
+        self.runAt = runAt
+        self.expiresAt = expiresAt
+        self.body = arguments
+        self.properties = BasicProperties(
+            contentType: WireFormat.contentType, headers: headers, persistent: true, priority: priority,
+            correlationID: correlationID, messageID: id, timestamp: UInt64(max(0, enqueuedAt.timeIntervalSince1970)))
+    }
+
+    /// Sets (or with `nil` removes) one header.
+    public mutating func setHeader(_ key: String, _ value: FieldValue?) {
+        var h = headers
+        h[key] = value
+        properties.headers = h
+    }
+
+    /// The envelope for the next attempt after `failure`: attempt + 1, error context added.
+    public func retried(after failure: FailureRecord.Entry) -> JobEnvelope {
+        var next = recordingFailure(failure)
+        next.attempt = attempt + 1
+        next.setHeader(WireFormat.Header.attempt, .int32(Int32(clamping: attempt + 1)))
+        return next
+    }
+
+    /// The envelope as it goes to the dead-letter queue: error context, reason and time added.
+    public func deadLettered(reason: DeadLetterReason, failure: FailureRecord.Entry, at now: Date = Date()) -> JobEnvelope {
+        var dead = recordingFailure(failure)
+        dead.setHeader(WireFormat.Header.deadReason, .string(reason.rawValue))
+        dead.setHeader(WireFormat.Header.deadAt, .milliseconds(now))
+        return dead
+    }
+
+    private func recordingFailure(_ entry: FailureRecord.Entry) -> JobEnvelope {
+        var e = self
+        var h = headers
+        h["x-death"] = nil  // broker bookkeeping from delay hops; Warren counts attempts itself
+        h[WireFormat.Header.errorType] = .string(entry.type)
+        h[WireFormat.Header.errorMessage] = .string(entry.message)
+        if h[WireFormat.Header.firstFailedAt] == nil { h[WireFormat.Header.firstFailedAt] = .milliseconds(entry.at) }
+        h[WireFormat.Header.lastFailedAt] = .milliseconds(entry.at)
+        h[WireFormat.Header.failedHost] = .string(entry.host)
+        var history = h[WireFormat.Header.errors]?.arrayValue ?? []
+        history.append(entry.fieldValue)
+        if history.count > WireFormat.historyLimit { history.removeFirst(history.count - WireFormat.historyLimit) }
+        h[WireFormat.Header.errors] = .array(history)
+        e.properties.headers = h
+        return e
+    }
+
+    /// The message that carries this envelope to `exchange` / `routingKey`.
+    public func message(exchange: String, routingKey: String) -> OutgoingMessage {
+        OutgoingMessage(exchange: exchange, routingKey: routingKey, mandatory: true, properties: properties, body: body)
+    }
+}
+
+/// Why a message could not be read as a Warren job.
+public struct JobDecodingError: Error, Sendable, CustomStringConvertible {
+    /// What is wrong, for the producer's developer.
+    public var description: String
+    init(_ description: String) { self.description = description }
+}
+
+/// The failure context a job carries in its headers.
+public struct FailureRecord: Sendable, Hashable {
+    /// One failed attempt.
+    public struct Entry: Sendable, Hashable {
+        /// Attempt number that failed.
+        public var attempt: Int
+        /// Error type name (e.g. the Swift type, or `timeout`).
+        public var type: String
+        /// Error message.
+        public var message: String
+        /// When it failed.
+        public var at: Date
+        /// Worker host name.
+        public var host: String
+
+        /// Creates an entry.
+        public init(attempt: Int, type: String, message: String, at: Date, host: String) {
+            self.attempt = attempt
+            self.type = type
+            self.message = String(message.prefix(4000))
+            self.at = at
+            self.host = host
+        }
+
+        var fieldValue: FieldValue {
+            .table(["attempt": .int32(Int32(clamping: attempt)), "type": .string(type), "message": .string(message),
+                    "at": .milliseconds(at), "host": .string(host)])
+        }
+    }
+
+    /// Last error type.
+    public var errorType: String
+    /// Last error message.
+    public var errorMessage: String
+    /// First failure time.
+    public var firstFailedAt: Date?
+    /// Last failure time.
+    public var lastFailedAt: Date?
+    /// Last failing host.
+    public var host: String?
+    /// Failures, oldest first (at most ``WireFormat/historyLimit``).
+    public var history: [Entry]
+
+    init?(headers h: FieldTable) {
+        guard let type = HeaderValues.string(h[WireFormat.Header.errorType]) else { return nil }
+        errorType = type
+        errorMessage = HeaderValues.string(h[WireFormat.Header.errorMessage]) ?? ""
+        firstFailedAt = HeaderValues.date(h[WireFormat.Header.firstFailedAt])
+        lastFailedAt = HeaderValues.date(h[WireFormat.Header.lastFailedAt])
+        host = HeaderValues.string(h[WireFormat.Header.failedHost])
+        history = (h[WireFormat.Header.errors]?.arrayValue ?? []).compactMap { v in
+            guard let t = v.tableValue else { return nil }
+            return Entry(attempt: HeaderValues.int(t["attempt"]) ?? 0, type: HeaderValues.string(t["type"]) ?? "",
+                         message: HeaderValues.string(t["message"]) ?? "", at: HeaderValues.date(t["at"]) ?? Date(timeIntervalSince1970: 0),
+                         host: HeaderValues.string(t["host"]) ?? "")
+        }
+    }
+}
+
+extension JobEnvelope {
+    /// Wraps a message that is not a readable job, so it can be dead-lettered with its properties and body intact.
+    init(unreadable properties: BasicProperties, body: [UInt8]) {
+        let headers = properties.headers ?? [:]
+        self.name = HeaderValues.string(headers[WireFormat.Header.job]) ?? ""
+        self.id = properties.messageID ?? ""
+        self.attempt = HeaderValues.int(headers[WireFormat.Header.attempt]) ?? 1
+        self.maxAttempts = nil
+        self.queue = HeaderValues.string(headers[WireFormat.Header.queue])
+        self.enqueuedAt = nil
+        self.runAt = nil
+        self.expiresAt = nil
+        self.properties = properties
+        self.body = body
+    }
+}

@@ -1,0 +1,94 @@
+/// The Warren message format, version 1: the contract between producers in any language and Swift workers.
+/// `docs/wire-format.md` is its human description; this file is its single source of names in code.
+///
+/// A job is one AMQP message:
+/// - published to exchange ``workExchange`` (direct) with routing key = queue name, or to ``delayExchange``
+///   with a delay routing key (see ``DelayRouting``);
+/// - properties: `message_id` = job id, `content_type` = `application/json`, `delivery_mode` = 2,
+///   optional `priority`, `correlation_id`, `timestamp`;
+/// - headers: ``Header`` (only ``Header/job`` is required);
+/// - body: the job's arguments as JSON (an object for typed jobs; empty means `{}`).
+public enum WireFormat {
+    /// Format version written in ``Header/version``. Readers accept messages without it as version 1.
+    public static let version = 1
+    /// Content type of job bodies.
+    public static let contentType = "application/json"
+
+    /// Direct exchange: routing key = work queue name.
+    public static let workExchange = "warren"
+    /// Topic exchange for delayed delivery: routing key = 32 binary digits of the delay in ms, then the queue.
+    public static let delayExchange = "warren.delay"
+    /// Topic exchange where the last delay level hands messages back to their work queues.
+    public static let deliverExchange = "warren.delay.deliver"
+    /// Direct exchange for dead letters: routing key = work queue name, bound to `<queue>.dead`.
+    public static let deadExchange = "warren.dead"
+
+    /// The dead-letter queue of a work queue.
+    public static func deadLetterQueue(for queue: String) -> String { "\(queue).dead" }
+
+    /// Header names. Times are integers, milliseconds since the Unix epoch (UTC).
+    public enum Header {
+        /// Format version (integer). Optional; default 1.
+        public static let version = "warren-version"
+        /// Job name (string). Required.
+        public static let job = "warren-job"
+        /// 1-based attempt number of this delivery (integer). Default 1.
+        public static let attempt = "warren-attempt"
+        /// Most attempts before dead-lettering (integer). Default: the worker's policy for the job.
+        public static let maxAttempts = "warren-max-attempts"
+        /// When the job was first enqueued (ms).
+        public static let enqueuedAt = "warren-enqueued-at"
+        /// The work queue the job belongs to (string); set by Warren, used to requeue dead letters.
+        public static let queue = "warren-queue"
+        /// Do not run before this time (ms). A worker that gets the job earlier delays it again.
+        public static let runAt = "warren-run-at"
+        /// Do not run after this time (ms): the job is dead-lettered as `expired` instead.
+        public static let expiresAt = "warren-expires-at"
+        /// Type of the last error (string), set on retries and dead letters.
+        public static let errorType = "warren-error-type"
+        /// Message of the last error (string).
+        public static let errorMessage = "warren-error-message"
+        /// Time of the first failure (ms).
+        public static let firstFailedAt = "warren-first-failed-at"
+        /// Time of the last failure (ms).
+        public static let lastFailedAt = "warren-last-failed-at"
+        /// Host name of the worker that failed last (string).
+        public static let failedHost = "warren-failed-host"
+        /// Failure history, newest last, at most ``WireFormat/historyLimit`` entries: an array of tables
+        /// `{attempt, type, message, at, host}`.
+        public static let errors = "warren-errors"
+        /// Why the job is in a dead-letter queue (string, a ``DeadLetterReason`` raw value).
+        public static let deadReason = "warren-dead-reason"
+        /// When it was dead-lettered (ms).
+        public static let deadAt = "warren-dead-at"
+        /// W3C trace context, carried into logs and into follow-up jobs.
+        public static let traceparent = "traceparent"
+        /// W3C trace state.
+        public static let tracestate = "tracestate"
+    }
+
+    /// How many failures the ``Header/errors`` history keeps.
+    public static let historyLimit = 10
+}
+
+/// Why a job was dead-lettered; the value of ``WireFormat/Header/deadReason``.
+public enum DeadLetterReason: String, Sendable, Hashable, Codable, CaseIterable {
+    /// Failed on every allowed attempt.
+    case exhausted
+    /// Failed with an error marked non-retryable.
+    case nonRetryable = "non-retryable"
+    /// The body or headers could not be read as a Warren job (bad JSON, missing job name, wrong content type).
+    case undecodable
+    /// No job of that name is registered on the worker that received it.
+    case unknownJob = "unknown-job"
+    /// The arguments do not fit the job (missing or wrongly typed fields).
+    case invalidArguments = "invalid-arguments"
+    /// Larger than the worker's message size limit.
+    case oversized
+    /// Arrived after its ``WireFormat/Header/expiresAt`` time.
+    case expired
+    /// Uses a feature Warren does not support (e.g. Celery chords or result backends).
+    case unsupported
+    /// Dead-lettered by the broker (rejected, delivery limit, queue length or TTL), not by a worker.
+    case broker
+}

@@ -1,0 +1,43 @@
+import Foundation
+import Logging
+import WarrenAMQP
+
+/// What a running job knows about itself, and how it enqueues follow-up jobs.
+public struct JobContext: Sendable {
+    /// Job id (message id).
+    public let jobID: String
+    /// Job name.
+    public let jobName: String
+    /// Work queue it came from.
+    public let queue: String
+    /// 1-based attempt number.
+    public let attempt: Int
+    /// Attempts allowed in all.
+    public let maxAttempts: Int
+    /// The broker delivered this message before without an ack (a worker died or lost its connection
+    /// mid-job): the job may have run, partly or wholly, already.
+    public let redelivered: Bool
+    /// When the job was first enqueued.
+    public let enqueuedAt: Date?
+    /// W3C trace parent from the producer, if any.
+    public let traceparent: String?
+    /// Logger with the job's metadata (`job.id`, `job.name`, `job.queue`, `job.attempt`, `trace.parent`).
+    public let logger: Logger
+    /// Producer that stamps this job's trace context on follow-up jobs.
+    public let producer: JobProducer
+
+    /// Whether the job has been cancelled (timeout or shutdown); long jobs should check it and stop.
+    public var isCancelled: Bool { Task.isCancelled }
+
+    /// Enqueues a follow-up job carrying this job's trace context.
+    @discardableResult
+    public func enqueue<P: JobParameters>(_ job: P, options: EnqueueOptions = EnqueueOptions()) async throws(WarrenError) -> String {
+        try await producer.enqueue(job, options: options)
+    }
+
+    /// Enqueues a follow-up job by name, carrying this job's trace context.
+    @discardableResult
+    public func enqueue(name: String, arguments: [UInt8], options: EnqueueOptions = EnqueueOptions()) async throws(WarrenError) -> String {
+        try await producer.enqueue(name: name, arguments: arguments, options: options)
+    }
+}

@@ -1,0 +1,57 @@
+import Foundation
+import WarrenAMQP
+
+/// The jobs a worker can run: name -> handler, each with its retry policy and timeout.
+public struct JobRegistry: Sendable {
+    /// One registered job.
+    public struct Definition: Sendable {
+        /// Job name.
+        public let name: String
+        /// Retry policy (``WorkerConfiguration/defaultRetry`` when registered without one).
+        public let retry: RetryPolicy?
+        /// Time limit per attempt (``WorkerConfiguration/defaultTimeout`` when `nil`).
+        public let timeout: Duration?
+        /// Names of the arguments in order, for producers that send positional arguments (Celery).
+        public let positionalArguments: [String]
+        /// Decodes the arguments and runs the handler.
+        let run: @Sendable (_ body: [UInt8], _ context: JobContext) async throws -> Void
+    }
+
+    private var definitions: [String: Definition] = [:]
+
+    /// An empty registry.
+    public init() {}
+
+    /// Registers a typed job. Its arguments are decoded strictly from the JSON body: a missing or wrongly
+    /// typed argument dead-letters the job with reason `invalid-arguments` naming the field.
+    public mutating func register<P: JobParameters>(
+        _ type: P.Type, retry: RetryPolicy? = nil, timeout: Duration? = nil, positionalArguments: [String] = [],
+        handler: @escaping @Sendable (P, JobContext) async throws -> Void
+    ) {
+        definitions[P.jobName] = Definition(name: P.jobName, retry: retry, timeout: timeout,
+                                            positionalArguments: positionalArguments) { body, context in
+            let parameters = try JSONArguments.decode(P.self, from: body)
+            try await handler(parameters, context)
+        }
+    }
+
+    /// Registers a job that takes its JSON body as bytes (it must still be valid JSON).
+    public mutating func register(
+        name: String, retry: RetryPolicy? = nil, timeout: Duration? = nil, positionalArguments: [String] = [],
+        handler: @escaping @Sendable ([UInt8], JobContext) async throws -> Void
+    ) {
+        definitions[name] = Definition(name: name, retry: retry, timeout: timeout,
+                                       positionalArguments: positionalArguments) { body, context in
+            if !body.isEmpty, (try? JSONSerialization.jsonObject(with: Data(body), options: [.fragmentsAllowed])) == nil {
+                throw ArgumentsError(reason: .undecodable, message: "body is not valid JSON")
+            }
+            try await handler(body, context)
+        }
+    }
+
+    /// The job registered under `name`.
+    public subscript(name: String) -> Definition? { definitions[name] }
+
+    /// Registered names, sorted.
+    public var names: [String] { definitions.keys.sorted() }
+}

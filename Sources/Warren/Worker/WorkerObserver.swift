@@ -1,0 +1,23 @@
+/// How an attempt ended, as the worker settled it.
+public enum JobOutcome: String, Sendable, Hashable, CaseIterable {
+    /// The job finished; acked.
+    case succeeded
+    /// It failed and was scheduled for another attempt.
+    case retried
+    /// It went to the dead-letter queue.
+    case deadLettered = "dead_lettered"
+    /// It arrived before its run-at time and was sent round the delay levels again.
+    case deferred
+    /// Its settlement did not reach the broker (connection lost): the broker will redeliver it.
+    case abandoned
+}
+
+/// Receives the worker's events, e.g. to keep metrics. Called from job tasks: keep it quick and thread-safe.
+public protocol WorkerObserver: Sendable {
+    /// An attempt is starting.
+    func jobStarted(name: String, queue: String)
+    /// An attempt ended (`failed` is true when the job threw or timed out).
+    func jobFinished(name: String, queue: String, outcome: JobOutcome, failed: Bool, duration: Duration)
+    /// A delivery was dead-lettered before any job ran (undecodable, unknown job, oversized, expired...).
+    func messageRejected(queue: String, reason: DeadLetterReason)
+}
