@@ -1,0 +1,93 @@
+import ArgumentParser
+import Foundation
+import Logging
+import Warren
+import WarrenAMQP
+
+/// `warren enqueue NAME --args JSON`: enqueue jobs with confirms.
+struct EnqueueCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "enqueue", abstract: "Enqueue jobs (publisher confirms: returns once the broker has them).")
+
+    @Argument(help: "Job name.")
+    var name: String
+
+    @Option(help: "Arguments as JSON.")
+    var args: String = "{}"
+
+    @Option(help: "Work queue.")
+    var queue: String = "default"
+
+    @Option(help: "Priority 0-255.")
+    var priority: UInt8?
+
+    @Option(help: "Delay, e.g. 250ms, 1.5s, 10m, 2h, 3d.")
+    var delay: String?
+
+    @Option(help: "Expire (dead-letter as expired) if not started within this duration.")
+    var expires: String?
+
+    @Option(help: "Job id (with --count > 1, a suffix -N is added).")
+    var id: String?
+
+    @Option(help: "Most attempts, overriding the worker's policy.")
+    var maxAttempts: Int?
+
+    @Option(help: "How many copies to enqueue (batched, confirms pipelined).")
+    var count: Int = 1
+
+    @Flag(help: "Print each job id.")
+    var printIDs = false
+
+    @OptionGroup var topologyOptions: TopologyOptions
+
+    func validate() throws {
+        guard count >= 1 else { throw ValidationError("--count must be at least 1") }
+        guard (try? JSONSerialization.jsonObject(with: Data(args.utf8), options: [.fragmentsAllowed])) != nil else {
+            throw ValidationError("--args is not valid JSON: \(args)")
+        }
+    }
+
+    func run() async throws {
+        CLILogging.bootstrap()
+        let logger = Logger(label: "warren.enqueue")
+        var options = EnqueueOptions(queue: queue, priority: priority, maxAttempts: maxAttempts)
+        if let delay { options.delay = .milliseconds(Int64(try parseDuration(delay) * 1000)) }
+        if let expires { options.expiresAt = Date().addingTimeInterval(try parseDuration(expires)) }
+        let topology = try topologyOptions.topology(queues: [queue])
+        let connection = try await BrokerEnvironment.connect(name: "warren-enqueue", logger: logger)
+        defer { Task { await connection.close() } }
+        let setup = try await connection.openChannel()
+        try await topology.declare(on: setup)
+        await setup.close()
+        let producer = try await JobProducer(connection: connection, topology: topology)
+        let arguments = Array(args.utf8)
+        var failed = 0
+        var done = 0
+        let started = ContinuousClock.now
+        while done < count {
+            let n = min(5000, count - done)
+            let requests = (0..<n).map { i -> JobRequest in
+                var o = options
+                if let id { o.jobID = count == 1 ? id : "\(id)-\(done + i + 1)" }
+                return JobRequest(name: name, arguments: arguments, options: o)
+            }
+            for result in await producer.enqueue(batch: requests) {
+                switch result {
+                case .success(let id): if printIDs { print(id) }
+                case .failure(let error):
+                    failed += 1
+                    if failed <= 5 { logger.error("enqueue failed", metadata: ["error": "\(error)"]) }
+                }
+            }
+            done += n
+        }
+        let seconds = (ContinuousClock.now - started).seconds
+        logger.info("enqueued", metadata: [
+            "job": "\(name)", "queue": "\(queue)", "ok": "\(count - failed)", "failed": "\(failed)",
+            "rate": "\(Int(Double(count) / max(seconds, 0.000_001)))/s",
+        ])
+        await connection.close()
+        if failed > 0 { throw ExitCode(1) }
+    }
+}

@@ -1,0 +1,59 @@
+import Foundation
+import Warren
+
+/// The built-in jobs `warren worker` runs: used by the demo, benchmarks and fault tests.
+enum ReferenceJobs {
+    struct Noop: JobParameters { static let jobName = "noop" }
+
+    struct Sleep: JobParameters {
+        static let jobName = "sleep"
+        var ms: Int
+    }
+
+    struct Fail: JobParameters {
+        static let jobName = "fail"
+        var message: String
+    }
+
+    struct Flaky: JobParameters {
+        static let jobName = "flaky"
+        var failures: Int
+    }
+
+    struct Record: JobParameters {
+        static let jobName = "record"
+        var file: String
+    }
+
+    static func registry() -> JobRegistry {
+        var r = JobRegistry()
+        r.register(Noop.self) { _, _ in }
+        r.register(Sleep.self, positionalArguments: ["ms"]) { args, _ in
+            try await Task.sleep(for: .milliseconds(args.ms))
+        }
+        r.register(Fail.self, retry: RetryPolicy(maxAttempts: 3, backoff: .init(base: 0.2, cap: 2, jitter: 0.2)),
+                   positionalArguments: ["message"]) { args, _ in
+            throw JobFailure.retryable(args.message)
+        }
+        r.register(Flaky.self, retry: RetryPolicy(maxAttempts: 10, backoff: .init(base: 0.1, cap: 1, jitter: 0.2)),
+                   positionalArguments: ["failures"]) { args, context in
+            if context.attempt <= args.failures {
+                throw JobFailure.retryable("flaky: attempt \(context.attempt) of \(args.failures) planned failures")
+            }
+        }
+        r.register(Record.self, positionalArguments: ["file"]) { args, context in
+            try appendLine("\(context.jobID) \(context.attempt)\n", to: args.file)
+        }
+        return r
+    }
+
+    /// Appends one line with a single O_APPEND write, so concurrent writers never interleave.
+    static func appendLine(_ line: String, to path: String) throws {
+        let fd = open(path, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0o644)
+        guard fd >= 0 else { throw JobFailure.retryable("cannot open \(path): \(String(cString: strerror(errno)))") }
+        defer { close(fd) }
+        let bytes = Array(line.utf8)
+        let written = bytes.withUnsafeBytes { write(fd, $0.baseAddress, $0.count) }
+        guard written == bytes.count else { throw JobFailure.retryable("short write to \(path)") }
+    }
+}

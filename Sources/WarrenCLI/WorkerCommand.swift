@@ -1,0 +1,81 @@
+import ArgumentParser
+import Foundation
+import Logging
+import ServiceLifecycle
+import Warren
+import WarrenAMQP
+import Synchronization
+
+/// `warren worker`: runs the built-in reference jobs. Applications embed `Worker` in their own executable
+/// instead (see Sources/WarrenExample).
+struct WorkerCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "worker",
+        abstract: "Run a worker for the reference jobs (noop, sleep, fail, flaky, record).")
+
+    @Option(name: .customLong("queue"), help: "Queue(s) to consume; repeat or comma-separate (env WARREN_QUEUES).")
+    var queues: [String] = []
+
+    @Option(help: "Jobs run at once (env WARREN_CONCURRENCY).")
+    var concurrency: Int = Int(ProcessInfo.processInfo.environment["WARREN_CONCURRENCY"] ?? "") ?? 16
+
+    @Option(help: "Prefetch per consumer (default: the concurrency).")
+    var prefetch: Int?
+
+    @Option(help: "Seconds in-flight jobs get to finish on shutdown.")
+    var grace: Double = 30
+
+    @Option(help: "Largest message body in bytes.")
+    var maxMessageBytes: Int = 1 << 20
+
+    @OptionGroup var topologyOptions: TopologyOptions
+
+    func run() async throws {
+        CLILogging.bootstrap()
+        let logger = Logger(label: "warren.worker")
+        let names = splitList(queues.isEmpty ? [ProcessInfo.processInfo.environment["WARREN_QUEUES"] ?? "default"] : queues)
+        let topology = try topologyOptions.topology(queues: names)
+        var config = WorkerConfiguration()
+        config.queues = names
+        config.concurrency = concurrency
+        config.prefetch = prefetch
+        config.shutdownGracePeriod = .milliseconds(Int64(grace * 1000))
+        config.maxMessageBytes = maxMessageBytes
+        let connection = try await BrokerEnvironment.connect(name: "warren-worker", logger: logger)
+        let worker = Worker(connection: connection, registry: ReferenceJobs.registry(), topology: topology,
+                            configuration: config, logger: logger)
+        try await runUntilSignalled(worker, logger: logger)
+        await connection.close()
+    }
+}
+
+/// Runs services until SIGTERM or SIGINT starts a graceful shutdown. A second signal exits at once: what
+/// was not acked yet is redelivered by the broker, so nothing is lost.
+func runUntilSignalled(_ services: any Service..., logger: Logger) async throws {
+    SecondSignal.install(logger: logger)
+    let group = ServiceGroup(configuration: .init(
+        services: services.map { .init(service: $0) },
+        gracefulShutdownSignals: [.sigterm, .sigint],
+        logger: logger))
+    try await group.run()
+}
+
+enum SecondSignal {
+    nonisolated(unsafe) static var sources: [DispatchSourceSignal] = []
+    static let count = Atomic<Int>(0)
+
+    static func install(logger: Logger) {
+        for sig in [SIGTERM, SIGINT] {
+            let source = DispatchSource.makeSignalSource(signal: sig, queue: .global())
+            source.setEventHandler {
+                let n = count.add(1, ordering: .relaxed).newValue
+                if n >= 2 {
+                    logger.warning("second signal: exiting now; unacked jobs will be redelivered by the broker")
+                    exit(0)
+                }
+            }
+            source.resume()
+            sources.append(source)
+        }
+    }
+}
