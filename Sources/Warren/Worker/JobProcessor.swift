@@ -64,6 +64,12 @@ struct JobProcessor: Sendable {
         let elapsed = ContinuousClock.now - started
         let outcome: JobOutcome
         var failed = true
+        if worker.attempts.isAbandoning, case .failed = result {
+            // Cut short by shutdown: leave it unacked for redelivery; it did not fail.
+            jobLogger.info("job cancelled by shutdown; the broker will redeliver it")
+            worker.observer?.jobFinished(name: envelope.name, queue: source.baseQueue, outcome: .abandoned, failed: false, duration: elapsed)
+            return
+        }
         switch result {
         case .succeeded:
             failed = false

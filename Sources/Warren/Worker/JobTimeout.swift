@@ -55,8 +55,15 @@ final class AttemptRunner: Sendable {
         }
     }
 
-    /// Cancels every attempt still running (end of the shutdown grace period).
+    private let abandoning = Atomic<Bool>(false)
+
+    /// True once ``cancelAll()`` ran: attempts ending now were cut short by shutdown, not failed.
+    var isAbandoning: Bool { abandoning.load(ordering: .acquiring) }
+
+    /// Cancels every attempt still running (end of the shutdown grace period). Their deliveries must be left
+    /// unsettled: the broker redelivers them, with their attempt count unchanged.
     func cancelAll() {
+        abandoning.store(true, ordering: .releasing)
         for task in running.withLock({ Array($0.values) }) { task.cancel() }
     }
 }

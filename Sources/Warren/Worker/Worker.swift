@@ -92,12 +92,12 @@ public final class Worker: Service, Sendable {
 
         let shutdown = { @Sendable in
             buffer.stop()
+            slots.close()
             Task { for c in consumers { await c.cancel() } }
         }
         await withGracefulShutdownHandler {
             await withTaskCancellationHandler {
-                while true {
-                    await slots.acquire()
+                while await slots.acquire() {
                     guard let item = await buffer.next() else {
                         slots.release()
                         break

@@ -1,0 +1,64 @@
+import Foundation
+import Warren
+import WarrenAMQP
+import XCTest
+
+struct TestParent: JobParameters {
+    static let jobName = "test-parent"
+}
+
+final class JobContextTests: XCTestCase {
+    func testContextAndTraceparentFlowIntoFollowUpJobs() async throws {
+        let conn = try await JobsBroker.connect()
+        let q = Topology.Queue(JobsBroker.uniqueQueue("trace"))
+        let topology = Topology(queues: [q])
+        let log = JobLog()
+        var registry = JobRegistry()
+        registry.register(TestParent.self) { _, ctx in
+            await log.add("parent", ctx, note: ctx.traceparent ?? "none")
+            try await ctx.enqueue(TestMark(label: "child"), options: .init(queue: ctx.queue))
+        }
+        registry.register(TestMark.self) { _, ctx in await log.add("child", ctx, note: ctx.traceparent ?? "none") }
+        var config = WorkerConfiguration()
+        config.queues = [q.name]
+        let running = RunningWorker.start(Worker(connection: conn, registry: registry, topology: topology,
+                                                 configuration: config, logger: quietLogger("w")))
+        let producer = try await JobProducer(connection: conn, topology: topology)
+        let ch = try await conn.openChannel()
+        try await declare(topology, on: conn)
+        let trace = "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01"
+        let id = try await producer.enqueue(TestParent(), options: .init(queue: q.name, jobID: "parent-1",
+                                                                         headers: [WireFormat.Header.traceparent: .string(trace)]))
+        XCTAssertEqual(id, "parent-1")
+        let done = await log.wait { $0.count == 2 }
+        XCTAssertTrue(done)
+        let entries = await log.entries
+        XCTAssertEqual(entries.map(\.note), [trace, trace])
+        XCTAssertEqual(entries.first?.id, "parent-1")
+        XCTAssertEqual(entries.first?.attempt, 1)
+        XCTAssertNotEqual(entries.last?.id, "parent-1")
+        try await running.stop()
+        await JobsBroker.cleanUp(q, on: conn)
+        await conn.close()
+    }
+
+    func testEnvelopeReadsLenientHeadersFromOtherLanguages() throws {
+        let props = BasicProperties(contentType: "application/json", headers: [
+            WireFormat.Header.job: "resize", WireFormat.Header.attempt: "2", WireFormat.Header.maxAttempts: .int8(4),
+            WireFormat.Header.enqueuedAt: .int64(1_700_000_000_123), WireFormat.Header.expiresAt: "2030-01-01T00:00:00Z",
+            WireFormat.Header.runAt: .timestamp(1_900_000_000), "x-custom": .table(["kept": true]),
+        ], messageID: "m1")
+        let e = try JobEnvelope(properties: props, body: Array("{}".utf8))
+        XCTAssertEqual(e.name, "resize")
+        XCTAssertEqual(e.attempt, 2)
+        XCTAssertEqual(e.maxAttempts, 4)
+        XCTAssertEqual(e.enqueuedAt?.millisecondsSince1970, 1_700_000_000_123)
+        XCTAssertEqual(e.expiresAt, ISO8601DateFormatter().date(from: "2030-01-01T00:00:00Z"))
+        XCTAssertEqual(e.runAt, Date(timeIntervalSince1970: 1_900_000_000))
+        let retried = e.retried(after: .init(attempt: 2, type: "T", message: "m", at: Date(), host: "h"))
+        XCTAssertEqual(retried.attempt, 3)
+        XCTAssertEqual(retried.headers["x-custom"], .table(["kept": true]), "unknown headers survive a retry")
+        XCTAssertThrowsError(try JobEnvelope(properties: BasicProperties(headers: [WireFormat.Header.job: "x", WireFormat.Header.version: .int32(99)]), body: []))
+        XCTAssertThrowsError(try JobEnvelope(properties: BasicProperties(contentEncoding: "gzip", headers: [WireFormat.Header.job: "x"]), body: []))
+    }
+}
