@@ -1,6 +1,8 @@
 #!/usr/bin/env bash
-# Demo runner (placeholder). Today: deps, broker, release build, then `warren demo`
-# if the executable exists. The real demo steps are to be added in the marked section.
+# The demo: installs what is missing, starts a local RabbitMQ, builds Warren (release), then runs a worker,
+# a scheduler and a producer, and shows jobs flowing: plain ones, a delayed one, one that fails twice and is
+# retried to success, and one that fails every time and ends in the dead-letter queue.
+# Usage: scripts/demo.sh            (about 1 minute after the build; stops its processes at the end)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 if ! command -v swift >/dev/null && [[ -x /opt/swift/usr/bin/swift ]]; then
@@ -8,19 +10,59 @@ if ! command -v swift >/dev/null && [[ -x /opt/swift/usr/bin/swift ]]; then
 fi
 export WARREN_RABBIT_DIR=${WARREN_RABBIT_DIR:-/tmp/warren-rabbitmq}
 export WARREN_URL=${WARREN_URL:-amqp://guest:guest@127.0.0.1:5672/%2F}
+export WARREN_LOG_LEVEL=${WARREN_LOG_LEVEL:-info}
 
+step() { printf '\n\033[1m== %s\033[0m\n' "$*"; }
+
+step "dependencies and broker"
 deploy/install-deps.sh
 deploy/rabbitmq-local.sh start
-swift build -c release
-
+step "build (release)"
+swift build -c release --product warren
 WARREN=.build/release/warren
-if [[ ! -x $WARREN ]]; then
-  echo "demo.sh: $WARREN not built yet: nothing to demo" >&2
-  exit 0
+Q=demo
+WORK=$(mktemp -d)
+pids=()
+cleanup() {
+  for p in "${pids[@]}"; do kill -TERM "$p" 2>/dev/null || true; done
+  wait 2>/dev/null || true
+  rm -rf "$WORK"
+}
+trap cleanup EXIT
+
+step "worker (concurrency 8) on queue '$Q'"
+"$WARREN" worker --queue "$Q" --concurrency 8 2> >(sed 's/^/[worker] /' >&2) &
+pids+=($!)
+sleep 2
+
+if "$WARREN" schedule --help >/dev/null 2>&1 && ! "$WARREN" schedule --help 2>&1 | grep -q "not yet available"; then
+  step "scheduler: a 'noop' every 5 seconds"
+  cat >"$WORK/schedules.yaml" <<YAML
+schedules:
+  - name: demo-heartbeat
+    every: 5s
+    job: noop
+    queue: $Q
+YAML
+  "$WARREN" schedule list "$WORK/schedules.yaml" || true
+  "$WARREN" scheduler --schedule "$WORK/schedules.yaml" 2> >(sed 's/^/[scheduler] /' >&2) &
+  pids+=($!)
 fi
 
-# --- demo steps (to be added) ---------------------------------------------------
-# e.g. start a worker and a scheduler in the background (record their pids and
-# kill them by pid in an EXIT trap), run a producer, then print queue state with
-#   deploy/rabbitmq-local.sh ctl list_queues name messages
-"$WARREN" demo "$@"
+step "producer"
+"$WARREN" enqueue noop --queue "$Q" --count 1000
+"$WARREN" enqueue sleep --args '{"ms":200}' --queue "$Q" --count 5 --priority 9
+"$WARREN" enqueue sleep --args '{"ms":10}' --queue "$Q" --delay 3s --id delayed-job
+"$WARREN" enqueue flaky --args '{"failures":2}' --queue "$Q" --id flaky-job
+"$WARREN" enqueue fail --args '{"message":"the demo always fails here"}' --queue "$Q" --id doomed-job
+
+step "waiting for retries and the delay (12 s)"
+sleep 12
+
+step "queues"
+deploy/rabbitmq-local.sh ctl list_queues name messages consumers 2>/dev/null | grep -E "^$Q" || true
+if "$WARREN" dlq --help 2>&1 | grep -q "list"; then
+  step "dead letters"
+  "$WARREN" dlq list --queue "$Q" || true
+fi
+step "done: the worker and scheduler stop gracefully now"
