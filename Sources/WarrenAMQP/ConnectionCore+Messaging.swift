@@ -151,7 +151,8 @@ extension ConnectionCore {
 
     private func send(_ m: OutgoingMessage, on id: UInt16) -> Int32 {
         guard let c = conn else { return AMQP_STATUS_CONNECTION_CLOSED.rawValue }
-        let arena = CArena()
+        let arena = publishArena
+        defer { arena.reset() }
         var properties = m.properties.cProperties(in: arena)
         let exchange = arena.bytes(m.exchange)
         let routingKey = arena.bytes(m.routingKey)

@@ -34,6 +34,8 @@ final class ConnectionCore: @unchecked Sendable {
     var reconnectAttempt = 0
     var nextReconnect: ContinuousClock.Instant?
     var pollTimeoutMS: Int32 = 1000
+    /// Scratch C memory for publishes, reset after each one.
+    let publishArena = CArena()
 
     /// Channel 1 belongs to the connection itself (topology recovery); applications get 2 and up.
     static let controlChannel: UInt16 = 1

@@ -47,9 +47,8 @@ enum FieldTableCodec {
     static func encode(_ table: FieldTable, in arena: CArena) -> amqp_table_t {
         guard !table.isEmpty else { return amqp_table_t(num_entries: 0, entries: nil) }
         let entries = arena.allocate(amqp_table_entry_t.self, count: table.count)
-        // Sorted keys: a stable wire order makes equal tables encode equally (declare arguments compare).
-        for (i, key) in table.keys.sorted().enumerated() {
-            (entries + i).initialize(to: amqp_table_entry_t(key: arena.bytes(key), value: encode(table[key]!, in: arena)))
+        for (i, (key, value)) in table.enumerated() {
+            (entries + i).initialize(to: amqp_table_entry_t(key: arena.bytes(key), value: encode(value, in: arena)))
         }
         return amqp_table_t(num_entries: Int32(table.count), entries: entries)
     }

@@ -123,6 +123,7 @@ public final class Worker: Service, Sendable {
             _ = await inFlight.waitUntilIdle(timeout: .seconds(2))
         }
         feeders.cancel()
+        attempts.stop()
         await consuming.close()  // unacked deliveries (buffered, or of cancelled jobs) go back to the queues
         await producer.channel.close()
         logger.info("worker stopped")
