@@ -11,7 +11,7 @@ final class ChannelState {
     var userClosed = false
     /// Changes whenever the channel is (re)opened: deliveries from an older epoch cannot be settled.
     var epoch: UInt64 = 0
-    /// Shared by every delivery of the current epoch.
+    /// Settlement state of the current epoch, shared by its deliveries (nil while closed).
     var settler: DeliverySettler?
     /// Why the broker closed it, until it is reopened.
     var closeError: AMQPError?
@@ -22,7 +22,6 @@ final class ChannelState {
     var confirms: ConfirmTracker?
     /// Publishes waiting for room in the confirm window.
     var waiting: Deque<PendingPublish> = []
-    var acks = AckTracker()
     var consumers: [String: ConsumerState] = [:]
 
     init(id: UInt16) { self.id = id }
@@ -30,12 +29,12 @@ final class ChannelState {
     /// Fails everything in flight on this channel and forgets its deliveries.
     func invalidate(_ error: AMQPError) {
         isOpen = false
+        settler?.invalidate()
         settler = nil
         confirms?.failAll(error)
         let pending = waiting
         waiting.removeAll()
         for p in pending { p.completion(.failure(error)) }
-        acks.reset()
     }
 }
 
@@ -56,26 +55,5 @@ final class ConsumerState {
         self.exclusive = exclusive
         self.arguments = arguments
         self.continuation = continuation
-    }
-}
-
-/// Settles deliveries of one channel epoch by posting to the connection's mailbox.
-final class DeliverySettler: Sendable {
-    let mailbox: Mailbox
-    let channel: UInt16
-    let epoch: UInt64
-
-    init(mailbox: Mailbox, channel: UInt16, epoch: UInt64) {
-        self.mailbox = mailbox
-        self.channel = channel
-        self.epoch = epoch
-    }
-
-    func settle(tag: UInt64, _ how: Settlement) async throws(AMQPError) {
-        let channel = self.channel
-        let epoch = self.epoch
-        try await mailbox.call { core throws(AMQPError) in
-            try core.settle(channel: channel, epoch: epoch, tag: tag, how)
-        }
     }
 }

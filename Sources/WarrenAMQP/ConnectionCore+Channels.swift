@@ -32,7 +32,6 @@ extension ConnectionCore {
         ch.closeError = nil
         ch.epoch = nextEpoch()
         ch.settler = DeliverySettler(mailbox: mailbox, channel: ch.id, epoch: ch.epoch)
-        ch.acks.reset()
         if let (count, global) = ch.prefetch {
             _ = try rpc(ch.id, "basic.qos") { amqp_basic_qos($0, ch.id, 0, count, global ? 1 : 0) }
         }

@@ -86,12 +86,12 @@ extension ConnectionCore {
         guard let ch = channels[channel], ch.isOpen, let c = conn else { return }
         guard let consumer = ch.consumers[consumerTag] else {
             // A delivery racing our own basic.cancel: hand it back to the queue.
-            ch.acks.delivered(tag)
-            _ = ch.acks.markSettled(tag, multiple: false)
+            ch.settler?.delivered(tag)
+            _ = try? ch.settler?.markSettled(tag, multiple: false)
             _ = amqp_basic_reject(c, channel, tag, 1)
             return
         }
-        if !consumer.noAck { ch.acks.delivered(tag) }
+        if !consumer.noAck { ch.settler?.delivered(tag) }
         consumer.continuation.yield(AMQPDelivery(
             consumerTag: consumerTag, deliveryTag: tag, redelivered: redelivered, exchange: exchange,
             routingKey: routingKey, properties: properties, body: body, messageCount: nil,

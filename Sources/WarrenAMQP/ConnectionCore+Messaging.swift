@@ -55,7 +55,7 @@ extension ConnectionCore {
             throw AMQPError(.connectionLost, "connection lost while reading a message from '\(queue)'")
         }
         releaseBuffers(channel: id)
-        if !noAck { ch.acks.delivered(tag) }
+        if !noAck { ch.settler?.delivered(tag) }
         return AMQPDelivery(consumerTag: "", deliveryTag: tag, redelivered: redelivered, exchange: exchange,
                             routingKey: routingKey, properties: properties, body: body, messageCount: remaining,
                             settler: noAck ? nil : ch.settler)
@@ -63,20 +63,20 @@ extension ConnectionCore {
 
     // MARK: settling
 
+    /// Nack or reject (acks are marked by ``DeliverySettler`` directly and written by ``flushAcks()``).
     func settle(channel id: UInt16, epoch: UInt64, tag: UInt64, _ how: Settlement) throws(AMQPError) {
-        guard let c = conn, let ch = channels[id], ch.isOpen, ch.epoch == epoch else {
-            throw AMQPError(.staleDelivery,
-                            "delivery \(tag) came on a channel or connection that has since closed; the broker has requeued it")
+        guard let c = conn, let ch = channels[id], ch.isOpen, let settler = ch.settler, settler.epoch == epoch else {
+            throw DeliverySettler.stale(tag)
         }
+        flushAcks(ch)  // a multiple nack must not overtake acks still pending for earlier tags
         switch how {
         case .ack(let multiple):
-            guard ch.acks.markAck(tag, multiple: multiple) else { throw Self.alreadySettled(tag) }
+            try settler.ack(tag, multiple: multiple)
         case .nack(let requeue, let multiple):
-            flushAcks(ch)  // a multiple nack must not overtake acks still queued for earlier tags
-            guard ch.acks.markSettled(tag, multiple: multiple) else { throw Self.alreadySettled(tag) }
+            try settler.markSettled(tag, multiple: multiple)
             try checkStatus(amqp_basic_nack(c, id, tag, multiple ? 1 : 0, requeue ? 1 : 0), "basic.nack")
         case .reject(let requeue):
-            guard ch.acks.markSettled(tag, multiple: false) else { throw Self.alreadySettled(tag) }
+            try settler.markSettled(tag, multiple: false)
             try checkStatus(amqp_basic_reject(c, id, tag, requeue ? 1 : 0), "basic.reject")
         }
     }
@@ -85,10 +85,6 @@ extension ConnectionCore {
     func rawAck(_ id: UInt16, tag: UInt64, multiple: Bool) throws(AMQPError) {
         let (c, _) = try requireChannel(id)
         try checkStatus(amqp_basic_ack(c, id, tag, multiple ? 1 : 0), "basic.ack")
-    }
-
-    private static func alreadySettled(_ tag: UInt64) -> AMQPError {
-        AMQPError(.protocolError, "delivery \(tag) is unknown or already settled on this channel")
     }
 
     func checkStatus(_ rc: Int32, _ context: String) throws(AMQPError) {
@@ -100,12 +96,12 @@ extension ConnectionCore {
 
     /// Writes the coalesced acks of every channel.
     func flushAcks() {
-        for ch in channels.values where ch.acks.hasPendingAcks { flushAcks(ch) }
+        for ch in channels.values where ch.settler?.hasPendingAcks == true { flushAcks(ch) }
     }
 
     func flushAcks(_ ch: ChannelState) {
-        guard let c = conn, ch.isOpen else { return }
-        for (tag, multiple) in ch.acks.takeAcks() {
+        guard let c = conn, ch.isOpen, let settler = ch.settler else { return }
+        for (tag, multiple) in settler.takeAcks() {
             if amqp_basic_ack(c, ch.id, tag, multiple ? 1 : 0) != AMQP_STATUS_OK.rawValue {
                 connectionFailed(AMQPError(.connectionLost, "connection lost while sending acks"))
                 return

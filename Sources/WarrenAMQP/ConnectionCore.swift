@@ -78,7 +78,7 @@ final class ConnectionCore: @unchecked Sendable {
     private func hasImmediateWork(_ c: amqp_connection_state_t) -> Bool {
         if amqp_frames_enqueued(c) != 0 || amqp_data_in_buffer(c) != 0 { return true }
         for ch in channels.values {
-            if ch.acks.hasPendingAcks { return true }
+            if ch.settler?.hasPendingAcks == true { return true }
             if !ch.waiting.isEmpty, ch.confirms?.hasRoom ?? true { return true }
         }
         return false

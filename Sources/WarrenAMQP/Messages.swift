@@ -73,7 +73,9 @@ public struct AMQPDelivery: Sendable {
     }
 
     /// Acknowledges the message (and, with `multiple`, every earlier unsettled one on its channel).
-    /// Returns once the ack is written; acks from many tasks are coalesced into `multiple` acks where safe.
+    /// Never waits for the I/O thread: the ack is marked and written by the I/O thread within its current loop
+    /// turn, coalesced with acks from other tasks into `multiple` acks where safe. If the connection dies before
+    /// it is written, the broker redelivers the message (at-least-once).
     public func ack(multiple: Bool = false) async throws {
         try await settle(.ack(multiple: multiple))
     }

@@ -19,13 +19,8 @@ final class JobContextTests: XCTestCase {
             try await ctx.enqueue(TestMark(label: "child"), options: .init(queue: ctx.queue))
         }
         registry.register(TestMark.self) { _, ctx in await log.add("child", ctx, note: ctx.traceparent ?? "none") }
-        var config = WorkerConfiguration()
-        config.queues = [q.name]
-        let running = RunningWorker.start(Worker(connection: conn, registry: registry, topology: topology,
-                                                 configuration: config, logger: quietLogger("w")))
-        let producer = try await JobProducer(connection: conn, topology: topology)
+        let (running, producer) = try await startWorker(conn, topology, registry)
         let ch = try await conn.openChannel()
-        try await declare(topology, on: conn)
         let trace = "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01"
         let id = try await producer.enqueue(TestParent(), options: .init(queue: q.name, jobID: "parent-1",
                                                                          headers: [WireFormat.Header.traceparent: .string(trace)]))

@@ -18,13 +18,10 @@ final class PoisonMessageTests: XCTestCase {
         let log = JobLog()
         var registry = JobRegistry()
         registry.register(TestTyped.self) { args, ctx in await log.add("typed", ctx, note: "\(args.count) \(args.label)") }
-        var config = WorkerConfiguration()
-        config.queues = [q.name]
-        config.maxMessageBytes = 1000
-        let running = RunningWorker.start(Worker(connection: conn, registry: registry, topology: topology,
-                                                 configuration: config, logger: quietLogger("w")))
+        let (running, _) = try await startWorker(conn, topology, registry) { config in
+            config.maxMessageBytes = 1000
+        }
         let ch = try await conn.openChannel(confirmWindow: 100)
-        try await declare(topology, on: conn)
 
         func raw(_ id: String, headers: FieldTable, contentType: String? = "application/json", body: String) -> OutgoingMessage {
             OutgoingMessage(exchange: WireFormat.workExchange, routingKey: q.name, mandatory: true,

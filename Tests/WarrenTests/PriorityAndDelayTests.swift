@@ -11,8 +11,7 @@ struct TestMark: JobParameters {
 final class PriorityAndDelayTests: XCTestCase {
     private func runOrder(_ queue: Topology.Queue, jobs: [(String, UInt8)], connection conn: AMQPConnection) async throws -> [String] {
         let topology = Topology(queues: [queue])
-        let setup = try await conn.openChannel()
-        try await topology.declare(on: setup)
+        try await declare(topology, on: conn)
         let producer = try await JobProducer(connection: conn, topology: topology)
         for (label, priority) in jobs {
             try await producer.enqueue(TestMark(label: label), options: .init(queue: queue.name, priority: priority))
@@ -20,12 +19,10 @@ final class PriorityAndDelayTests: XCTestCase {
         let log = JobLog()
         var registry = JobRegistry()
         registry.register(TestMark.self) { args, ctx in await log.add(args.label, ctx) }
-        var config = WorkerConfiguration()
-        config.queues = [queue.name]
-        config.concurrency = 1
-        config.prefetch = 10  // everything already queued is buffered, so the choice sees all lanes
-        let running = RunningWorker.start(Worker(connection: conn, registry: registry, topology: topology,
-                                                 configuration: config, logger: quietLogger("w")))
+        let (running, _) = try await startWorker(conn, topology, registry) { config in
+            config.concurrency = 1
+            config.prefetch = 10  // everything already queued is buffered, so the choice sees all lanes
+        }
         let done = await log.wait { $0.count == jobs.count }
         XCTAssertTrue(done)
         try await running.stop()
@@ -66,13 +63,8 @@ final class PriorityAndDelayTests: XCTestCase {
         let log = JobLog()
         var registry = JobRegistry()
         registry.register(TestMark.self) { args, ctx in await log.add(args.label, ctx) }
-        var config = WorkerConfiguration()
-        config.queues = [q.name]
-        let running = RunningWorker.start(Worker(connection: conn, registry: registry, topology: topology,
-                                                 configuration: config, logger: quietLogger("w")))
-        let producer = try await JobProducer(connection: conn, topology: topology)
+        let (running, producer) = try await startWorker(conn, topology, registry)
         let ch = try await conn.openChannel()
-        try await declare(topology, on: conn)
 
         let longID = try await producer.enqueue(TestMark(label: "hour"), options: .init(queue: q.name, delay: .seconds(3600)))
         let start = Date()
@@ -117,12 +109,8 @@ final class PriorityAndDelayTests: XCTestCase {
         let log = JobLog()
         var registry = JobRegistry()
         registry.register(TestMark.self) { args, ctx in await log.add(args.label, ctx) }
-        var config = WorkerConfiguration()
-        config.queues = [q.name]
-        let running = RunningWorker.start(Worker(connection: conn, registry: registry, topology: topology,
-                                                 configuration: config, logger: quietLogger("w")))
+        let (running, _) = try await startWorker(conn, topology, registry)
         let ch = try await conn.openChannel(confirmWindow: 10)
-        try await declare(topology, on: conn)
         let runAt = Date(timeIntervalSince1970: (Date().timeIntervalSince1970 + 1.5).rounded(.down))  // whole seconds: ISO-8601 below
         // Published straight to the work queue, as a producer without delay routing would.
         let message = OutgoingMessage(exchange: WireFormat.workExchange, routingKey: q.name, properties: BasicProperties(

@@ -32,13 +32,8 @@ final class QuorumModeTests: XCTestCase {
             if ctx.attempt <= args.failures { throw JobFailure.retryable("no") }
         }
         registry.register(TestMark.self) { args, ctx in await log.add(args.label, ctx) }
-        var config = WorkerConfiguration()
-        config.queues = [q.name]
-        let running = RunningWorker.start(Worker(connection: conn, registry: registry, topology: topology,
-                                                 configuration: config, logger: quietLogger("w")))
-        let producer = try await JobProducer(connection: conn, topology: topology)
+        let (running, producer) = try await startWorker(conn, topology, registry)
         let ch = try await conn.openChannel()
-        try await declare(topology, on: conn)
         try await producer.enqueue(TestFlaky(failures: 1), options: .init(queue: q.name))
         try await producer.enqueue(TestFlaky(failures: 5), options: .init(queue: q.name, priority: 1))
         try await producer.enqueue(TestMark(label: "delayed"), options: .init(queue: q.name, delay: .milliseconds(300)))

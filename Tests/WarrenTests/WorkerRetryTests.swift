@@ -33,13 +33,9 @@ final class WorkerRetryTests: XCTestCase {
             await log.add("permanent", ctx)
             throw JobFailure.permanent("cannot ever work")
         }
-        var config = WorkerConfiguration()
-        config.queues = [q.name]
-        config.hostname = "test-host"
-        let worker = Worker(connection: conn, registry: registry, topology: topology, configuration: config, logger: quietLogger("w"))
-        let running = RunningWorker.start(worker)
-        let producer = try await JobProducer(connection: conn, topology: topology)
-        try await declare(topology, on: conn)
+        let (running, producer) = try await startWorker(conn, topology, registry) { config in
+            config.hostname = "test-host"
+        }
 
         let recovers = try await producer.enqueue(TestFlaky(failures: 2), options: .init(queue: q.name))
         let dies = try await producer.enqueue(TestFlaky(failures: 5), options: .init(queue: q.name))
@@ -103,13 +99,9 @@ final class WorkerRetryTests: XCTestCase {
             await log.add("stubborn-finished", ctx)
         }
         registry.register(TestPermanent.self) { _, ctx in await log.add("next", ctx) }
-        var config = WorkerConfiguration()
-        config.queues = [q.name]
-        config.concurrency = 1
-        let running = RunningWorker.start(Worker(connection: conn, registry: registry, topology: topology,
-                                                 configuration: config, logger: quietLogger("w")))
-        let producer = try await JobProducer(connection: conn, topology: topology)
-        try await declare(topology, on: conn)
+        let (running, producer) = try await startWorker(conn, topology, registry) { config in
+            config.concurrency = 1
+        }
         try await producer.enqueue(TestSleep(ms: 3000), options: .init(queue: q.name))
         try await producer.enqueue(TestPermanent(), options: .init(queue: q.name))
         // With one slot, "next" can only run if the timed-out job released it.
@@ -140,14 +132,10 @@ final class WorkerRetryTests: XCTestCase {
             try await Task.sleep(for: .milliseconds(args.ms))
             await log.add("end", ctx)
         }
-        var config = WorkerConfiguration()
-        config.queues = [q.name]
-        config.concurrency = 2
-        config.shutdownGracePeriod = .seconds(5)
-        let running = RunningWorker.start(Worker(connection: conn, registry: registry, topology: topology,
-                                                 configuration: config, logger: quietLogger("w")))
-        let producer = try await JobProducer(connection: conn, topology: topology)
-        try await declare(topology, on: conn)
+        let (running, producer) = try await startWorker(conn, topology, registry) { config in
+            config.concurrency = 2
+            config.shutdownGracePeriod = .seconds(5)
+        }
         for _ in 0..<6 { try await producer.enqueue(TestSleep(ms: 1000), options: .init(queue: q.name)) }
         let twoStarted = await log.wait { $0.filter { $0.name == "start" }.count == 2 }
         XCTAssertTrue(twoStarted)
@@ -159,7 +147,6 @@ final class WorkerRetryTests: XCTestCase {
         try await eventually { try await ch.inspectQueue(q.name).messageCount == 4 }  // the rest, unacked -> requeued
 
         // Grace period shorter than the job: it is cancelled and left for redelivery, not lost.
-        config.shutdownGracePeriod = .milliseconds(200)
         let log2 = JobLog()
         var registry2 = JobRegistry()
         registry2.register(TestSleep.self) { args, ctx in
@@ -167,8 +154,10 @@ final class WorkerRetryTests: XCTestCase {
             try await Task.sleep(for: .milliseconds(args.ms * 5))
             await log2.add("end", ctx)
         }
-        let second = RunningWorker.start(Worker(connection: conn, registry: registry2, topology: topology,
-                                                configuration: config, logger: quietLogger("w")))
+        let (second, _) = try await startWorker(conn, topology, registry2) { config in
+            config.concurrency = 2
+            config.shutdownGracePeriod = .milliseconds(200)
+        }
         let started = await log2.wait { $0.count >= 2 }
         XCTAssertTrue(started)
         try await second.stop()

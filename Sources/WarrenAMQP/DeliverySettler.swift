@@ -1,0 +1,80 @@
+import Synchronization
+
+/// Settlement state of one channel incarnation (epoch), shared by the I/O thread and every task that holds
+/// one of its deliveries.
+///
+/// Acks never wait for the I/O thread: ``ack(_:multiple:)`` marks the delivery in the ``AckTracker`` under a
+/// lock and, for the first pending ack of a burst, posts an empty job that wakes the I/O thread, which then
+/// writes every pending ack, coalesced into `multiple` acks where that is safe. So a burst of acks costs one
+/// wake-up and a few frames. Nacks and rejects take the mailbox round trip: they are rare, and a `multiple`
+/// nack must not overtake acks still pending.
+///
+/// When the channel closes or the connection is lost the settler is invalidated: its deliveries can no longer
+/// be settled (the broker requeues them), and acks marked but not yet written are dropped with it, which
+/// at-least-once delivery allows.
+final class DeliverySettler: Sendable {
+    let mailbox: Mailbox
+    let channel: UInt16
+    let epoch: UInt64
+
+    private struct State {
+        var tracker = AckTracker()
+        var valid = true
+    }
+    private let state = Mutex(State())
+
+    init(mailbox: Mailbox, channel: UInt16, epoch: UInt64) {
+        self.mailbox = mailbox
+        self.channel = channel
+        self.epoch = epoch
+    }
+
+    func settle(tag: UInt64, _ how: Settlement) async throws(AMQPError) {
+        if case .ack(let multiple) = how {
+            try ack(tag, multiple: multiple)
+            return
+        }
+        let (channel, epoch) = (self.channel, self.epoch)
+        try await mailbox.call { core throws(AMQPError) in
+            try core.settle(channel: channel, epoch: epoch, tag: tag, how)
+        }
+    }
+
+    /// Marks an ack for the I/O thread to write; never suspends.
+    func ack(_ tag: UInt64, multiple: Bool) throws(AMQPError) {
+        let wake = try state.withLock { s throws(AMQPError) -> Bool in
+            guard s.valid else { throw Self.stale(tag) }
+            let wasPending = s.tracker.hasPendingAcks
+            guard s.tracker.markAck(tag, multiple: multiple) else { throw Self.alreadySettled(tag) }
+            return !wasPending
+        }
+        if wake && !mailbox.post({ _ in }) { throw Self.stale(tag) }
+    }
+
+    // MARK: I/O thread side
+
+    func delivered(_ tag: UInt64) { state.withLock { $0.tracker.delivered(tag) } }
+
+    /// Marks a delivery settled by a nack or reject the caller sends now.
+    func markSettled(_ tag: UInt64, multiple: Bool) throws(AMQPError) {
+        try state.withLock { s throws(AMQPError) in
+            guard s.valid else { throw Self.stale(tag) }
+            guard s.tracker.markSettled(tag, multiple: multiple) else { throw Self.alreadySettled(tag) }
+        }
+    }
+
+    var hasPendingAcks: Bool { state.withLock { $0.valid && $0.tracker.hasPendingAcks } }
+
+    /// The coalesced ack frames to write now.
+    func takeAcks() -> [(tag: UInt64, multiple: Bool)] { state.withLock { $0.valid ? $0.tracker.takeAcks() : [] } }
+
+    func invalidate() { state.withLock { $0.valid = false; $0.tracker.reset() } }
+
+    static func stale(_ tag: UInt64) -> AMQPError {
+        AMQPError(.staleDelivery, "delivery \(tag) came on a channel or connection that has since closed; the broker has requeued it")
+    }
+
+    static func alreadySettled(_ tag: UInt64) -> AMQPError {
+        AMQPError(.protocolError, "delivery \(tag) is unknown or already settled on this channel")
+    }
+}

@@ -1,0 +1,191 @@
+import ArgumentParser
+import Foundation
+import Logging
+import Synchronization
+import Warren
+import WarrenAMQP
+
+/// `warren-bench jobs`: the jobs core against the plain-C baseline, in one run on one broker.
+/// Enqueue of N jobs with confirms vs `rawc fill`; drain of N `noop` jobs by an in-process worker vs
+/// `rawc drain`; idle RSS of a `warren worker` process; lateness of delayed jobs (p50/p99).
+struct JobsBenchmark: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(commandName: "jobs", abstract: "Jobs core: enqueue, drain, idle RSS, delay lateness.")
+
+    @Option(help: "Jobs per round.") var count = 20_000
+    @Option(help: "Rounds (medians are reported).") var rounds = 3
+    @Option(help: "Worker concurrency.") var concurrency = 64
+    @Option(help: "Worker prefetch.") var prefetch = 512
+    @Option(help: "Delayed jobs for the lateness measure (delays 50 ms to 3 s).") var delayed = 300
+    @Flag(help: "Print JSON too.") var json = false
+    @OptionGroup var broker: BrokerOptions
+    @OptionGroup var rawcOptions: RawCOptions
+
+    func run() async throws {
+        var logger = Logger(label: "bench")
+        logger.logLevel = .error
+        let url = broker.resolvedURL
+        let rawc = try RawC.prepare(options: rawcOptions, url: url)
+        var report = BenchReport(
+            benchmark: "jobs",
+            parameters: [("count", "\(count)"), ("rounds", "\(rounds)"), ("concurrency", "\(concurrency)"), ("prefetch", "\(prefetch)")],
+            metrics: ["rawc_fill", "warren_enqueue", "rawc_drain", "warren_drain"],
+            ratios: [.init(name: "enqueue/fill", numerator: "warren_enqueue", denominator: "rawc_fill", target: 0.9),
+                     .init(name: "drain/drain", numerator: "warren_drain", denominator: "rawc_drain", target: 0.9)])
+        for round in 1...rounds {
+            Bench.progress("round \(round)/\(rounds)")
+            let rawQueue = Bench.uniqueQueue("rawc")
+            let fill = try await rawc.fill(queue: rawQueue, count: count, bytes: 100, window: 1000)
+            let drain = try await rawc.drain(queue: rawQueue, count: count, prefetch: 200)
+            let connection = try await AMQPConnection.connect(url: url, logger: logger)
+            let queue = Topology.Queue(Bench.uniqueQueue("jobs"))
+            let topology = Topology(queues: [queue])
+            let setup = try await connection.openChannel()
+            try await topology.declare(on: setup)
+            let enqueue = try await measureEnqueue(connection, topology, queue.name)
+            let drained = try await measureDrain(connection, topology, queue.name, logger: logger)
+            _ = try? await setup.deleteQueue(rawQueue)
+            await JobsBenchmark.cleanUp(queue, setup)
+            await connection.close()
+            report.addRound(["rawc_fill": fill.rate, "warren_enqueue": enqueue, "rawc_drain": drain.rate, "warren_drain": drained])
+        }
+        Bench.progress("idle RSS and delay lateness")
+        let rss = try await measureIdleRSS(url: url)
+        let lateness = try await measureLateness(url: url, logger: logger)
+        print(report.render())
+        print(String(format: "worker idle RSS: %.1f MB (target <= 20 MB)", rss))
+        print(String(format: "delayed-job lateness over %d jobs: p50 %.1f ms, p99 %.1f ms, max %.1f ms (target p99 <= 50 ms)",
+                     delayed, lateness.p50, lateness.p99, lateness.max))
+        if json { print(report.json()) }
+    }
+
+    static func cleanUp(_ queue: Topology.Queue, _ channel: AMQPChannel) async {
+        for name in queue.laneNames + [WireFormat.deadLetterQueue(for: queue.name)] { _ = try? await channel.deleteQueue(name) }
+        await channel.close()
+    }
+
+    private func measureEnqueue(_ connection: AMQPConnection, _ topology: Topology, _ queue: String) async throws -> Double {
+        let producer = try await JobProducer(connection: connection, topology: topology)
+        let requests = (0..<count).map { _ in JobRequest(name: "noop", arguments: Array("{}".utf8), options: EnqueueOptions(queue: queue)) }
+        let start = ContinuousClock.now
+        let results = await producer.enqueue(batch: requests)
+        let seconds = (ContinuousClock.now - start).seconds
+        let failed = results.filter { if case .failure = $0 { true } else { false } }.count
+        guard failed == 0 else { throw ValidationError("\(failed) enqueues failed") }
+        await producer.channel.close()
+        return Double(count) / seconds
+    }
+
+    private func measureDrain(_ connection: AMQPConnection, _ topology: Topology, _ queue: String, logger: Logger) async throws -> Double {
+        var registry = JobRegistry()
+        registry.register(name: "noop") { _, _ in }
+        var config = WorkerConfiguration()
+        config.queues = [queue]
+        config.concurrency = concurrency
+        config.prefetch = prefetch
+        config.declareTopology = false
+        let counter = DrainCounter(target: count)
+        let worker = Worker(connection: connection, registry: registry, topology: topology, configuration: config,
+                            observer: counter, logger: logger)
+        let task = Task { try await worker.run() }
+        let seconds = await counter.waitDone(timeout: .seconds(300))
+        task.cancel()
+        _ = try? await task.value
+        guard let seconds else { throw ValidationError("drain did not finish") }
+        return Double(count) / seconds
+    }
+
+    private func measureIdleRSS(url: String) async throws -> Double {
+        let warren = URL(fileURLWithPath: CommandLine.arguments[0]).deletingLastPathComponent().appendingPathComponent("warren")
+        let p = Process()
+        p.executableURL = warren
+        p.arguments = ["worker", "--queue", "bench.idle.\(UUID().uuidString.prefix(8))", "--max-priority", "0"]
+        var env = ProcessInfo.processInfo.environment
+        env["WARREN_URL"] = url
+        env["WARREN_LOG_LEVEL"] = "error"
+        p.environment = env
+        try p.run()
+        try await Task.sleep(for: .seconds(3))
+        let status = (try? String(contentsOfFile: "/proc/\(p.processIdentifier)/status", encoding: .utf8)) ?? ""
+        p.terminate()
+        p.waitUntilExit()
+        let kb = status.split(separator: "\n").first { $0.hasPrefix("VmRSS:") }?.split(separator: " ").dropFirst().first.flatMap { Double($0) } ?? .nan
+        return kb / 1024
+    }
+
+    struct Late: JobParameters {
+        static let jobName = "late"
+        var due: Int  // ms since epoch
+    }
+
+    private func measureLateness(url: String, logger: Logger) async throws -> (p50: Double, p99: Double, max: Double) {
+        let connection = try await AMQPConnection.connect(url: url, logger: logger)
+        let queue = Topology.Queue("bench.late.\(UUID().uuidString.prefix(8))")
+        let topology = Topology(queues: [queue])
+        let setup = try await connection.openChannel()
+        try await topology.declare(on: setup)
+        let samples = Mutex<[Double]>([])
+        var registry = JobRegistry()
+        registry.register(Late.self) { args, _ in
+            let late = Double(Date().millisecondsSince1970 - args.due)
+            samples.withLock { $0.append(late) }
+        }
+        var config = WorkerConfiguration()
+        config.queues = [queue.name]
+        config.concurrency = 32
+        config.declareTopology = false
+        let worker = Worker(connection: connection, registry: registry, topology: topology, configuration: config, logger: logger)
+        let task = Task { try await worker.run() }
+        let producer = try await JobProducer(connection: connection, topology: topology)
+        for _ in 0..<delayed {
+            let delay = Int.random(in: 50...3000)
+            let due = Date().millisecondsSince1970 + delay
+            try await producer.enqueue(Late(due: due), options: EnqueueOptions(queue: queue.name, delay: .milliseconds(delay)))
+        }
+        let deadline = ContinuousClock.now + .seconds(60)
+        while samples.withLock({ $0.count }) < delayed && ContinuousClock.now < deadline {
+            try await Task.sleep(for: .milliseconds(100))
+        }
+        task.cancel()
+        _ = try? await task.value
+        await JobsBenchmark.cleanUp(queue, setup)
+        await connection.close()
+        let sorted = samples.withLock { $0 }.sorted()
+        guard !sorted.isEmpty else { throw ValidationError("no delayed job ran") }
+        func pct(_ p: Double) -> Double { sorted[min(sorted.count - 1, Int(Double(sorted.count) * p))] }
+        return (pct(0.5), pct(0.99), sorted.last!)
+    }
+}
+
+/// Counts finished jobs and times the drain from the first start to the last finish.
+final class DrainCounter: WorkerObserver {
+    private struct State {
+        var done = 0
+        var first: ContinuousClock.Instant?
+        var last: ContinuousClock.Instant?
+    }
+    private let state = Mutex(State())
+    let target: Int
+
+    init(target: Int) { self.target = target }
+
+    func jobStarted(name: String, queue: String) {
+        state.withLock { if $0.first == nil { $0.first = .now } }
+    }
+
+    func jobFinished(name: String, queue: String, outcome: JobOutcome, failed: Bool, duration: Duration) {
+        state.withLock { $0.done += 1; $0.last = .now }
+    }
+
+    func messageRejected(queue: String, reason: DeadLetterReason) {}
+
+    /// Seconds from the first start to the `target`-th finish, or nil on timeout.
+    func waitDone(timeout: Duration) async -> Double? {
+        let deadline = ContinuousClock.now + timeout
+        while ContinuousClock.now < deadline {
+            let s = state.withLock { $0 }
+            if s.done >= target, let first = s.first, let last = s.last { return (last - first).seconds }
+            try? await Task.sleep(for: .milliseconds(20))
+        }
+        return nil
+    }
+}

@@ -1,0 +1,167 @@
+import Foundation
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// Results of a benchmark run: one row per round of msg/s figures, the median row, and warren/baseline
+/// ratios checked against their targets. Prints an aligned table, and with `--json` a JSON document too.
+struct BenchReport {
+    /// `numerator / denominator` of two metrics, measured per round; the median of the per-round ratios is
+    /// compared with `target` (rounds are interleaved, so each round's pair ran under the same conditions).
+    struct Ratio: Sendable {
+        var name: String
+        var numerator: String
+        var denominator: String
+        var target: Double
+    }
+
+    var benchmark: String
+    /// Settings the run used, printed in order.
+    var parameters: [(String, String)]
+    /// Metric keys (msg/s), in column order.
+    var metrics: [String]
+    var ratios: [Ratio]
+    /// One dictionary of metric -> msg/s per round.
+    var rounds: [[String: Double]] = []
+    /// Free-form extra figures per round (e.g. timing splits), shown under the table and in the JSON.
+    var notes: [[String: Double]] = []
+
+    init(benchmark: String, parameters: [(String, String)], metrics: [String], ratios: [Ratio]) {
+        self.benchmark = benchmark
+        self.parameters = parameters
+        self.metrics = metrics
+        self.ratios = ratios
+    }
+
+    mutating func addRound(_ values: [String: Double], notes: [String: Double] = [:]) {
+        rounds.append(values)
+        self.notes.append(notes)
+    }
+
+    func ratio(_ r: Ratio, in round: [String: Double]) -> Double? {
+        guard let n = round[r.numerator], let d = round[r.denominator], d > 0 else { return nil }
+        return n / d
+    }
+
+    var medians: [String: Double] {
+        var m: [String: Double] = [:]
+        for key in metrics { m[key] = median(rounds.compactMap { $0[key] }) }
+        return m
+    }
+
+    func medianRatio(_ r: Ratio) -> Double? { median(rounds.compactMap { ratio(r, in: $0) }) }
+
+    /// The aligned table, ratios against targets, and the process's peak RSS.
+    func render() -> String {
+        var lines: [String] = []
+        lines.append("\(benchmark): " + parameters.map { "\($0.0)=\($0.1)" }.joined(separator: " "))
+        let header = ["round"] + metrics.map { "\($0) msg/s" } + ratios.map { "\($0.name)" }
+        var rows: [[String]] = []
+        for (i, round) in rounds.enumerated() {
+            rows.append(["\(i + 1)"] + metrics.map { format(round[$0]) } + ratios.map { formatRatio(ratio($0, in: round)) })
+        }
+        let med = medians
+        rows.append(["median"] + metrics.map { format(med[$0]) } + ratios.map { formatRatio(medianRatio($0)) })
+        let widths = header.indices.map { c in ([header] + rows).map { $0[c].count }.max() ?? 0 }
+        func line(_ cells: [String]) -> String {
+            cells.enumerated().map { c, s in
+                c == 0 ? s.padding(toLength: widths[c], withPad: " ", startingAt: 0)
+                    : String(repeating: " ", count: widths[c] - s.count) + s
+            }.joined(separator: "  ")
+        }
+        lines.append(line(header))
+        lines.append(widths.map { String(repeating: "-", count: $0) }.joined(separator: "  "))
+        for (i, row) in rows.enumerated() {
+            if i == rows.count - 1 { lines.append(widths.map { String(repeating: "-", count: $0) }.joined(separator: "  ")) }
+            lines.append(line(row))
+        }
+        lines.append("")
+        for r in ratios {
+            let value = medianRatio(r)
+            let verdict = value.map { $0 >= r.target ? "ok" : "BELOW TARGET" } ?? "n/a"
+            lines.append("\(r.name) (\(r.numerator) / \(r.denominator)), median of rounds: \(formatRatio(value))"
+                + "   target >= \(String(format: "%.2fx", r.target))   \(verdict)")
+        }
+        let noteKeys = Array(Set(notes.flatMap { $0.keys })).sorted()
+        if !noteKeys.isEmpty {
+            lines.append("")
+            lines.append("details per round:")
+            for (i, n) in notes.enumerated() {
+                lines.append("  round \(i + 1): " + noteKeys.compactMap { k in n[k].map { "\(k)=\(formatDetail($0))" } }.joined(separator: " "))
+            }
+        }
+        let rss = PeakRSS.current()
+        lines.append("")
+        lines.append("peak RSS: \(rss / 1024) MiB (this process, getrusage ru_maxrss \(rss) KiB)")
+        return lines.joined(separator: "\n")
+    }
+
+    /// Machine-readable results.
+    func json() -> String {
+        struct RatioJSON: Encodable {
+            var name: String, numerator: String, denominator: String, target: Double
+            var perRound: [Double?], median: Double?, meetsTarget: Bool?
+        }
+        struct Doc: Encodable {
+            var benchmark: String
+            var parameters: [String: String]
+            var rounds: [[String: Double]]
+            var details: [[String: Double]]
+            var median: [String: Double]
+            var ratios: [RatioJSON]
+            var peakRSSKiB: Int
+        }
+        let rss = PeakRSS.current()
+        let doc = Doc(
+            benchmark: benchmark,
+            parameters: Dictionary(parameters, uniquingKeysWith: { $1 }),
+            rounds: rounds, details: notes, median: medians,
+            ratios: ratios.map { r in
+                let m = medianRatio(r)
+                return RatioJSON(name: r.name, numerator: r.numerator, denominator: r.denominator, target: r.target,
+                                 perRound: rounds.map { ratio(r, in: $0) }, median: m, meetsTarget: m.map { $0 >= r.target })
+            },
+            peakRSSKiB: rss)
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
+        return String(decoding: (try? encoder.encode(doc)) ?? Data("{}".utf8), as: UTF8.self)
+    }
+
+    private func format(_ v: Double?) -> String { v.map { String(format: "%.0f", $0) } ?? "-" }
+    private func formatRatio(_ v: Double?) -> String { v.map { String(format: "%.2fx", $0) } ?? "-" }
+    private func formatDetail(_ v: Double) -> String {
+        v == v.rounded() && abs(v) < 1e15 ? String(format: "%.0f", v) : String(format: "%.3f", v)
+    }
+}
+
+/// Median of a sample (mean of the middle two for an even count); nil when empty.
+func median(_ values: [Double]) -> Double? {
+    guard !values.isEmpty else { return nil }
+    let s = values.sorted()
+    return s.count % 2 == 1 ? s[s.count / 2] : (s[s.count / 2 - 1] + s[s.count / 2]) / 2
+}
+
+/// CPU time (user + system) from `getrusage`, to tell computing from waiting in a timed phase.
+enum CPUTime {
+    /// Seconds used by this process so far (all threads).
+    static func process() -> Double { seconds(RUSAGE_SELF.rawValue) }
+    /// Seconds used by terminated, waited-for children (rawc runs) so far.
+    static func children() -> Double { seconds(RUSAGE_CHILDREN.rawValue) }
+
+    private static func seconds(_ who: Int32) -> Double {
+        var u = rusage()
+        getrusage(__rusage_who_t(who), &u)
+        return Double(u.ru_utime.tv_sec) + Double(u.ru_utime.tv_usec) / 1e6
+            + Double(u.ru_stime.tv_sec) + Double(u.ru_stime.tv_usec) / 1e6
+    }
+}
+
+/// Peak resident set size of this process from `getrusage` (`ru_maxrss`, KiB on Linux). Children are not
+/// reported: their counter survives `exec`, so it would include whatever the launching shell ran (the build).
+enum PeakRSS {
+    static func current() -> Int {
+        var me = rusage()
+        getrusage(__rusage_who_t(RUSAGE_SELF.rawValue), &me)
+        return Int(me.ru_maxrss)
+    }
+}

@@ -1,0 +1,77 @@
+import ArgumentParser
+import Foundation
+import WarrenAMQP
+
+/// `warren-bench`: throughput benchmarks, each measured against the plain-C librabbitmq-c baseline
+/// (`shared/bench/rawc.c`, see RawC.swift) on the same broker, interleaved in one run.
+///
+/// Always build and run in release mode (`scripts/bench-amqp.sh` does): a debug build measures the compiler.
+///
+/// Adding a benchmark: write an `AsyncParsableCommand` in its own file, give it `@OptionGroup var broker:
+/// BrokerOptions` and `@OptionGroup var rawc: RawCOptions` when it needs them, report through ``BenchReport``
+/// (Report.swift), and list it in `subcommands` below.
+@main
+struct WarrenBench: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "warren-bench",
+        abstract: "Throughput benchmarks for Warren, against the plain-C librabbitmq-c baseline.",
+        discussion: """
+            Build and run in release mode: swift build -c release --product warren-bench && .build/release/warren-bench amqp
+            (scripts/bench-amqp.sh does both and starts the local broker).
+            Environment: WARREN_URL (broker, default amqp://guest:guest@127.0.0.1:5672/%2F),
+            WARREN_RAWC_SOURCE (path of rawc.c, default <repo>/../shared/bench/rawc.c).
+            """,
+        subcommands: [AMQPBenchmark.self, JobsBenchmark.self, SchedulerBenchmark.self]
+    )
+}
+
+/// Which broker to benchmark against. Shared by every subcommand.
+struct BrokerOptions: ParsableArguments {
+    static let defaultURL = "amqp://guest:guest@127.0.0.1:5672/%2F"
+
+    @Option(help: "Broker URL (default: $WARREN_URL, else \(BrokerOptions.defaultURL)).")
+    var url: String?
+
+    /// The URL to use: the option, else `WARREN_URL`, else the local default.
+    var resolvedURL: String {
+        url ?? ProcessInfo.processInfo.environment["WARREN_URL"] ?? Self.defaultURL
+    }
+}
+
+/// Small helpers every benchmark uses.
+enum Bench {
+    /// A queue name no other run uses.
+    static func uniqueQueue(_ prefix: String) -> String {
+        "warren-bench.\(prefix).\(UUID().uuidString.prefix(8).lowercased())"
+    }
+
+    /// Seconds elapsed between two instants of the continuous clock.
+    static func seconds(_ d: Duration) -> Double {
+        let (s, atto) = d.components
+        return Double(s) + Double(atto) / 1e18
+    }
+
+    /// Connects, runs `body`, and closes the connection whether `body` succeeded or threw.
+    static func withConnection<T>(url: String, _ body: (AMQPConnection) async throws -> T) async throws -> T {
+        let connection = try await AMQPConnection.connect(url: url)
+        do {
+            let result = try await body(connection)
+            await connection.close()
+            return result
+        } catch {
+            await connection.close()
+            throw error
+        }
+    }
+
+    /// A progress line on stderr (stdout carries only the report).
+    static func progress(_ line: String) {
+        FileHandle.standardError.write(Data((line + "\n").utf8))
+    }
+}
+
+/// A benchmark failure with a readable message.
+struct BenchError: Error, CustomStringConvertible {
+    var description: String
+    init(_ description: String) { self.description = description }
+}
