@@ -41,12 +41,18 @@ struct TopologyOptions: ParsableArguments {
     @Option(help: "Priority lanes per queue, 1 for none (env WARREN_LANES).")
     var lanes: Int = Int(ProcessInfo.processInfo.environment["WARREN_LANES"] ?? "") ?? 1
 
+    @Option(name: .customLong("external-queue"), help: ArgumentHelp(
+        "Queue declared by another system with no arguments (e.g. Celery's 'celery'); repeatable (env WARREN_EXTERNAL_QUEUES).",
+        valueName: "name"))
+    var externalQueues: [String] = splitList([ProcessInfo.processInfo.environment["WARREN_EXTERNAL_QUEUES"] ?? ""])
+
     func topology(queues: [String]) throws -> Topology {
         guard let m = Topology.Mode(rawValue: mode) else { throw ValidationError("--mode must be classic or quorum") }
         guard (0...255).contains(maxPriority) else { throw ValidationError("--max-priority must be 0...255") }
         let usePriority = m == .classic && maxPriority > 0 && lanes <= 1
         return Topology(mode: m, queues: queues.map {
-            Topology.Queue($0, maxPriority: usePriority ? UInt8(maxPriority) : nil, lanes: max(1, lanes))
+            Topology.Queue($0, maxPriority: usePriority ? UInt8(maxPriority) : nil, lanes: max(1, lanes),
+                           external: externalQueues.contains($0))
         })
     }
 }

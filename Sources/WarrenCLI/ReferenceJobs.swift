@@ -44,6 +44,13 @@ enum ReferenceJobs {
         r.register(Record.self, positionalArguments: ["file"]) { args, context in
             try appendLine("\(context.jobID) \(context.attempt)\n", to: args.file)
         }
+        // echo {"file": PATH, ...}: appends "<id> <attempt> <traceparent or -> <arguments JSON>" to PATH.
+        r.register(name: "echo", positionalArguments: ["file"]) { body, context in
+            let file = (try? JSONDecoder().decode(Record.self, from: Data(body)))?.file
+            guard let file else { throw JobFailure.permanent("echo needs a string argument 'file'") }
+            let json = String(decoding: body, as: UTF8.self).replacingOccurrences(of: "\n", with: " ")
+            try appendLine("\(context.jobID) \(context.attempt) \(context.traceparent ?? "-") \(json)\n", to: file)
+        }
         return r
     }
 

@@ -21,12 +21,18 @@ public struct Topology: Sendable, Hashable {
         /// itself and lane k the queue `<name>.lane<k>`; workers take from higher lanes first. Works in both
         /// modes; the only priority quorum queues have.
         public var lanes: Int
+        /// Declared by another system with its own arguments (e.g. Celery's `celery` queue, which kombu
+        /// declares durable with no arguments): Warren declares it the same way, so neither side gets a 406,
+        /// with no lanes, priority or broker-side dead-lettering; Warren's workers still dead-letter into
+        /// `<name>.dead` themselves, and delays still reach it.
+        public var external: Bool
 
         /// Creates a queue description.
-        public init(_ name: String, maxPriority: UInt8? = nil, lanes: Int = 1) {
+        public init(_ name: String, maxPriority: UInt8? = nil, lanes: Int = 1, external: Bool = false) {
             self.name = name
-            self.maxPriority = maxPriority
-            self.lanes = max(1, lanes)
+            self.maxPriority = external ? nil : maxPriority
+            self.lanes = external ? 1 : max(1, lanes)
+            self.external = external
         }
 
         /// Name of lane `k` (lane 0 is the queue itself).
@@ -102,9 +108,14 @@ public struct Topology: Sendable, Hashable {
         try await channel.bindQueue(dead, exchange: WireFormat.deadExchange, routingKey: queue.name)
         for k in 0..<queue.lanes {
             let name = queue.lane(k)
-            var args = baseArguments()
-            args["x-dead-letter-exchange"] = .string(WireFormat.deadExchange)
-            args["x-dead-letter-routing-key"] = .string(queue.name)
+            var args: FieldTable
+            if queue.external {
+                args = mode == .quorum ? ["x-queue-type": "quorum"] : [:]
+            } else {
+                args = baseArguments()
+                args["x-dead-letter-exchange"] = .string(WireFormat.deadExchange)
+                args["x-dead-letter-routing-key"] = .string(queue.name)
+            }
             if mode == .classic, let p = queue.maxPriority, queue.lanes == 1 { args["x-max-priority"] = .int32(Int32(p)) }
             try await channel.declareQueue(name, durable: true, arguments: args)
             try await channel.bindQueue(name, exchange: WireFormat.workExchange, routingKey: name)

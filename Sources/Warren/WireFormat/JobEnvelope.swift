@@ -62,7 +62,8 @@ public struct JobEnvelope: Sendable {
         let attempt = HeaderValues.int(headers[WireFormat.Header.attempt]) ?? 1
         guard attempt >= 1 else { throw JobDecodingError("header '\(WireFormat.Header.attempt)' must be >= 1") }
         self.name = name
-        self.id = properties.messageID.flatMap { $0.isEmpty ? nil : $0 } ?? UUID().uuidString.lowercased()
+        let id = properties.messageID.flatMap { $0.isEmpty ? nil : $0 } ?? UUID().uuidString.lowercased()
+        self.id = id
         self.attempt = attempt
         self.maxAttempts = HeaderValues.int(headers[WireFormat.Header.maxAttempts])
         self.queue = HeaderValues.string(headers[WireFormat.Header.queue])
@@ -70,6 +71,7 @@ public struct JobEnvelope: Sendable {
         self.runAt = HeaderValues.date(headers[WireFormat.Header.runAt])
         self.expiresAt = HeaderValues.date(headers[WireFormat.Header.expiresAt])
         self.properties = properties
+        self.properties.messageID = id  // a job without one keeps the id it got here through retries
         self.body = body
     }
 
@@ -150,7 +152,15 @@ public struct JobEnvelope: Sendable {
 public struct JobDecodingError: Error, Sendable, CustomStringConvertible {
     /// What is wrong, for the producer's developer.
     public var description: String
-    init(_ description: String) { self.description = description }
+    /// The dead-letter reason it maps to: `undecodable` unless the reader knows better (e.g. `unsupported`
+    /// for a Celery canvas, `invalid-arguments` for positional arguments that do not fit).
+    public var reason: DeadLetterReason
+
+    /// Creates an error.
+    public init(_ description: String, reason: DeadLetterReason = .undecodable) {
+        self.description = description
+        self.reason = reason
+    }
 }
 
 /// The failure context a job carries in its headers.

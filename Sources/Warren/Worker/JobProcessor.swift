@@ -22,7 +22,7 @@ struct JobProcessor: Sendable {
         do throws(JobDecodingError) {
             envelope = try decode(delivery)
         } catch {
-            await reject(delivery, source, .undecodable, error.description)
+            await reject(delivery, source, error.reason, error.description)
             return
         }
         let now = Date()
@@ -32,7 +32,7 @@ struct JobProcessor: Sendable {
             return
         }
         if let runAt = envelope.runAt, runAt.timeIntervalSince(now) > 0.002 {
-            await publishThenAck(delivery, envelope, route: worker.topology.route(
+            _ = await publishThenAck(delivery, envelope, route: worker.topology.route(
                 queue: source.queue, priority: delivery.properties.priority,
                 delayMilliseconds: UInt64(runAt.timeIntervalSince(now) * 1000)), outcome: .deferred)
             return
