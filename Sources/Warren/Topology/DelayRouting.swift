@@ -3,20 +3,27 @@
 ///
 /// A delayed message is published to ``WireFormat/delayExchange`` with routing key
 /// `b31.b30.….b0.<queue>`: 32 words `0`/`1`, the delay in ms, most significant first, then the queue name.
-/// Level exchange `warren.delay.L` sends it into queue `warren.delay.L` when digit L is 1 (there it waits
-/// exactly 2^L ms, then is dead-lettered on to level L-1) and straight on to level L-1 when it is 0. After
-/// level 0, ``WireFormat/deliverExchange`` hands it to the work queue bound with 32 `*` and its name.
-/// Every queue holds one TTL, so nothing ever waits behind a longer delay; a delay costs one queue hop per
-/// 1 digit. Longer delays than 2^32-1 ms (49.7 days) go the longest way and carry
-/// ``WireFormat/Header/runAt``: the worker sends them round again for the rest.
+/// Queue `warren.delay.K` holds messages for exactly 2^K ms (per-queue TTL), then dead-letters them to the
+/// exchange of level K-1. The exchange of level L (``WireFormat/delayExchange`` for L = 31, else
+/// `warren.delay.L`) routes a message straight to the queue of the highest 1 digit at or below L, or, when
+/// those digits are all 0, to ``WireFormat/deliverExchange``, which hands it to the work queue bound with
+/// 32 `*` and its name.
+///
+/// So a delay costs one queue hop per 1 digit and one exchange per hop: RabbitMQ's topic matching of these
+/// 33-word keys takes about 0.3 ms an exchange, so a chain of 32 exchange-to-exchange bindings (the
+/// NServiceBus layout) would cost some 10 ms a message and cap delayed publishes near 100/s per channel.
+/// Every queue holds one TTL, so nothing ever waits behind a longer delay. Longer delays than 2^32-1 ms
+/// (49.7 days) go the longest way and carry ``WireFormat/Header/runAt``: the worker sends them round again.
 public enum DelayRouting {
     /// Number of delay levels.
     public static let levels = 32
     /// Longest delay one pass can express, in ms.
     public static let maxDelayMilliseconds: UInt64 = (1 << 32) - 1
 
-    /// The exchange of level `level`.
-    public static func exchange(level: Int) -> String { "warren.delay.\(level)" }
+    /// The exchange of level `level` (the top level's is the entry exchange ``WireFormat/delayExchange``).
+    public static func exchange(level: Int) -> String {
+        level == levels - 1 ? WireFormat.delayExchange : "warren.delay.\(level)"
+    }
     /// The queue of level `level`.
     public static func queue(level: Int) -> String { "warren.delay.\(level)" }
 
@@ -38,9 +45,12 @@ public enum DelayRouting {
         return stride(from: levels - 1, through: 0, by: -1).filter { (ms >> UInt64($0)) & 1 == 1 }
     }
 
-    /// Binding key on level `level`'s exchange for digit value `digit`.
-    static func bindingKey(level: Int, digit: Character) -> String {
-        String(repeating: "*.", count: levels - 1 - level) + "\(digit).#"
+    /// Binding key on level `level`'s exchange that selects queue `target` (`target` <= `level`): digits
+    /// `level` down to `target + 1` are 0 and digit `target` is 1; `nil` selects the deliver exchange (all 0).
+    static func bindingKey(level: Int, target: Int?) -> String {
+        let skipped = String(repeating: "*.", count: levels - 1 - level)
+        guard let target else { return skipped + String(repeating: "0.", count: level + 1) + "#" }
+        return skipped + String(repeating: "0.", count: level - target) + "1.#"
     }
 
     /// Binding key on the deliver exchange for a work queue.

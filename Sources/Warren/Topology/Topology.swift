@@ -76,29 +76,38 @@ public struct Topology: Sendable, Hashable {
         for queue in queues { try await declare(queue, on: channel) }
     }
 
-    /// Declares the exchanges and delay levels that all queues share.
+    /// Declares the exchanges and delay levels that all queues share. Skipped when the marker exchange
+    /// (declared last) shows an earlier run completed the same declaration.
     public func declareShared(on channel: AMQPChannel) async throws(AMQPError) {
+        let marker = "warren.topology.v1.\(mode.rawValue)"
+        do {
+            try await channel.inspectExchange(marker)
+            return
+        } catch where error.code == .channelClosed && error.replyCode == 404 {
+            try await channel.reopen()
+        }
         try await channel.declareExchange(WireFormat.workExchange, type: .direct)
         try await channel.declareExchange(WireFormat.deadExchange, type: .direct)
         try await channel.declareExchange(WireFormat.deliverExchange, type: .topic)
-        try await channel.declareExchange(WireFormat.delayExchange, type: .topic)
         for level in 0..<DelayRouting.levels {
             try await channel.declareExchange(DelayRouting.exchange(level: level), type: .topic)
         }
-        try await channel.bindExchange(destination: DelayRouting.exchange(level: DelayRouting.levels - 1),
-                                       source: WireFormat.delayExchange, routingKey: "#")
         for level in 0..<DelayRouting.levels {
-            let next = level == 0 ? WireFormat.deliverExchange : DelayRouting.exchange(level: level - 1)
             var args = baseArguments()
             args["x-message-ttl"] = .int64(Int64(1) << Int64(level))
-            args["x-dead-letter-exchange"] = .string(next)
+            args["x-dead-letter-exchange"] = .string(level == 0 ? WireFormat.deliverExchange : DelayRouting.exchange(level: level - 1))
             try await channel.declareQueue(DelayRouting.queue(level: level), durable: true, arguments: args)
-            let exchange = DelayRouting.exchange(level: level)
-            try await channel.bindQueue(DelayRouting.queue(level: level), exchange: exchange,
-                                        routingKey: DelayRouting.bindingKey(level: level, digit: "1"))
-            try await channel.bindExchange(destination: next, source: exchange,
-                                           routingKey: DelayRouting.bindingKey(level: level, digit: "0"))
         }
+        for level in 0..<DelayRouting.levels {
+            let exchange = DelayRouting.exchange(level: level)
+            for target in 0...level {
+                try await channel.bindQueue(DelayRouting.queue(level: target), exchange: exchange,
+                                            routingKey: DelayRouting.bindingKey(level: level, target: target))
+            }
+            try await channel.bindExchange(destination: WireFormat.deliverExchange, source: exchange,
+                                           routingKey: DelayRouting.bindingKey(level: level, target: nil))
+        }
+        try await channel.declareExchange(marker, type: .fanout)
     }
 
     /// Declares one work queue (all its lanes) and its dead-letter queue.
