@@ -1,3 +1,5 @@
+import Synchronization
+
 extension AMQPChannel {
     /// Publishes one message. On a confirm-mode channel, returns when the broker has acked, nacked or returned
     /// it; otherwise when it has been written. Throws ``AMQPError/Code/connectionLost`` when the connection
@@ -11,18 +13,24 @@ extension AMQPChannel {
     /// Publishes many messages, keeping up to the channel's confirm window in flight, and returns each one's
     /// outcome in order (a failed one as `.failure`). Far faster than one `publish` at a time.
     public func publish(_ messages: [OutgoingMessage]) async -> [Result<PublishOutcome, AMQPError>] {
-        guard !messages.isEmpty else { return [] }
+        await beginPublishing(messages).outcomes()
+    }
+
+    /// Hands `messages` to the I/O thread at once, in order, without waiting; await their outcomes later
+    /// with ``PublishBatch/outcomes()``. Lets a producer prepare the next batch while this one is in flight,
+    /// and keeps publish order across batches (the mailbox is FIFO).
+    public func beginPublishing(_ messages: [OutgoingMessage]) -> PublishBatch {
+        let batch = PublishBatch(count: messages.count)
+        guard !messages.isEmpty else { return batch }
         let id = self.id
-        do throws(AMQPError) {
-            return try await mailbox.callDeferred { core, complete in
-                let collector = BatchCollector(count: messages.count) { complete(.success($0)) }
-                for (i, message) in messages.enumerated() {
-                    core.publish(id, message) { collector.set(i, $0) }
-                }
+        let posted = mailbox.post { core in
+            let collector = BatchCollector(count: messages.count) { batch.finish(.success($0)) }
+            for (i, message) in messages.enumerated() {
+                core.publish(id, message) { collector.set(i, $0) }
             }
-        } catch {
-            return messages.map { _ in .failure(error) }
         }
+        if !posted { batch.finish(.failure(Mailbox.closedError)) }
+        return batch
     }
 
     /// Starts a consumer. Deliveries arrive as an `AsyncSequence`; with recovery they keep coming across
@@ -54,6 +62,49 @@ extension AMQPChannel {
     public func ack(deliveryTag: UInt64, multiple: Bool = false) async throws(AMQPError) {
         let id = self.id
         try await mailbox.call { core throws(AMQPError) in try core.rawAck(id, tag: deliveryTag, multiple: multiple) }
+    }
+}
+
+/// Outcomes of messages handed to the I/O thread by ``AMQPChannel/beginPublishing(_:)``.
+public final class PublishBatch: Sendable {
+    private struct State {
+        var result: Result<[Result<PublishOutcome, AMQPError>], AMQPError>?
+        var waiter: CheckedContinuation<[Result<PublishOutcome, AMQPError>], Never>?
+    }
+    private let state = Mutex(State())
+    private let count: Int
+
+    init(count: Int) {
+        self.count = count
+        if count == 0 { state.withLock { $0.result = .success([]) } }
+    }
+
+    func finish(_ result: Result<[Result<PublishOutcome, AMQPError>], AMQPError>) {
+        let (waiter, outcomes) = state.withLock { s -> (CheckedContinuation<[Result<PublishOutcome, AMQPError>], Never>?, [Result<PublishOutcome, AMQPError>]) in
+            s.result = result
+            defer { s.waiter = nil }
+            return (s.waiter, Self.flatten(result, count: count))
+        }
+        waiter?.resume(returning: outcomes)
+    }
+
+    private static func flatten(_ r: Result<[Result<PublishOutcome, AMQPError>], AMQPError>, count: Int) -> [Result<PublishOutcome, AMQPError>] {
+        switch r {
+        case .success(let outcomes): return outcomes
+        case .failure(let error): return Array(repeating: .failure(error), count: count)
+        }
+    }
+
+    /// Each message's outcome, in order, once all are known.
+    public func outcomes() async -> [Result<PublishOutcome, AMQPError>] {
+        await withCheckedContinuation { (c: CheckedContinuation<[Result<PublishOutcome, AMQPError>], Never>) in
+            let ready = state.withLock { s -> [Result<PublishOutcome, AMQPError>]? in
+                if let r = s.result { return Self.flatten(r, count: count) }
+                s.waiter = c
+                return nil
+            }
+            if let ready { c.resume(returning: ready) }
+        }
     }
 }
 

@@ -36,7 +36,7 @@ struct EnqueueCommand: AsyncParsableCommand {
     @Option(help: "How many copies to enqueue (batched, confirms pipelined).")
     var count: Int = 1
 
-    @Flag(help: "Print each job id.")
+    @Flag(name: .customLong("print-ids"), help: "Print each job id.")
     var printIDs = false
 
     @OptionGroup var topologyOptions: TopologyOptions

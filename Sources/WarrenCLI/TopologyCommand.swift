@@ -1,7 +1,122 @@
 import ArgumentParser
+import Foundation
+import Logging
+import Warren
+import WarrenAMQP
+import WarrenMetrics
 
-/// Placeholder, being built.
+/// `warren topology declare|print|definitions`: declare Warren's exchanges and queues, or show them as the
+/// broker has them (a RabbitMQ definitions file, or a readable list).
 struct TopologyCommand: AsyncParsableCommand {
-    static let configuration = CommandConfiguration(commandName: "topology", abstract: "(not yet available)")
-    func run() async throws { throw ValidationError("warren topology is not available yet") }
+    static let configuration = CommandConfiguration(
+        commandName: "topology",
+        abstract: "Declare or describe the exchanges, queues and bindings Warren uses.",
+        subcommands: [Declare.self, Print.self, Definitions.self])
+
+    /// Flags every subcommand shares: which work queues, and their type.
+    struct Selection: ParsableArguments {
+        @Option(name: .customLong("queue"), help: "Work queue(s); repeat or comma-separate (env WARREN_QUEUES, default 'default').")
+        var queues: [String] = []
+
+        @OptionGroup var topologyOptions: TopologyOptions
+
+        func topology() throws -> Topology {
+            try topologyOptions.topology(queues: splitList(queues.isEmpty ? [ProcessInfo.processInfo.environment["WARREN_QUEUES"] ?? "default"] : queues))
+        }
+    }
+
+    struct Declare: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "Declare the topology on the broker (idempotent).")
+        @OptionGroup var selection: Selection
+
+        func run() async throws {
+            CLILogging.bootstrap()
+            let topology = try selection.topology()
+            let connection = try await BrokerEnvironment.connect(name: "warren-topology", logger: Logger(label: "warren.topology"))
+            let channel = try await connection.openChannel()
+            try await topology.declare(on: channel)
+            await connection.close()
+            print("declared \(topology.mode.rawValue) topology: queues \(QueueInspector.queueNames(of: topology, delayLevels: false)) and \(DelayRouting.levels) delay levels")
+        }
+    }
+
+    struct Print: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Print the exchanges, queues (with arguments) and bindings the topology declares.",
+            discussion: "Declares it in a throwaway virtual host and reads it back: needs WARREN_RABBITMQCTL.")
+        @OptionGroup var selection: Selection
+
+        func run() async throws {
+            CLILogging.bootstrap()
+            let defs = try await BrokerDefinitions.export(try selection.topology(), vhost: "/")
+            for e in defs.objects("exchanges") { print("exchange \(e["name"] ?? "") (\(e["type"] ?? ""))") }
+            for q in defs.objects("queues") { print("queue    \(q["name"] ?? "") \(BrokerDefinitions.json(q["arguments"] ?? [:]))") }
+            for b in defs.objects("bindings") {
+                print("binding  \(b["source"] ?? "") -> \(b["destination_type"] ?? "") \(b["destination"] ?? "") key '\(b["routing_key"] ?? "")'")
+            }
+        }
+    }
+
+    struct Definitions: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Print a RabbitMQ definitions file (rabbitmqctl import_definitions / load_definitions) for the topology.",
+            discussion: """
+                Declares the topology in a throwaway virtual host with Warren's own code, exports it with rabbitmqctl and
+                rewrites the virtual host, so the file is exactly what workers would declare. Needs WARREN_RABBITMQCTL.
+                """)
+        @OptionGroup var selection: Selection
+
+        @Option(help: "Virtual host the definitions are for.")
+        var vhost = "/"
+
+        func run() async throws {
+            CLILogging.bootstrap()
+            let defs = try await BrokerDefinitions.export(try selection.topology(), vhost: vhost)
+            print(BrokerDefinitions.json(defs.document, pretty: true))
+        }
+    }
+}
+
+/// A topology as RabbitMQ definitions, read back from a broker after declaring it in a scratch virtual host.
+struct BrokerDefinitions {
+    var document: [String: Any]
+
+    func objects(_ key: String) -> [[String: Any]] { document[key] as? [[String: Any]] ?? [] }
+
+    static func export(_ topology: Topology, vhost: String) async throws -> BrokerDefinitions {
+        guard let ctl = RabbitMQCtl.fromEnvironment() else {
+            throw ValidationError("set WARREN_RABBITMQCTL to the rabbitmqctl command (e.g. 'deploy/rabbitmq-local.sh ctl')")
+        }
+        var config = try BrokerEnvironment.configuration(name: "warren-topology")
+        let scratch = "warren-definitions-\(UUID().uuidString.prefix(8).lowercased())"
+        _ = try ctl.run(["add_vhost", scratch])
+        defer { _ = try? ctl.run(["delete_vhost", scratch]) }
+        _ = try ctl.run(["set_permissions", "-p", scratch, config.user, ".*", ".*", ".*"])
+        config.virtualHost = scratch
+        let connection = try await AMQPConnection.connect(config, logger: Logger(label: "warren.topology"))
+        do {
+            try await topology.declare(on: try await connection.openChannel())
+        } catch {
+            await connection.close()
+            throw error
+        }
+        await connection.close()
+        let exported = try JSONSerialization.jsonObject(with: try ctl.run(["export_definitions", "-", "--format", "json"]))
+        guard let all = exported as? [String: Any] else { throw ValidationError("rabbitmqctl export_definitions gave no JSON object") }
+        var doc: [String: Any] = ["vhosts": [["name": vhost]]]
+        for key in ["exchanges", "queues", "bindings"] {
+            let mine = (all[key] as? [[String: Any]] ?? []).filter { $0["vhost"] as? String == scratch }
+            doc[key] = mine.map { item -> [String: Any] in
+                var item = item
+                item["vhost"] = vhost
+                return item
+            }.sorted { json($0) < json($1) }
+        }
+        return BrokerDefinitions(document: doc)
+    }
+
+    static func json(_ value: Any, pretty: Bool = false) -> String {
+        let data = (try? JSONSerialization.data(withJSONObject: value, options: pretty ? [.prettyPrinted, .sortedKeys] : [.sortedKeys])) ?? Data()
+        return String(decoding: data, as: UTF8.self)
+    }
 }

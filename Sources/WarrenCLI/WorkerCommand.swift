@@ -4,6 +4,7 @@ import Logging
 import ServiceLifecycle
 import Warren
 import WarrenAMQP
+import WarrenMetrics
 import Synchronization
 
 /// `warren worker`: runs the built-in reference jobs. Applications embed `Worker` in their own executable
@@ -11,7 +12,7 @@ import Synchronization
 struct WorkerCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "worker",
-        abstract: "Run a worker for the reference jobs (noop, sleep, fail, flaky, record).")
+        abstract: "Run a worker for the reference jobs (noop, sleep, fail, flaky, record, echo).")
 
     @Option(name: .customLong("queue"), help: "Queue(s) to consume; repeat or comma-separate (env WARREN_QUEUES).")
     var queues: [String] = []
@@ -28,6 +29,12 @@ struct WorkerCommand: AsyncParsableCommand {
     @Option(help: "Largest message body in bytes.")
     var maxMessageBytes: Int = 1 << 20
 
+    @Flag(help: "Also run Celery protocol 2 task messages (JSON) sent to these queues (see docs/wire-format.md).")
+    var celery = false
+
+    @Option(help: "Port for /metrics, /healthz and /readyz; 0 = off (env WARREN_METRICS_PORT).")
+    var metricsPort: Int = Int(ProcessInfo.processInfo.environment["WARREN_METRICS_PORT"] ?? "") ?? 0
+
     @OptionGroup var topologyOptions: TopologyOptions
 
     func run() async throws {
@@ -41,10 +48,14 @@ struct WorkerCommand: AsyncParsableCommand {
         config.prefetch = prefetch
         config.shutdownGracePeriod = .milliseconds(Int64(grace * 1000))
         config.maxMessageBytes = maxMessageBytes
+        if celery { config.foreignFormats.append(.celery) }
         let connection = try await BrokerEnvironment.connect(name: "warren-worker", logger: logger)
+        let ops = metricsPort > 0 ? Operations(port: metricsPort, connection: connection,
+                                               sampledQueues: QueueInspector.queueNames(of: topology, delayLevels: false),
+                                               metrics: .bootstrap(), logger: logger) : nil
         let worker = Worker(connection: connection, registry: ReferenceJobs.registry(), topology: topology,
-                            configuration: config, logger: logger)
-        try await runUntilSignalled(worker, logger: logger)
+                            configuration: config, observer: ops?.observer, logger: logger)
+        try await runUntilSignalled(services: ops?.services(around: worker, name: "worker") ?? [worker], logger: logger)
         await connection.close()
     }
 }
@@ -52,6 +63,11 @@ struct WorkerCommand: AsyncParsableCommand {
 /// Runs services until SIGTERM or SIGINT starts a graceful shutdown. A second signal exits at once: what
 /// was not acked yet is redelivered by the broker, so nothing is lost.
 func runUntilSignalled(_ services: any Service..., logger: Logger) async throws {
+    try await runUntilSignalled(services: services, logger: logger)
+}
+
+/// Runs `services` (in service-group order) until SIGTERM or SIGINT, as above.
+func runUntilSignalled(services: [any Service], logger: Logger) async throws {
     SecondSignal.install(logger: logger)
     let group = ServiceGroup(configuration: .init(
         services: services.map { .init(service: $0) },

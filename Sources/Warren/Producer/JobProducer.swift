@@ -18,10 +18,13 @@ public final class JobProducer: Sendable {
     public let publishTimeout: Duration
     /// Trace context put on every job this producer enqueues (used for follow-up jobs).
     public let traceparent: String?
+    /// Told the latency and outcome of every publish.
+    public let observer: (any PublishObserver)?
 
     /// Opens a confirm channel on `connection`.
     public init(connection: AMQPConnection, topology: Topology = Topology(), confirmWindow: Int = 1000,
-                maxMessageBytes: Int = 1 << 20, publishTimeout: Duration = .seconds(30)) async throws(WarrenError) {
+                maxMessageBytes: Int = 1 << 20, publishTimeout: Duration = .seconds(30),
+                observer: (any PublishObserver)? = nil) async throws(WarrenError) {
         do {
             self.channel = try await connection.openChannel(confirmWindow: confirmWindow)
         } catch {
@@ -31,20 +34,24 @@ public final class JobProducer: Sendable {
         self.maxMessageBytes = maxMessageBytes
         self.publishTimeout = publishTimeout
         self.traceparent = nil
+        self.observer = observer
     }
 
-    private init(channel: AMQPChannel, topology: Topology, maxMessageBytes: Int, publishTimeout: Duration, traceparent: String?) {
+    private init(channel: AMQPChannel, topology: Topology, maxMessageBytes: Int, publishTimeout: Duration,
+                 traceparent: String?, observer: (any PublishObserver)?) {
         self.channel = channel
         self.topology = topology
         self.maxMessageBytes = maxMessageBytes
         self.publishTimeout = publishTimeout
         self.traceparent = traceparent
+        self.observer = observer
     }
 
     /// The same producer, stamping `traceparent` on what it enqueues.
     public func tracing(_ traceparent: String?) -> JobProducer {
-        JobProducer(channel: channel, topology: topology, maxMessageBytes: maxMessageBytes,
-                    publishTimeout: publishTimeout, traceparent: traceparent)
+        guard traceparent != self.traceparent else { return self }
+        return JobProducer(channel: channel, topology: topology, maxMessageBytes: maxMessageBytes,
+                           publishTimeout: publishTimeout, traceparent: traceparent, observer: observer)
     }
 
     /// Enqueues a typed job; returns its id.
@@ -68,39 +75,57 @@ public final class JobProducer: Sendable {
     }
 
     /// Enqueues many jobs with up to the confirm window in flight; returns each one's id or error, in order.
+    /// Messages are built in chunks while earlier chunks are already on their way, in publish order.
     public func enqueue(batch requests: [JobRequest]) async -> [Result<String, WarrenError>] {
         var results = [Result<String, WarrenError>?](repeating: nil, count: requests.count)
-        var messages: [OutgoingMessage] = []
-        var slots: [(index: Int, id: String)] = []
-        for (i, request) in requests.enumerated() {
-            do throws(WarrenError) {
-                let (id, message) = try build(request)
-                messages.append(message)
-                slots.append((i, id))
-            } catch {
-                results[i] = .failure(error)
-            }
-        }
-        let outcomes = await channel.publish(messages)
-        for (k, outcome) in outcomes.enumerated() {
-            let (index, id) = slots[k]
-            switch outcome {
-            case .success(let o):
-                results[index] = Self.check(o, id: id, message: messages[k]).map { id }
-            case .failure(let error) where error.code == .connectionLost:
-                // Outcome unknown: publish again on the recovered connection (at-least-once).
-                do throws(WarrenError) {
-                    try await publish(messages[k], id: id)
-                    results[index] = .success(id)
-                } catch {
-                    results[index] = .failure(error)
+        var inFlight: [(batch: PublishBatch, slots: [(index: Int, id: String)], messages: [OutgoingMessage])] = []
+        let started = ContinuousClock.now
+        func settle(_ chunk: (batch: PublishBatch, slots: [(index: Int, id: String)], messages: [OutgoingMessage])) async {
+            for (k, outcome) in await chunk.batch.outcomes().enumerated() {
+                if case .success = outcome { report(chunk.messages[k], since: started, ok: true) }
+                let (index, id) = chunk.slots[k]
+                switch outcome {
+                case .success(let o):
+                    results[index] = Self.check(o, id: id, message: chunk.messages[k]).map { id }
+                case .failure(let error) where error.code == .connectionLost:
+                    // Outcome unknown: publish again on the recovered connection (at-least-once).
+                    do throws(WarrenError) {
+                        try await publish(chunk.messages[k], id: id)
+                        results[index] = .success(id)
+                    } catch {
+                        results[index] = .failure(error)
+                    }
+                case .failure(let error):
+                    results[index] = .failure(WarrenError(error, "enqueueing job \(id)"))
                 }
-            case .failure(let error):
-                results[index] = .failure(WarrenError(error, "enqueueing job \(id)"))
             }
         }
+        var start = 0
+        while start < requests.count {
+            let end = min(requests.count, start + Self.chunkSize)
+            var messages: [OutgoingMessage] = []
+            var slots: [(index: Int, id: String)] = []
+            messages.reserveCapacity(end - start)
+            for i in start..<end {
+                do throws(WarrenError) {
+                    let (id, message) = try build(requests[i])
+                    messages.append(message)
+                    slots.append((i, id))
+                } catch {
+                    results[i] = .failure(error)
+                }
+            }
+            inFlight.append((channel.beginPublishing(messages), slots, messages))
+            if inFlight.count > Self.chunksInFlight { await settle(inFlight.removeFirst()) }
+            start = end
+        }
+        for chunk in inFlight { await settle(chunk) }
         return results.map { $0! }
     }
+
+    /// Jobs built per chunk of a batch, and chunks handed to the I/O thread ahead of their confirms.
+    static let chunkSize = 500
+    static let chunksInFlight = 4
 
     /// Builds the message for a request (also used by tools that republish).
     func build(_ request: JobRequest) throws(WarrenError) -> (String, OutgoingMessage) {
@@ -127,7 +152,24 @@ public final class JobProducer: Sendable {
 
     /// Publishes with confirm, retrying through connection losses until ``publishTimeout``.
     func publish(_ message: OutgoingMessage, id: String) async throws(WarrenError) {
-        let deadline = ContinuousClock.now + publishTimeout
+        let started = ContinuousClock.now
+        do throws(WarrenError) {
+            try await publishRetrying(message, id: id, started: started)
+            report(message, since: started, ok: true)
+        } catch {
+            report(message, since: started, ok: false)
+            throw error
+        }
+    }
+
+    private func report(_ message: OutgoingMessage, since started: ContinuousClock.Instant, ok: Bool) {
+        guard let observer else { return }
+        let queue = HeaderValues.string(message.properties.headers?[WireFormat.Header.queue]) ?? message.routingKey
+        observer.published(queue: queue, duration: ContinuousClock.now - started, ok: ok)
+    }
+
+    private func publishRetrying(_ message: OutgoingMessage, id: String, started: ContinuousClock.Instant) async throws(WarrenError) {
+        let deadline = started + publishTimeout
         var attempt = 0
         while true {
             let outcome: PublishOutcome

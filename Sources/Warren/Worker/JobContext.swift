@@ -1,5 +1,6 @@
 import Foundation
 import Logging
+import Synchronization
 import WarrenAMQP
 
 /// What a running job knows about itself, and how it enqueues follow-up jobs.
@@ -22,7 +23,9 @@ public struct JobContext: Sendable {
     /// W3C trace parent from the producer, if any.
     public let traceparent: String?
     /// Logger with the job's metadata (`job.id`, `job.name`, `job.queue`, `job.attempt`, `trace.parent`).
-    public let logger: Logger
+    /// Built on first use: setting metadata is costly with some log handlers, and most jobs never log.
+    public var logger: Logger { jobLogger.logger }
+    let jobLogger: JobLogger
     /// Producer that stamps this job's trace context on follow-up jobs.
     public let producer: JobProducer
 
@@ -39,5 +42,27 @@ public struct JobContext: Sendable {
     @discardableResult
     public func enqueue(name: String, arguments: [UInt8], options: EnqueueOptions = EnqueueOptions()) async throws(WarrenError) -> String {
         try await producer.enqueue(name: name, arguments: arguments, options: options)
+    }
+}
+
+/// A job's logger, made once, on first use.
+final class JobLogger: Sendable {
+    private let base: Logger
+    private let metadata: Logger.Metadata
+    private let made = Mutex<Logger?>(nil)
+
+    init(base: Logger, metadata: Logger.Metadata) {
+        self.base = base
+        self.metadata = metadata
+    }
+
+    var logger: Logger {
+        made.withLock { cached in
+            if let cached { return cached }
+            var l = base
+            for (key, value) in metadata { l[metadataKey: key] = value }
+            cached = l
+            return l
+        }
     }
 }

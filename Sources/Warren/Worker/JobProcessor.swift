@@ -44,16 +44,16 @@ struct JobProcessor: Sendable {
             return
         }
         let maxAttempts = envelope.maxAttempts ?? definition.retry?.maxAttempts ?? config.defaultRetry.maxAttempts
-        var jobLogger = logger
-        jobLogger[metadataKey: "job.id"] = "\(envelope.id)"
-        jobLogger[metadataKey: "job.name"] = "\(envelope.name)"
-        jobLogger[metadataKey: "job.queue"] = "\(source.baseQueue)"
-        jobLogger[metadataKey: "job.attempt"] = "\(envelope.attempt)"
-        if let trace = envelope.traceparent { jobLogger[metadataKey: "trace.parent"] = "\(trace)" }
+        var metadata: Logger.Metadata = [
+            "job.id": "\(envelope.id)", "job.name": "\(envelope.name)", "job.queue": "\(source.baseQueue)",
+            "job.attempt": "\(envelope.attempt)",
+        ]
+        if let trace = envelope.traceparent { metadata["trace.parent"] = "\(trace)" }
+        let lazyLogger = JobLogger(base: logger, metadata: metadata)
         let context = JobContext(
             jobID: envelope.id, jobName: envelope.name, queue: source.baseQueue, attempt: envelope.attempt,
             maxAttempts: maxAttempts, redelivered: delivery.redelivered, enqueuedAt: envelope.enqueuedAt,
-            traceparent: envelope.traceparent, logger: jobLogger, producer: producer.tracing(envelope.traceparent))
+            traceparent: envelope.traceparent, jobLogger: lazyLogger, producer: producer.tracing(envelope.traceparent))
 
         worker.observer?.jobStarted(name: envelope.name, queue: source.baseQueue)
         let started = ContinuousClock.now
@@ -66,7 +66,7 @@ struct JobProcessor: Sendable {
         var failed = true
         if worker.attempts.isAbandoning, case .failed = result {
             // Cut short by shutdown: leave it unacked for redelivery; it did not fail.
-            jobLogger.info("job cancelled by shutdown; the broker will redeliver it")
+            lazyLogger.logger.info("job cancelled by shutdown; the broker will redeliver it")
             worker.observer?.jobFinished(name: envelope.name, queue: source.baseQueue, outcome: .abandoned, failed: false, duration: elapsed)
             return
         }
@@ -75,23 +75,23 @@ struct JobProcessor: Sendable {
             failed = false
             outcome = await settle(delivery) { try await delivery.ack() } ? .succeeded : .abandoned
         case .failed(let error as ArgumentsError):
-            jobLogger.error("job arguments do not decode", metadata: ["error": "\(error.message)"])
+            lazyLogger.logger.error("job arguments do not decode", metadata: ["error": "\(error.message)"])
             outcome = await deadLetter(delivery, envelope, source, error.reason, type: error.reason.rawValue, message: error.message)
         case .failed(let error):
             let type = error.typeName
             let message = "\(error)"
             if !error.isRetryable {
-                jobLogger.error("job failed permanently", metadata: ["error": "\(message)"])
+                lazyLogger.logger.error("job failed permanently", metadata: ["error": "\(message)"])
                 outcome = await deadLetter(delivery, envelope, source, .nonRetryable, type: type, message: message)
             } else {
                 outcome = await retryOrBury(delivery, envelope, source, maxAttempts: maxAttempts,
                                             retry: definition.retry ?? config.defaultRetry, type: type, message: message,
-                                            logger: jobLogger)
+                                            logger: lazyLogger.logger)
             }
         case .timedOut(let limit):
             outcome = await retryOrBury(delivery, envelope, source, maxAttempts: maxAttempts,
                                         retry: definition.retry ?? config.defaultRetry, type: "timeout",
-                                        message: "job did not finish within its time limit of \(limit)", logger: jobLogger)
+                                        message: "job did not finish within its time limit of \(limit)", logger: lazyLogger.logger)
         }
         worker.observer?.jobFinished(name: envelope.name, queue: source.baseQueue, outcome: outcome, failed: failed, duration: elapsed)
     }

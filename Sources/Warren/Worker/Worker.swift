@@ -44,7 +44,8 @@ public final class Worker: Service, Sendable {
         do {
             consuming = try await connection.openChannel()
             try await consuming.qos(prefetchCount: prefetch)
-            producer = try await JobProducer(connection: connection, topology: topology, maxMessageBytes: config.maxMessageBytes)
+            producer = try await JobProducer(connection: connection, topology: topology, maxMessageBytes: config.maxMessageBytes,
+                                             observer: observer)
             if config.declareTopology {
                 try await topology.declareShared(on: consuming)
                 for name in config.queues { try await topology.declare(topology.queue(named: name), on: consuming) }
@@ -71,6 +72,7 @@ public final class Worker: Service, Sendable {
             "queues": "\(sources.map(\.queue))", "concurrency": "\(config.concurrency)", "prefetch": "\(prefetch)",
             "jobs": "\(registry.names)",
         ])
+        observer?.consumingChanged(true)
         let processor = JobProcessor(worker: self, producer: producer)
         let slots = AsyncSlots(config.concurrency)
         let inFlight = InFlightJobs()
@@ -90,7 +92,9 @@ public final class Worker: Service, Sendable {
             }
         }
 
+        let observer = self.observer
         let shutdown = { @Sendable in
+            observer?.consumingChanged(false)
             buffer.stop()
             slots.close()
             Task { for c in consumers { await c.cancel() } }

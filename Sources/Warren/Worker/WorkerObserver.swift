@@ -12,12 +12,27 @@ public enum JobOutcome: String, Sendable, Hashable, CaseIterable {
     case abandoned
 }
 
+/// Receives the outcome and latency of each confirmed publish (enqueues, retries, dead letters).
+public protocol PublishObserver: Sendable {
+    /// A publish to `queue` finished after `duration` (from the first attempt to the broker's answer).
+    func published(queue: String, duration: Duration, ok: Bool)
+}
+
 /// Receives the worker's events, e.g. to keep metrics. Called from job tasks: keep it quick and thread-safe.
-public protocol WorkerObserver: Sendable {
+public protocol WorkerObserver: PublishObserver {
     /// An attempt is starting.
     func jobStarted(name: String, queue: String)
     /// An attempt ended (`failed` is true when the job threw or timed out).
     func jobFinished(name: String, queue: String, outcome: JobOutcome, failed: Bool, duration: Duration)
     /// A delivery was dead-lettered before any job ran (undecodable, unknown job, oversized, expired...).
     func messageRejected(queue: String, reason: DeadLetterReason)
+    /// The worker started consuming (`true`), or stopped taking new jobs (`false`): readiness.
+    func consumingChanged(_ consuming: Bool)
+}
+
+extension WorkerObserver {
+    /// Default: ignored.
+    public func consumingChanged(_ consuming: Bool) {}
+    /// Default: ignored.
+    public func published(queue: String, duration: Duration, ok: Bool) {}
 }
