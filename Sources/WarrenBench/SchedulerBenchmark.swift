@@ -63,6 +63,12 @@ struct SchedulerBenchmark: AsyncParsableCommand {
                      pct(published, 0.5), pct(published, 0.99), published.last!, pct(published, 0.99) <= 50 ? "ok" : "ABOVE TARGET"))
         print(String(format: "confirm lateness (confirm - scheduled): p50 %.2f ms, p99 %.2f ms, max %.2f ms",
                      pct(confirmed, 0.5), pct(confirmed, 0.99), confirmed.last!))
+        let fireSeconds = Set(records.map { Int($0.fireTime.timeIntervalSince1970) }).sorted()
+        if let worst = records.max(by: { $0.lateness < $1.lateness }),
+           let k = fireSeconds.firstIndex(of: Int(worst.fireTime.timeIntervalSince1970)) {
+            print(String(format: "worst fire: %@, %.2f ms late (fire second %d of %d)", worst.fireID, worst.lateness * 1000,
+                         k + 1, fireSeconds.count))
+        }
         if json {
             let doc: [String: Double] = [
                 "schedules": Double(schedules), "seconds": Double(seconds), "fires": Double(records.count),
