@@ -1,0 +1,40 @@
+import WarrenAMQP
+
+/// Naming of dead-letter queues, and finding which of a list exist.
+public enum DeadLetterQueues {
+    /// The dead-letter queue for `name`: `name` itself when it already ends in `.dead`, else `<name>.dead`.
+    public static func deadLetterQueue(for name: String) -> String {
+        name.hasSuffix(".dead") ? name : WireFormat.deadLetterQueue(for: name)
+    }
+
+    /// The work queue a dead-letter queue belongs to (the name without `.dead`).
+    public static func workQueue(of deadLetterQueue: String) -> String {
+        deadLetterQueue.hasSuffix(".dead") ? String(deadLetterQueue.dropLast(".dead".count)) : deadLetterQueue
+    }
+
+    /// Probes each name's dead-letter queue with a passive declare and returns those that exist, with their
+    /// ready-message counts, in the order given (duplicates removed). AMQP has no "list queues": callers pass
+    /// the names (the CLI reads `--queue` and `WARREN_QUEUES`). A missing queue (404 closes the channel) is
+    /// skipped and the channel reopened. With `exact`, names are probed as given (any queue).
+    public static func existing(_ names: [String], on connection: AMQPConnection, exact: Bool = false) async throws(WarrenError) -> [QueueInfo] {
+        let channel: AMQPChannel
+        do { channel = try await connection.openChannel() } catch { throw WarrenError(error, "opening a channel") }
+        var seen = Set<String>()
+        var found: [QueueInfo] = []
+        for name in names.map({ exact ? $0 : deadLetterQueue(for: $0) }) where seen.insert(name).inserted {
+            do {
+                found.append(try await channel.inspectQueue(name))
+            } catch where error.replyCode == 404 {
+                do { try await channel.reopen() } catch {
+                    await channel.close()
+                    throw WarrenError(error, "reopening the probe channel")
+                }
+            } catch {
+                await channel.close()
+                throw WarrenError(error, "inspecting queue '\(name)'")
+            }
+        }
+        await channel.close()
+        return found
+    }
+}
