@@ -56,4 +56,16 @@ final class JobContextTests: XCTestCase {
         XCTAssertThrowsError(try JobEnvelope(properties: BasicProperties(headers: [WireFormat.Header.job: "x", WireFormat.Header.version: .int32(99)]), body: []))
         XCTAssertThrowsError(try JobEnvelope(properties: BasicProperties(contentEncoding: "gzip", headers: [WireFormat.Header.job: "x"]), body: []))
     }
+
+    func testJobIDsAreDistinctVersion4UUIDs() {
+        let ids = (0..<10_000).map { _ in JobID.make() }
+        XCTAssertEqual(Set(ids).count, ids.count)
+        for id in ids.prefix(100) {
+            let uuid = UUID(uuidString: id)
+            XCTAssertNotNil(uuid, id)
+            XCTAssertEqual(id, id.lowercased())
+            XCTAssertEqual(Array(id)[14], "4", "version nibble")
+            XCTAssertTrue("89ab".contains(Array(id)[19]), "variant nibble")
+        }
+    }
 }

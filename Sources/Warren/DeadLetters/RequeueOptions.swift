@@ -63,7 +63,10 @@ public struct RequeueOptions: Sendable {
         properties.headers = h
         properties.expiration = nil
         if properties.persistent == nil { properties.persistent = true }
-        let route = topology.route(queue: target, priority: properties.priority, delayMilliseconds: delayMS)
+        var route = topology.route(queue: target, priority: properties.priority, delayMilliseconds: delayMS)
+        // Straight to the queue through the default exchange, which has no alternate exchange: a missing queue
+        // comes back as a return (an error, the job stays dead) instead of being parked in warren.unroutable.
+        if route.exchange == WireFormat.workExchange { route.exchange = "" }
         return OutgoingMessage(exchange: route.exchange, routingKey: route.routingKey, mandatory: true,
                                properties: properties, body: arguments ?? letter.body)
     }

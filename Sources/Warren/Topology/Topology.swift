@@ -79,16 +79,23 @@ public struct Topology: Sendable, Hashable {
     /// Declares the exchanges and delay levels that all queues share. Skipped when the marker exchange
     /// (declared last) shows an earlier run completed the same declaration.
     public func declareShared(on channel: AMQPChannel) async throws(AMQPError) {
-        let marker = "warren.topology.v1.\(mode.rawValue)"
+        let marker = "warren.topology.v2.\(mode.rawValue)"
         do {
             try await channel.inspectExchange(marker)
             return
         } catch where error.code == .channelClosed && error.replyCode == 404 {
             try await channel.reopen()
         }
-        try await channel.declareExchange(WireFormat.workExchange, type: .direct)
-        try await channel.declareExchange(WireFormat.deadExchange, type: .direct)
-        try await channel.declareExchange(WireFormat.deliverExchange, type: .topic)
+        // A message no queue takes (its queue was deleted after the producer checked it) is parked in
+        // `warren.unroutable`, never dropped.
+        try await channel.declareExchange(WireFormat.unroutableExchange, type: .fanout)
+        try await channel.declareQueue(WireFormat.unroutableExchange, durable: true,
+                                       arguments: mode == .quorum ? ["x-queue-type": "quorum"] : [:])
+        try await channel.bindQueue(WireFormat.unroutableExchange, exchange: WireFormat.unroutableExchange, routingKey: "")
+        let parked: FieldTable = ["alternate-exchange": .string(WireFormat.unroutableExchange)]
+        try await channel.declareExchange(WireFormat.workExchange, type: .direct, arguments: parked)
+        try await channel.declareExchange(WireFormat.deadExchange, type: .direct, arguments: parked)
+        try await channel.declareExchange(WireFormat.deliverExchange, type: .topic, arguments: parked)
         for level in 0..<DelayRouting.levels {
             try await channel.declareExchange(DelayRouting.exchange(level: level), type: .topic)
         }

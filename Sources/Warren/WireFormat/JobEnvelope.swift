@@ -62,7 +62,7 @@ public struct JobEnvelope: Sendable {
         let attempt = HeaderValues.int(headers[WireFormat.Header.attempt]) ?? 1
         guard attempt >= 1 else { throw JobDecodingError("header '\(WireFormat.Header.attempt)' must be >= 1") }
         self.name = name
-        let id = properties.messageID.flatMap { $0.isEmpty ? nil : $0 } ?? UUID().uuidString.lowercased()
+        let id = properties.messageID.flatMap { $0.isEmpty ? nil : $0 } ?? JobID.make()
         self.id = id
         self.attempt = attempt
         self.maxAttempts = HeaderValues.int(headers[WireFormat.Header.maxAttempts])
@@ -80,10 +80,10 @@ public struct JobEnvelope: Sendable {
                 runAt: Date? = nil, expiresAt: Date? = nil, priority: UInt8? = nil, correlationID: String? = nil,
                 headers extra: FieldTable = [:]) {
         var headers = extra
-        headers[WireFormat.Header.version] = .int32(Int32(WireFormat.version))
+        // Only what a reader cannot default: version 1 and attempt 1 are the defaults, and the worker adds
+        // the queue when it dead-letters. Every header costs the broker work on every publish.
+        headers.reserveCapacity(extra.count + 4)
         headers[WireFormat.Header.job] = .string(name)
-        headers[WireFormat.Header.attempt] = .int32(1)
-        headers[WireFormat.Header.queue] = .string(queue)
         headers[WireFormat.Header.enqueuedAt] = .milliseconds(enqueuedAt)
         if let maxAttempts { headers[WireFormat.Header.maxAttempts] = .int32(Int32(clamping: maxAttempts)) }
         if let runAt { headers[WireFormat.Header.runAt] = .milliseconds(runAt) }
@@ -143,8 +143,8 @@ public struct JobEnvelope: Sendable {
     }
 
     /// The message that carries this envelope to `exchange` / `routingKey`.
-    public func message(exchange: String, routingKey: String) -> OutgoingMessage {
-        OutgoingMessage(exchange: exchange, routingKey: routingKey, mandatory: true, properties: properties, body: body)
+    public func message(exchange: String, routingKey: String, mandatory: Bool = true) -> OutgoingMessage {
+        OutgoingMessage(exchange: exchange, routingKey: routingKey, mandatory: mandatory, properties: properties, body: body)
     }
 }
 

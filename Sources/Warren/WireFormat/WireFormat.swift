@@ -23,6 +23,10 @@ public enum WireFormat {
     /// Direct exchange for dead letters: routing key = work queue name, bound to `<queue>.dead`.
     public static let deadExchange = "warren.dead"
 
+    /// Fanout exchange (and queue of the same name) where messages that no queue takes are parked: the
+    /// alternate exchange of ``workExchange``, ``deliverExchange`` and ``deadExchange``.
+    public static let unroutableExchange = "warren.unroutable"
+
     /// The dead-letter queue of a work queue.
     public static func deadLetterQueue(for queue: String) -> String { "\(queue).dead" }
 

@@ -32,7 +32,7 @@ struct JobProcessor: Sendable {
             return
         }
         if let runAt = envelope.runAt, runAt.timeIntervalSince(now) > 0.002 {
-            _ = await publishThenAck(delivery, envelope, route: worker.topology.route(
+            _ = await publishThenAck(delivery, envelope, queue: source.baseQueue, route: worker.topology.route(
                 queue: source.queue, priority: delivery.properties.priority,
                 delayMilliseconds: UInt64(runAt.timeIntervalSince(now) * 1000)), outcome: .deferred)
             return
@@ -117,7 +117,7 @@ struct JobProcessor: Sendable {
         let next = envelope.retried(after: failureEntry(envelope, type: type, message: message))
         let route = worker.topology.route(queue: source.queue, priority: delivery.properties.priority,
                                           delayMilliseconds: UInt64(max(1, delay.seconds * 1000)))
-        return await publishThenAck(delivery, next, route: route, outcome: .retried)
+        return await publishThenAck(delivery, next, queue: source.baseQueue, route: route, outcome: .retried)
     }
 
     @discardableResult
@@ -125,7 +125,8 @@ struct JobProcessor: Sendable {
                             _ reason: DeadLetterReason, type: String, message: String) async -> JobOutcome {
         var dead = envelope.deadLettered(reason: reason, failure: failureEntry(envelope, type: type, message: message))
         if dead.headers[WireFormat.Header.queue] == nil { dead.setHeader(WireFormat.Header.queue, .string(source.baseQueue)) }
-        return await publishThenAck(delivery, dead, route: (WireFormat.deadExchange, source.baseQueue), outcome: .deadLettered)
+        return await publishThenAck(delivery, dead, queue: source.baseQueue, route: (WireFormat.deadExchange, source.baseQueue),
+                                    outcome: .deadLettered)
     }
 
     /// Dead-letters a delivery that is not a readable job, keeping its properties and body untouched.
@@ -145,11 +146,11 @@ struct JobProcessor: Sendable {
 
     /// Publishes `envelope` (confirmed), then acks the delivery. If the publish fails the delivery is not
     /// acked: it is requeued (or redelivered after a connection loss), so nothing is lost.
-    private func publishThenAck(_ delivery: AMQPDelivery, _ envelope: JobEnvelope,
+    private func publishThenAck(_ delivery: AMQPDelivery, _ envelope: JobEnvelope, queue: String,
                                 route: (exchange: String, routingKey: String), outcome: JobOutcome) async -> JobOutcome {
         let message = envelope.message(exchange: route.exchange, routingKey: route.routingKey)
         do throws(WarrenError) {
-            try await producer.publish(message, id: envelope.id)
+            try await producer.publish(message, id: envelope.id, queue: queue)
         } catch {
             logger.error("could not publish retry/dead letter; leaving the message to the broker",
                          metadata: ["job.id": "\(envelope.id)", "error": "\(error)"])
