@@ -3,6 +3,7 @@ import Foundation
 import Logging
 import Warren
 import WarrenAMQP
+import WarrenMetrics
 
 /// `warren scheduler --schedule FILE`: one replica of the HA scheduler. Run several with the same `--group`:
 /// they elect a leader through the broker, and only the leader publishes (see docs/scheduler.md).
@@ -29,6 +30,9 @@ struct SchedulerCommand: AsyncParsableCommand {
     @Option(help: "While leading, this file holds the process id (removed when leadership ends).")
     var leaderFile: String?
 
+    @Option(help: "Port for /metrics, /healthz and /readyz; 0 = off (env WARREN_METRICS_PORT).")
+    var metricsPort: Int = Int(ProcessInfo.processInfo.environment["WARREN_METRICS_PORT"] ?? "") ?? 0
+
     @OptionGroup var topologyOptions: TopologyOptions
 
     func run() async throws {
@@ -46,11 +50,20 @@ struct SchedulerCommand: AsyncParsableCommand {
         let config = SchedulerConfiguration(
             group: group, lockRetryInterval: .milliseconds(Int64(lockRetry * 1000)), heartbeat: heartbeat,
             lateFireWindow: try parseDuration(lateWindow))
+        let metrics = metricsPort > 0 ? WarrenMetrics.bootstrap() : nil
         let service = try SchedulerService(
             schedules: schedules, broker: try BrokerEnvironment.configuration(name: "warren-scheduler"),
             topology: topology, configuration: config,
-            observer: SchedulerLog(logger: logger, leaderFile: leaderFile), logger: logger)
-        try await runUntilSignalled(service, logger: logger)
+            observer: SchedulerLog(logger: logger, leaderFile: leaderFile, metrics: metrics.map(SchedulerMetrics.init)),
+            logger: logger)
+        if let metrics {
+            // Ready while the replica runs (leader or follower: both are doing their job).
+            let readiness = Readiness()
+            let server = MetricsServer(port: metricsPort, metrics: metrics, readiness: readiness, logger: logger)
+            try await runUntilSignalled(services: [server, readiness.tracking(service, as: "scheduler")], logger: logger)
+        } else {
+            try await runUntilSignalled(service, logger: logger)
+        }
         if let leaderFile { try? FileManager.default.removeItem(atPath: leaderFile) }
     }
 }
@@ -59,8 +72,10 @@ struct SchedulerCommand: AsyncParsableCommand {
 struct SchedulerLog: SchedulerObserver {
     let logger: Logger
     let leaderFile: String?
+    let metrics: SchedulerMetrics?
 
     func leadershipChanged(leading: Bool) {
+        metrics?.leadershipChanged(leading: leading)
         guard let leaderFile else { return }
         if leading {
             let tmp = leaderFile + ".\(getpid()).tmp"
@@ -73,6 +88,7 @@ struct SchedulerLog: SchedulerObserver {
     }
 
     func fired(_ fire: FireRecord) {
+        metrics?.fired(fire)
         logger.info("fired", metadata: [
             "id": "\(fire.fireID)", "late_ms": "\(Int((fire.lateness * 1000).rounded()))",
             "caught_up": "\(fire.caughtUp)",

@@ -1,5 +1,11 @@
 /// Names of the metrics Warren exports (Prometheus conventions: base units, `_total` on counters).
 public enum MetricName {
+    /// Fires published by this scheduler replica, by `schedule` and `caught_up`.
+    public static let schedulerFires = "warren_scheduler_fires_total"
+    /// Publish time minus fire time of scheduled jobs, by `schedule`.
+    public static let schedulerLateness = "warren_scheduler_fire_lateness_seconds"
+    /// 1 while this scheduler replica leads its group, else 0.
+    public static let schedulerLeader = "warren_scheduler_leader"
     /// Attempts started, by `job` and `queue`.
     public static let jobsStarted = "warren_jobs_started_total"
     /// Attempts that succeeded (acked), by `job` and `queue`.
