@@ -60,6 +60,18 @@ public final class AMQPConnection: Sendable {
         _ = try? await mailbox.call { core in core.shutdown() }
     }
 
+    /// Runs `body` with this connection, then closes it, whether `body` returned or threw.
+    public func closing<T>(after body: (AMQPConnection) async throws -> T) async throws -> T {
+        do {
+            let result = try await body(self)
+            await close()
+            return result
+        } catch {
+            await close()
+            throw error
+        }
+    }
+
     /// Whether the connection is up now (false while recovering).
     public var isConnected: Bool { core.shared.update { $0.connected } }
 

@@ -53,15 +53,7 @@ enum Bench {
 
     /// Connects, runs `body`, and closes the connection whether `body` succeeded or threw.
     static func withConnection<T>(url: String, _ body: (AMQPConnection) async throws -> T) async throws -> T {
-        let connection = try await AMQPConnection.connect(url: url)
-        do {
-            let result = try await body(connection)
-            await connection.close()
-            return result
-        } catch {
-            await connection.close()
-            throw error
-        }
+        try await AMQPConnection.connect(url: url).closing(after: body)
     }
 
     /// A progress line on stderr (stdout carries only the report).

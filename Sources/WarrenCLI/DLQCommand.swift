@@ -115,15 +115,7 @@ enum DLQConnection {
 
     /// Runs `body` with a connection, closing it afterwards.
     static func with<T>(_ command: String, _ body: (AMQPConnection) async throws -> T) async throws -> T {
-        let connection = try await open(command)
-        do {
-            let result = try await body(connection)
-            await connection.close()
-            return result
-        } catch {
-            await connection.close()
-            throw error
-        }
+        try await open(command).closing(after: body)
     }
 }
 

@@ -42,6 +42,7 @@ wait_http() {
   done
 }
 
+$BROKER reset >/dev/null 2>&1 || true  # start from empty broker data: every run declares its topology afresh
 timeout 150 $BROKER start
 echo "enqueueing $N persistent record jobs into $Q"
 timeout 120 "$BIN" enqueue record --args "{\"file\":\"$RECORD\"}" --queue "$Q" --count "$N" --id job 2>"$WORK/enqueue.log"

@@ -35,6 +35,11 @@ cleanup() {
 trap cleanup EXIT
 
 timeout 300 $CLUSTER status >/dev/null 2>&1 || timeout 300 $CLUSTER start
+# Empty default vhost: every run declares its topology afresh (a cluster kept from an older run may hold
+# exchanges declared with other arguments).
+$CLUSTER ctl 1 delete_vhost / >/dev/null 2>&1 || true
+$CLUSTER ctl 1 add_vhost / >/dev/null
+$CLUSTER ctl 1 set_permissions -p / guest '.*' '.*' '.*' >/dev/null
 lines() { wc -l <"$RECORD"; }
 unique() { cut -d' ' -f1 "$RECORD" | sort -u | wc -l; }
 
