@@ -46,17 +46,34 @@ if ! swift build --build-tests; then
 fi
 
 step "swift test --skip-build $*"
-swift test --skip-build "$@" || failed+=("swift test")
+# The suites are XCTest; Swift Testing would only add a "0 tests" summary.
+xctest_log=$(mktemp)
+swift test --skip-build --disable-swift-testing "$@" 2>&1 | tee "$xctest_log" || failed+=("swift test")
+# "Executed N tests, with F failures" (the last one is the grand total).
+read -r xc_total xc_failed < <(grep -E "Executed [0-9]+ tests?, with [0-9]+ failures?" "$xctest_log" | tail -1 |
+  sed -E 's/.*Executed ([0-9]+) tests?, with ([0-9]+) failures?.*/\1 \2/') || true
+rm -f "$xctest_log"
+xc_total=${xc_total:-0}
+xc_failed=${xc_failed:-0}
 
 # Integration scripts run in name order, each bounded; a hung one counts as failed.
 shopt -s nullglob
+scripts_total=0
+scripts_failed=0
 for script in scripts/integration/*.sh; do
   step "$script"
-  timeout -k 10 "${WARREN_INTEGRATION_TIMEOUT:-600}" bash "$script" </dev/null || failed+=("$script")
+  scripts_total=$((scripts_total + 1))
+  if ! timeout -k 10 "${WARREN_INTEGRATION_TIMEOUT:-600}" bash "$script" </dev/null; then
+    failed+=("$script")
+    scripts_failed=$((scripts_failed + 1))
+  fi
 done
 
+passed=$((xc_total - xc_failed + scripts_total - scripts_failed))
 if ((${#failed[@]})); then
   step "FAILED: ${failed[*]}"
+  echo "tests: $passed passed, $((xc_failed + scripts_failed)) failed"
   exit 1
 fi
 step "all passed"
+echo "tests: $passed passed, 0 failed"
