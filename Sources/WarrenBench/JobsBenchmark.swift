@@ -17,6 +17,8 @@ struct JobsBenchmark: AsyncParsableCommand {
     @Option(help: "Worker prefetch.") var prefetch = 512
     @Option(help: "Delayed jobs for the lateness measure (delays 50 ms to 3 s).") var delayed = 300
     @Flag(help: "Print JSON too.") var json = false
+    @Option(help: "The `warren` executable whose idle worker RSS is measured (default: the one beside this one; scripts/bench-jobs.sh passes the fully static deployment build).")
+    var workerBinary: String?
     @OptionGroup var broker: BrokerOptions
     @OptionGroup var rawcOptions: RawCOptions
 
@@ -52,7 +54,7 @@ struct JobsBenchmark: AsyncParsableCommand {
         let rss = try await measureIdleRSS(url: url)
         let lateness = try await measureLateness(url: url, logger: logger)
         print(report.render())
-        print(String(format: "worker idle RSS: %.1f MB (target <= 20 MB)", rss))
+        print(String(format: "worker idle RSS: %.1f MiB (target <= 20 MB) of %@", rss, workerBinary ?? "the warren beside warren-bench"))
         print(String(format: "delayed-job lateness over %d jobs: p50 %.1f ms, p99 %.1f ms, max %.1f ms (target p99 <= 50 ms)",
                      delayed, lateness.p50, lateness.p99, lateness.max))
         if json { print(report.json()) }
@@ -95,7 +97,8 @@ struct JobsBenchmark: AsyncParsableCommand {
     }
 
     private func measureIdleRSS(url: String) async throws -> Double {
-        let warren = URL(fileURLWithPath: CommandLine.arguments[0]).deletingLastPathComponent().appendingPathComponent("warren")
+        let warren = workerBinary.map { URL(fileURLWithPath: $0) }
+            ?? URL(fileURLWithPath: CommandLine.arguments[0]).deletingLastPathComponent().appendingPathComponent("warren")
         let p = Process()
         p.executableURL = warren
         p.arguments = ["worker", "--queue", "bench.idle.\(UUID().uuidString.prefix(8))", "--max-priority", "0"]

@@ -1,0 +1,11 @@
+#!/usr/bin/env bash
+# Jobs benchmark (issue 3): enqueue and drain against rawc in the same run, idle RSS of the deployment
+# (fully static) worker, delayed-job lateness. Arguments go to `warren-bench jobs`.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+if ! command -v swift >/dev/null && [[ -x /opt/swift/usr/bin/swift ]]; then export PATH=/opt/swift/usr/bin:$PATH; fi
+deploy/rabbitmq-local.sh start
+swift build -c release --product warren-bench
+swift build -c release --product warren
+scripts/build-static.sh >/dev/null
+exec .build/release/warren-bench jobs --worker-binary .build-fullstatic/release/warren "$@"
