@@ -18,10 +18,8 @@ struct DLQBenchmark: AsyncParsableCommand {
     @OptionGroup var rawcOptions: RawCOptions
 
     func run() async throws {
-        var logger = Logger(label: "bench")
-        logger.logLevel = .error
-        let url = broker.resolvedURL
-        let rawc = try RawC.prepare(options: rawcOptions, url: url)
+        let baseline = try BaselineRun(broker: broker, rawcOptions: rawcOptions)
+        let (logger, url, rawc) = (baseline.logger, baseline.url, baseline.rawc)
         var report = BenchReport(
             benchmark: "dlq",
             parameters: [("count", "\(count)"), ("rounds", "\(rounds)"), ("batch", "\(batch)")],

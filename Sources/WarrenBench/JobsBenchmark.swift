@@ -23,10 +23,8 @@ struct JobsBenchmark: AsyncParsableCommand {
     @OptionGroup var rawcOptions: RawCOptions
 
     func run() async throws {
-        var logger = Logger(label: "bench")
-        logger.logLevel = .error
-        let url = broker.resolvedURL
-        let rawc = try RawC.prepare(options: rawcOptions, url: url)
+        let baseline = try BaselineRun(broker: broker, rawcOptions: rawcOptions)
+        let (logger, url, rawc) = (baseline.logger, baseline.url, baseline.rawc)
         var report = BenchReport(
             benchmark: "jobs",
             parameters: [("count", "\(count)"), ("rounds", "\(rounds)"), ("concurrency", "\(concurrency)"), ("prefetch", "\(prefetch)")],

@@ -1,5 +1,6 @@
 import ArgumentParser
 import Foundation
+import Logging
 import WarrenAMQP
 
 /// `warren-bench`: throughput benchmarks, each measured against the plain-C librabbitmq-c baseline
@@ -35,6 +36,21 @@ struct BrokerOptions: ParsableArguments {
     /// The URL to use: the option, else `WARREN_URL`, else the local default.
     var resolvedURL: String {
         url ?? ProcessInfo.processInfo.environment["WARREN_URL"] ?? Self.defaultURL
+    }
+}
+
+/// What a benchmark against the plain-C baseline starts with: a quiet logger, the broker URL, and rawc built.
+struct BaselineRun {
+    let logger: Logger
+    let url: String
+    let rawc: RawC
+
+    init(broker: BrokerOptions, rawcOptions: RawCOptions) throws {
+        var logger = Logger(label: "bench")
+        logger.logLevel = .error
+        self.logger = logger
+        url = broker.resolvedURL
+        rawc = try RawC.prepare(options: rawcOptions, url: url)
     }
 }
 
