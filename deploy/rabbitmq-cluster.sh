@@ -1,13 +1,16 @@
 #!/usr/bin/env bash
 # A 3-node RabbitMQ cluster on loopback, for quorum-mode tests and failover drills.
 #
-# Usage: deploy/rabbitmq-cluster.sh start|stop|status|urls|stop-node N|start-node N|ctl N ARGS...
+# Usage: deploy/rabbitmq-cluster.sh start|stop|reset|status|urls|stop-node N|start-node N|ctl N ARGS...
 #
 # Nodes rmq1..3@localhost, AMQP on 127.0.0.1:5681..5683 (TLS 5684..5686, Erlang distribution 25681..25683),
 # each run by deploy/rabbitmq-local.sh in its own dir WARREN_CLUSTER_DIR/rmqN (default /tmp/warren-cluster).
 # The three share one Erlang cookie (written into each node's HOME before its first start); nodes 2 and 3
 # join rmq1 on first start. Workers connect with all three URLs and fail over:
 #   WARREN_URL=amqp://guest:guest@127.0.0.1:5681,127.0.0.1:5682,127.0.0.1:5683/%2F
+# The nodes start in parallel: after an unclean stop (machine killed, container recycled) each node waits for
+# its peers' tables before it finishes booting, so starting them one after another would wait forever on the
+# first. `reset` stops the nodes and wipes their data (the cluster forms afresh on the next start).
 # Every step is bounded (rabbitmq-local.sh waits at most WARREN_RABBIT_START_TIMEOUT, default 90 s, per node).
 set -euo pipefail
 
@@ -48,8 +51,13 @@ joined() {
 
 start() {
   write_cookies
-  local n
-  for n in "${NODES[@]}"; do node "$n" start; done
+  local n pids=() failed=0
+  for n in "${NODES[@]}"; do
+    node "$n" start &
+    pids+=($!)
+  done
+  for n in "${pids[@]}"; do wait "$n" || failed=1; done
+  ((failed == 0)) || { log "a node did not start"; return 1; }
   for n in 2 3; do
     joined "$n" && continue
     log "joining rmq$n to rmq1"
@@ -64,6 +72,13 @@ start() {
 stop() {
   local n
   for n in 3 2 1; do node "$n" stop || true; done
+}
+
+reset() {
+  local n
+  stop
+  for n in "${NODES[@]}"; do node "$n" reset >/dev/null 2>&1 || true; done
+  log "wiped the data of rmq1..3 (cookie and TLS material kept)"
 }
 
 # Prints the running members as seen by the first node that answers.
@@ -84,10 +99,11 @@ cmd=${1:-}
 case $cmd in
   start) start ;;
   stop) stop ;;
+  reset) reset ;;
   status) status ;;
   urls) echo "amqp://guest:guest@127.0.0.1:5681,127.0.0.1:5682,127.0.0.1:5683/%2F" ;;
   stop-node) node "${1:?node number}" stop ;;
   start-node) write_cookies; node "${1:?node number}" start ;;
   ctl) n=${1:?node number}; shift; node "$n" ctl "$@" ;;
-  *) echo "usage: $0 start|stop|status|urls|stop-node N|start-node N|ctl N ARGS..." >&2; exit 2 ;;
+  *) echo "usage: $0 start|stop|reset|status|urls|stop-node N|start-node N|ctl N ARGS..." >&2; exit 2 ;;
 esac

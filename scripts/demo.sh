@@ -35,19 +35,17 @@ step "worker (concurrency 8) on queue '$Q'"
 pids+=($!)
 sleep 2
 
-if "$WARREN" schedule --help >/dev/null 2>&1 && ! "$WARREN" schedule --help 2>&1 | grep -q "not yet available"; then
-  step "scheduler: a 'noop' every 5 seconds"
-  cat >"$WORK/schedules.yaml" <<YAML
+step "scheduler: a 'noop' every 5 seconds"
+cat >"$WORK/schedules.yaml" <<YAML
 schedules:
   - name: demo-heartbeat
     every: 5s
     job: noop
     queue: $Q
 YAML
-  "$WARREN" schedule list "$WORK/schedules.yaml" || true
-  "$WARREN" scheduler --schedule "$WORK/schedules.yaml" 2> >(sed 's/^/[scheduler] /' >&2) &
-  pids+=($!)
-fi
+"$WARREN" schedule list "$WORK/schedules.yaml"
+"$WARREN" scheduler --schedule "$WORK/schedules.yaml" 2> >(sed 's/^/[scheduler] /' >&2) &
+pids+=($!)
 
 step "producer"
 "$WARREN" enqueue noop --queue "$Q" --count 1000
@@ -61,8 +59,6 @@ sleep 12
 
 step "queues"
 deploy/rabbitmq-local.sh ctl list_queues name messages consumers 2>/dev/null | grep -E "^$Q" || true
-if "$WARREN" dlq --help 2>&1 | grep -q "list"; then
-  step "dead letters"
-  "$WARREN" dlq list --queue "$Q" || true
-fi
+step "dead letters"
+"$WARREN" dlq list --queue "$Q"
 step "done: the worker and scheduler stop gracefully now"

@@ -20,10 +20,6 @@ public final class AMQPChannel: Sendable {
         return try await mailbox.call { core throws(AMQPError) in try body(core, id) }
     }
 
-    private func requireOpen(_ core: ConnectionCore, _ id: UInt16) throws(AMQPError) {
-        _ = try core.requireChannel(id)
-    }
-
     // MARK: exchanges
 
     /// Declares an exchange (idempotent when the settings match; 406 when they differ).

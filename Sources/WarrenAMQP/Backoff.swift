@@ -17,15 +17,9 @@ public struct Backoff: Sendable, Hashable, Codable {
 
     /// The delay in seconds before retry number `attempt` (1 = first retry).
     public func delay(attempt: Int) -> Double {
-        let exponent = Double(max(0, min(attempt - 1, 62)))
-        let raw = min(cap, base * pow2(exponent))
+        let raw = min(cap, base * Double(sign: .plus, exponent: max(0, min(attempt - 1, 62)), significand: 1))
         let fixed = raw * (1 - jitter)
         return fixed + Double.random(in: 0...max(raw - fixed, 0))
     }
 
-    private func pow2(_ e: Double) -> Double {
-        var r = 1.0
-        for _ in 0..<Int(e) { r *= 2; if r > 1e18 { break } }
-        return r
-    }
 }

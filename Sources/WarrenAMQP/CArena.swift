@@ -78,5 +78,4 @@ extension amqp_bytes_t {
         return String(decoding: UnsafeRawBufferPointer(start: bytes, count: len), as: UTF8.self)
     }
 
-    static var empty: amqp_bytes_t { amqp_bytes_t(len: 0, bytes: nil) }
 }

@@ -13,8 +13,9 @@
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 export PATH=/opt/swift/usr/bin:$PATH
-BIN=${WARREN_BIN:-.build/debug/warren}
-[[ -x $BIN ]] || nice swift build --product warren
+# shellcheck source=scripts/lib/integration.sh
+source scripts/lib/integration.sh
+BIN=$(warren_bin)
 VENV=${DEPLOY_CHECK_VENV:-/tmp/warren-deploy-venv}
 WORK=$(mktemp -d)
 RBIN=/usr/lib/rabbitmq/bin

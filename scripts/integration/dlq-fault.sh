@@ -12,15 +12,16 @@ export WARREN_LOG_LEVEL=warning
 N=${FAULT_JOBS:-5000}
 BATCH=${FAULT_BATCH:-200}
 RATE=${FAULT_RATE:-800}
-BIN=${WARREN_BIN:-.build/debug/warren}
-[[ -x $BIN ]] || swift build --product warren
+# shellcheck source=scripts/lib/integration.sh
+source scripts/lib/integration.sh
+BIN=$(warren_bin)
 Q=fault.dlq.$$.$RANDOM
 WORK=$(mktemp -d)
 pid=""
 
 cleanup() {
   [[ -n $pid ]] && kill -9 "$pid" 2>/dev/null || true
-  for q in "$Q" "$Q.dead"; do amqp-delete-queue --url="$WARREN_URL" -q "$q" >/dev/null 2>&1 || true; done
+  delete_queues "$Q" "$Q.dead"
   rm -rf "$WORK"
 }
 trap cleanup EXIT

@@ -9,8 +9,9 @@ set -euo pipefail
 cd "$(dirname "$0")/../.."
 export PATH=/opt/swift/usr/bin:$PATH
 N=${FAULT_JOBS:-5000}
-BIN=${WARREN_BIN:-.build/debug/warren}
-[[ -x $BIN ]] || nice swift build --product warren
+# shellcheck source=scripts/lib/integration.sh
+source scripts/lib/integration.sh
+BIN=$(warren_bin)
 export WARREN_RABBIT_DIR=${FAULT_RABBIT_DIR:-/tmp/warren-fault-rabbit} WARREN_RABBIT_PORT=5695 WARREN_RABBIT_TLS_PORT=5696 \
   WARREN_RABBIT_NODE=warrenfault@localhost
 BROKER=deploy/rabbitmq-local.sh

@@ -11,8 +11,9 @@ cd "$(dirname "$0")/../.."
 export PATH=/opt/swift/usr/bin:$PATH
 N=${FAULT_JOBS:-5000}
 BATCH=${FAULT_BATCH:-100}
-BIN=${WARREN_BIN:-.build/debug/warren}
-[[ -x $BIN ]] || nice swift build --product warren
+# shellcheck source=scripts/lib/integration.sh
+source scripts/lib/integration.sh
+BIN=$(warren_bin)
 CLUSTER=deploy/rabbitmq-cluster.sh
 export WARREN_URL
 WARREN_URL=$($CLUSTER urls)
@@ -34,7 +35,13 @@ cleanup() {
 }
 trap cleanup EXIT
 
-timeout 300 $CLUSTER status >/dev/null 2>&1 || timeout 300 $CLUSTER start
+# A cluster that is not fully running is test data from an earlier run (perhaps killed with its machine): wipe it
+# and form it afresh rather than wait for a peer that may never come back.
+running=$(timeout 60 $CLUSTER status 2>/dev/null || true)
+if ! [[ $running == *rmq1@* && $running == *rmq2@* && $running == *rmq3@* ]]; then
+  timeout 300 $CLUSTER reset >/dev/null 2>&1 || true
+  timeout 300 $CLUSTER start
+fi
 # Empty default vhost: every run declares its topology afresh (a cluster kept from an older run may hold
 # exchanges declared with other arguments).
 $CLUSTER ctl 1 delete_vhost / >/dev/null 2>&1 || true

@@ -9,8 +9,9 @@ export WARREN_URL=${WARREN_TEST_URL:-amqp://guest:guest@127.0.0.1:5672/%2F}
 export WARREN_LOG_LEVEL=warning
 N=${FAULT_JOBS:-10000}
 PREFETCH=${FAULT_PREFETCH:-50}
-BIN=.build/debug/warren
-[[ -x $BIN ]] || swift build --product warren
+# shellcheck source=scripts/lib/integration.sh
+source scripts/lib/integration.sh
+BIN=$(warren_bin)
 Q=fault.kill.$$.$RANDOM
 WORK=$(mktemp -d)
 RECORD=$WORK/record.txt
@@ -19,7 +20,7 @@ worker_pid=""
 
 cleanup() {
   [[ -n $worker_pid ]] && kill -9 "$worker_pid" 2>/dev/null || true
-  for q in "$Q" "$Q.dead"; do amqp-delete-queue --url="$WARREN_URL" -q "$q" >/dev/null 2>&1 || true; done
+  delete_queues "$Q" "$Q.dead"
   rm -rf "$WORK"
 }
 trap cleanup EXIT

@@ -11,8 +11,9 @@ export PATH=/opt/swift/usr/bin:$PATH
 export WARREN_URL=${WARREN_TEST_URL:-amqp://guest:guest@127.0.0.1:5672/%2F}
 export WARREN_LOG_LEVEL=${WARREN_LOG_LEVEL:-warning}
 PY=${WARREN_VENV:-.venv}/bin/python
-BIN=${WARREN_BIN:-.build/debug/warren}
-[[ -x $BIN ]] || swift build --product warren
+# shellcheck source=scripts/lib/integration.sh
+source scripts/lib/integration.sh
+BIN=$(warren_bin)
 "$PY" -c 'import pika, celery' || { echo "FAIL: $PY lacks pika/celery (run deploy/install-deps.sh)"; exit 1; }
 
 ID=$$.$RANDOM

@@ -9,8 +9,9 @@ cd "$(dirname "$0")/../.."
 export PATH=/opt/swift/usr/bin:$PATH
 export WARREN_URL=${WARREN_TEST_URL:-amqp://guest:guest@127.0.0.1:5672/%2F}
 PHASE=${HA_PHASE:-8}
-BIN=${WARREN_BIN:-.build/debug/warren}
-[[ -x $BIN ]] || swift build --product warren
+# shellcheck source=scripts/lib/integration.sh
+source scripts/lib/integration.sh
+BIN=$(warren_bin)
 TAG=$$.$RANDOM
 Q=ha.sched.$TAG
 GROUP=ha-$TAG
@@ -24,9 +25,7 @@ worker_pid=""
 
 cleanup() {
   for p in "${pids[@]}" $worker_pid; do kill -9 "$p" 2>/dev/null || true; done
-  for q in "$Q" "$Q.dead" "warren.scheduler.state.$GROUP.$SCHEDULE"; do
-    amqp-delete-queue --url="$WARREN_URL" -q "$q" >/dev/null 2>&1 || true
-  done
+  delete_queues "$Q" "$Q.dead" "warren.scheduler.state.$GROUP.$SCHEDULE"
   rm -rf "$WORK"
 }
 trap cleanup EXIT

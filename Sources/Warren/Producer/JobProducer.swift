@@ -79,7 +79,7 @@ public final class JobProducer: Sendable {
     @discardableResult
     public func enqueue(_ request: JobRequest) async throws(WarrenError) -> String {
         let (id, message) = try build(request, mandatory: false)
-        try await routes.verify(topology.queue(named: request.options.queue).queue(forPriority: request.options.priority))
+        try await routes.verify(target(of: request))
         try await publish(message, id: id, queue: request.options.queue)
         return id
     }
@@ -88,13 +88,15 @@ public final class JobProducer: Sendable {
     /// Messages are built in chunks while earlier chunks are already on their way, in publish order.
     public func enqueue(batch requests: [JobRequest]) async -> [Result<String, WarrenError>] {
         var results = [Result<String, WarrenError>?](repeating: nil, count: requests.count)
+        let targets = requests.map(target(of:))
         var unroutable: [String: WarrenError] = [:]
-        for target in Set(requests.map { topology.queue(named: $0.options.queue).queue(forPriority: $0.options.priority) }) {
+        for target in Set(targets) {
             do throws(WarrenError) { try await routes.verify(target) } catch { unroutable[target] = error }
         }
-        var inFlight: [(batch: PublishBatch, slots: [(index: Int, id: String)], messages: [OutgoingMessage])] = []
+        typealias Chunk = (batch: PublishBatch, slots: [(index: Int, id: String)], messages: [OutgoingMessage])
+        var inFlight: [Chunk] = []
         let started = ContinuousClock.now
-        func settle(_ chunk: (batch: PublishBatch, slots: [(index: Int, id: String)], messages: [OutgoingMessage])) async {
+        func settle(_ chunk: Chunk) async {
             for (k, outcome) in await chunk.batch.outcomes().enumerated() {
                 let (index, id) = chunk.slots[k]
                 let queue = requests[index].options.queue
@@ -122,8 +124,7 @@ public final class JobProducer: Sendable {
             var slots: [(index: Int, id: String)] = []
             messages.reserveCapacity(end - start)
             for i in start..<end {
-                let o = requests[i].options
-                if let error = unroutable[topology.queue(named: o.queue).queue(forPriority: o.priority)] {
+                if let error = unroutable[targets[i]] {
                     results[i] = .failure(error)
                     continue
                 }
@@ -141,6 +142,11 @@ public final class JobProducer: Sendable {
         }
         for chunk in inFlight { await settle(chunk) }
         return results.map { $0! }
+    }
+
+    /// The queue a request is published to (its lane, for laned queues).
+    private func target(of request: JobRequest) -> String {
+        topology.queue(named: request.options.queue).queue(forPriority: request.options.priority)
     }
 
     /// Jobs built per chunk of a batch, and chunks handed to the I/O thread ahead of their confirms.

@@ -48,6 +48,4 @@ final class AsyncSlots: Sendable {
         for w in waiters { w.resume(returning: false) }
     }
 
-    /// Holders right now.
-    func inUse(of total: Int) -> Int { state.withLock { total - $0.available } }
 }
