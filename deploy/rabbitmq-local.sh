@@ -38,6 +38,10 @@ rabbit_env() {
   export RABBITMQ_CONFIG_FILE=$DIR/rabbitmq.conf
   export RABBITMQ_ADVANCED_CONFIG_FILE=$DIR/advanced.config
   export RABBITMQ_ENABLED_PLUGINS_FILE=$DIR/enabled_plugins
+  # Erlang schedulers unbound (RabbitMQ binds one per core by default): on a small host shared with workers
+  # and producers, a bound scheduler and a client pinned to the same core halve throughput at random.
+  # Set WARREN_RABBIT_SCHEDULER_BIND=db on a host dedicated to the broker.
+  export RABBITMQ_SCHEDULER_BIND_TYPE=${WARREN_RABBIT_SCHEDULER_BIND:-u}
 }
 
 ctl()  { rabbit_env; "$RBIN/rabbitmqctl" -n "$NODE" "$@"; }

@@ -42,12 +42,33 @@ extension AMQPChannel {
         let (stream, continuation) = AsyncThrowingStream.makeStream(of: AMQPDelivery.self)
         let tag = try await mailbox.call { core throws(AMQPError) in
             try core.consume(id, queue: queue, tag: consumerTag, noAck: noAck, exclusive: exclusive,
-                             arguments: arguments, continuation: continuation)
+                             arguments: arguments, sink: .stream(continuation))
         }
         let mailbox = self.mailbox
         continuation.onTermination = { _ in
             mailbox.post { core in try? core.cancel(id, tag: tag) }
         }
+        return AMQPConsumer(channel: self, tag: tag, queue: queue, stream: stream)
+    }
+
+    /// Starts a consumer whose deliveries are handed to `handler` as they are read, with no task hop: the
+    /// fastest way to consume. Recovery, cancel and errors behave as with the `AsyncSequence` form, ending with
+    /// one ``AMQPConsumerEvent/ended(_:)``.
+    ///
+    /// - Important: `handler` runs on the connection's I/O thread. It must return at once (put the delivery
+    ///   in a buffer, resume a continuation): while it runs, no frame is read or written and no heartbeat
+    ///   sent. It must not call this connection's `async` API and wait.
+    /// - Returns: the consumer, to cancel it; iterating it yields nothing.
+    public func consume(queue: String, consumerTag: String = "", noAck: Bool = false, exclusive: Bool = false,
+                        arguments: FieldTable = [:],
+                        handler: @escaping @Sendable (AMQPConsumerEvent) -> Void) async throws(AMQPError) -> AMQPConsumer {
+        let id = self.id
+        let tag = try await mailbox.call { core throws(AMQPError) in
+            try core.consume(id, queue: queue, tag: consumerTag, noAck: noAck, exclusive: exclusive,
+                             arguments: arguments, sink: .handler(handler))
+        }
+        let (stream, continuation) = AsyncThrowingStream.makeStream(of: AMQPDelivery.self)
+        continuation.finish()
         return AMQPConsumer(channel: self, tag: tag, queue: queue, stream: stream)
     }
 
@@ -128,7 +149,16 @@ final class BatchCollector: @unchecked Sendable {  // touched only on the I/O th
     }
 }
 
-/// A running consumer: an `AsyncSequence` of deliveries.
+/// What a handler-based consumer receives, on the I/O thread.
+public enum AMQPConsumerEvent: Sendable {
+    /// A message.
+    case delivery(AMQPDelivery)
+    /// The consumer ended: `nil` after ``AMQPConsumer/cancel()``, else why (broker cancel, channel closed,
+    /// recovery given up).
+    case ended(AMQPError?)
+}
+
+/// A running consumer: an `AsyncSequence` of deliveries (empty for a handler-based consumer).
 public struct AMQPConsumer: AsyncSequence, Sendable {
     public typealias Element = AMQPDelivery
     /// The channel it consumes on.

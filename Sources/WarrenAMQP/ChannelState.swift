@@ -45,15 +45,37 @@ final class ConsumerState {
     let noAck: Bool
     let exclusive: Bool
     let arguments: FieldTable
-    let continuation: AsyncThrowingStream<AMQPDelivery, any Error>.Continuation
+    let sink: DeliverySink
 
-    init(tag: String, queue: String, noAck: Bool, exclusive: Bool, arguments: FieldTable,
-         continuation: AsyncThrowingStream<AMQPDelivery, any Error>.Continuation) {
+    init(tag: String, queue: String, noAck: Bool, exclusive: Bool, arguments: FieldTable, sink: DeliverySink) {
         self.tag = tag
         self.queue = queue
         self.noAck = noAck
         self.exclusive = exclusive
         self.arguments = arguments
-        self.continuation = continuation
+        self.sink = sink
+    }
+}
+
+/// Where a consumer's deliveries go: an `AsyncSequence` (``AMQPConsumer``) or a handler called in place
+/// (``AMQPChannel/consume(queue:consumerTag:noAck:exclusive:arguments:handler:)``). I/O thread only; neither
+/// case blocks it.
+enum DeliverySink {
+    case stream(AsyncThrowingStream<AMQPDelivery, any Error>.Continuation)
+    case handler(@Sendable (AMQPConsumerEvent) -> Void)
+
+    func deliver(_ delivery: AMQPDelivery) {
+        switch self {
+        case .stream(let c): c.yield(delivery)
+        case .handler(let h): h(.delivery(delivery))
+        }
+    }
+
+    /// The consumer ended: normally (cancelled by us) when `error` is nil.
+    func finish(throwing error: AMQPError? = nil) {
+        switch self {
+        case .stream(let c): if let error { c.finish(throwing: error) } else { c.finish() }
+        case .handler(let h): h(.ended(error))
+        }
     }
 }

@@ -31,14 +31,18 @@ struct ConfirmTracker {
     var hasRoom: Bool { outstanding.count < window }
 
     mutating func add(_ message: OutgoingMessage, completion: @escaping Completion) {
-        outstanding.append(Outstanding(seq: nextSeq, completion: completion, mandatory: message.mandatory,
-                                       exchange: message.exchange, routingKey: message.routingKey,
-                                       messageID: message.properties.messageID))
+        // Only a mandatory publish can be returned: the others need nothing to match a return against.
+        let m = message.mandatory
+        outstanding.append(Outstanding(seq: nextSeq, completion: completion, mandatory: m,
+                                       exchange: m ? message.exchange : "", routingKey: m ? message.routingKey : "",
+                                       messageID: m ? message.properties.messageID : nil))
         nextSeq += 1
     }
 
     mutating func confirm(tag: UInt64, multiple: Bool, acked: Bool) {
-        guard let first = outstanding.first?.seq, tag >= first else { return }
+        guard !outstanding.isEmpty else { return }
+        let first = outstanding[outstanding.startIndex].seq
+        guard tag >= first else { return }
         let offset = tag - first
         if !multiple && offset >= UInt64(outstanding.count) { return }
         let last = Int(min(offset, UInt64(outstanding.count - 1)))
@@ -54,7 +58,7 @@ struct ConfirmTracker {
             }
             outstanding[i].completion(.success(outcome))
         }
-        while let f = outstanding.first, f.done { outstanding.removeFirst() }
+        while !outstanding.isEmpty && outstanding[outstanding.startIndex].done { outstanding.removeFirst() }
     }
 
     mutating func returned(exchange: String, routingKey: String, messageID: String?, code: UInt16, text: String) {

@@ -57,7 +57,7 @@ extension ConnectionCore {
         } else {
             ch.invalidate(error)
         }
-        for consumer in ch.consumers.values { consumer.continuation.finish() }
+        for consumer in ch.consumers.values { consumer.sink.finish() }
     }
 
     func setQoS(_ id: UInt16, prefetchCount: UInt16, global: Bool) throws(AMQPError) {

@@ -39,7 +39,7 @@ extension ConnectionCore {
             let tag = c.consumer_tag.string
             if let consumer = channels[channel]?.consumers.removeValue(forKey: tag) {
                 logger.warning("consumer cancelled by the broker", metadata: ["queue": "\(consumer.queue)", "tag": "\(tag)"])
-                consumer.continuation.finish(throwing: AMQPError(
+                consumer.sink.finish(throwing: AMQPError(
                     .consumerCancelled,
                     "the broker cancelled consumer '\(tag)' on queue '\(consumer.queue)' (queue deleted, or its node went down)"))
             }
@@ -92,7 +92,7 @@ extension ConnectionCore {
             return
         }
         if !consumer.noAck { ch.settler?.delivered(tag) }
-        consumer.continuation.yield(AMQPDelivery(
+        consumer.sink.deliver(AMQPDelivery(
             consumerTag: consumerTag, deliveryTag: tag, redelivered: redelivered, exchange: exchange,
             routingKey: routingKey, properties: properties, body: body, messageCount: nil,
             settler: consumer.noAck ? nil : ch.settler))
@@ -109,7 +109,7 @@ extension ConnectionCore {
         guard let ch = channels[id] else { return }
         ch.closeError = error
         ch.invalidate(error)
-        for consumer in ch.consumers.values { consumer.continuation.finish(throwing: error) }
+        for consumer in ch.consumers.values { consumer.sink.finish(throwing: error) }
         ch.consumers.removeAll()
     }
 

@@ -5,11 +5,11 @@ extension ConnectionCore {
     // MARK: consuming
 
     func consume(_ id: UInt16, queue: String, tag: String, noAck: Bool, exclusive: Bool, arguments: FieldTable,
-                 continuation: AsyncThrowingStream<AMQPDelivery, any Error>.Continuation) throws(AMQPError) -> String {
+                 sink: DeliverySink) throws(AMQPError) -> String {
         let (_, ch) = try requireChannel(id)
         let actual = try basicConsume(ch, queue: queue, tag: tag, noAck: noAck, exclusive: exclusive, arguments: arguments)
         ch.consumers[actual] = ConsumerState(tag: actual, queue: queue, noAck: noAck, exclusive: exclusive,
-                                             arguments: arguments, continuation: continuation)
+                                             arguments: arguments, sink: sink)
         return actual
     }
 
@@ -29,7 +29,7 @@ extension ConnectionCore {
     /// Cancels a consumer; its stream finishes normally once the broker confirms.
     func cancel(_ id: UInt16, tag: String) throws(AMQPError) {
         guard let ch = channels[id], let consumer = ch.consumers.removeValue(forKey: tag) else { return }
-        defer { consumer.continuation.finish() }
+        defer { consumer.sink.finish() }
         guard ch.isOpen, conn != nil else { return }
         let arena = CArena()
         _ = try rpc(id, "basic.cancel '\(tag)'") { amqp_basic_cancel($0, id, arena.bytes(tag)) }

@@ -29,7 +29,7 @@ extension ConnectionCore {
         nextReconnect = nil
         for ch in channels.values {
             ch.closeError = error
-            for consumer in ch.consumers.values { consumer.continuation.finish(throwing: error) }
+            for consumer in ch.consumers.values { consumer.sink.finish(throwing: error) }
             ch.consumers.removeAll()
         }
         shared.emit(.failed(error))
@@ -91,7 +91,7 @@ extension ConnectionCore {
                 } catch where error.code == .channelClosed {
                     shared.emit(.recoveryProblem("consumer '\(consumer.tag)' on '\(consumer.queue)': \(error)"))
                     ch.consumers[consumer.tag] = nil
-                    consumer.continuation.finish(throwing: error)
+                    consumer.sink.finish(throwing: error)
                     try openControlChannel()
                     continue
                 }

@@ -128,7 +128,7 @@ final class ConnectionCore: @unchecked Sendable {
         }
         for ch in channels.values {
             ch.invalidate(error)
-            for consumer in ch.consumers.values { consumer.continuation.finish() }
+            for consumer in ch.consumers.values { consumer.sink.finish() }
             ch.consumers.removeAll()
         }
         shared.update { $0.connected = false }

@@ -12,7 +12,7 @@ struct JobsBenchmark: AsyncParsableCommand {
     static let configuration = CommandConfiguration(commandName: "jobs", abstract: "Jobs core: enqueue, drain, idle RSS, delay lateness.")
 
     @Option(help: "Jobs per round.") var count = 20_000
-    @Option(help: "Rounds (medians are reported).") var rounds = 3
+    @Option(help: "Rounds (medians are reported); odd rounds run rawc first, even rounds Warren first.") var rounds = 5
     @Option(help: "Worker concurrency.") var concurrency = 64
     @Option(help: "Worker prefetch.") var prefetch = 512
     @Option(help: "Delayed jobs for the lateness measure (delays 50 ms to 3 s).") var delayed = 300
@@ -32,21 +32,35 @@ struct JobsBenchmark: AsyncParsableCommand {
             ratios: [.init(name: "enqueue/fill", numerator: "warren_enqueue", denominator: "rawc_fill", target: 0.9),
                      .init(name: "drain/drain", numerator: "warren_drain", denominator: "rawc_drain", target: 0.9)])
         for round in 1...rounds {
-            Bench.progress("round \(round)/\(rounds)")
-            let rawQueue = Bench.uniqueQueue("rawc")
-            let fill = try await rawc.fill(queue: rawQueue, count: count, bytes: 100, window: 1000)
-            let drain = try await rawc.drain(queue: rawQueue, count: count, prefetch: 200)
+            // Odd rounds measure rawc first, even rounds Warren first, and every phase starts on a settled
+            // broker: whatever order-dependent cost remains (message-store clean-up after a drain, a warmer
+            // queue process) falls on both sides alike.
+            let rawcFirst = round % 2 == 1
+            Bench.progress("round \(round)/\(rounds) (\(rawcFirst ? "rawc" : "warren") first)")
+            var figures: [String: Double] = [:]
             let connection = try await AMQPConnection.connect(url: url, logger: logger)
-            let queue = Topology.Queue(Bench.uniqueQueue("jobs"))
-            let topology = Topology(queues: [queue])
             let setup = try await connection.openChannel()
-            try await topology.declare(on: setup)
-            let enqueue = try await measureEnqueue(connection, topology, queue.name)
-            let drained = try await measureDrain(connection, topology, queue.name, logger: logger)
-            _ = try? await setup.deleteQueue(rawQueue)
-            await JobsBenchmark.cleanUp(queue, setup)
+            for side in rawcFirst ? [true, false] : [false, true] {
+                if side {
+                    let rawQueue = Bench.uniqueQueue("rawc")
+                    figures["rawc_fill"] = try await rawc.fill(queue: rawQueue, count: count, bytes: 100, window: 1000).rate
+                    await Bench.settle()
+                    figures["rawc_drain"] = try await rawc.drain(queue: rawQueue, count: count, prefetch: 200).rate
+                    _ = try? await setup.deleteQueue(rawQueue)
+                } else {
+                    let queue = Topology.Queue(Bench.uniqueQueue("jobs"))
+                    let topology = Topology(queues: [queue])
+                    try await topology.declare(on: setup)
+                    figures["warren_enqueue"] = try await measureEnqueue(connection, topology, queue.name)
+                    await Bench.settle()
+                    figures["warren_drain"] = try await measureDrain(connection, topology, queue.name, logger: logger)
+                    await JobsBenchmark.deleteQueues(of: queue, on: setup)
+                }
+                await Bench.settle()
+            }
+            await setup.close()
             await connection.close()
-            report.addRound(["rawc_fill": fill.rate, "warren_enqueue": enqueue, "rawc_drain": drain.rate, "warren_drain": drained])
+            report.addRound(figures)
         }
         Bench.progress("idle RSS and delay lateness")
         let rss = try await measureIdleRSS(url: url)
@@ -58,8 +72,14 @@ struct JobsBenchmark: AsyncParsableCommand {
         if json { print(report.json()) }
     }
 
-    static func cleanUp(_ queue: Topology.Queue, _ channel: AMQPChannel) async {
+    /// Deletes a benchmark queue's lanes and dead-letter queue.
+    static func deleteQueues(of queue: Topology.Queue, on channel: AMQPChannel) async {
         for name in queue.laneNames + [WireFormat.deadLetterQueue(for: queue.name)] { _ = try? await channel.deleteQueue(name) }
+    }
+
+    /// Deletes a benchmark queue's queues, then closes the channel.
+    static func cleanUp(_ queue: Topology.Queue, _ channel: AMQPChannel) async {
+        await deleteQueues(of: queue, on: channel)
         await channel.close()
     }
 

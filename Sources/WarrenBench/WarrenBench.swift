@@ -72,6 +72,12 @@ enum Bench {
         try await AMQPConnection.connect(url: url).closing(after: body)
     }
 
+    /// Pauses between measured phases so that the broker's deferred work from the previous one (message-store
+    /// clean-up after a drain, queue deletion) is not billed to the next.
+    static func settle() async {
+        try? await Task.sleep(for: .seconds(2))
+    }
+
     /// A progress line on stderr (stdout carries only the report).
     static func progress(_ line: String) {
         FileHandle.standardError.write(Data((line + "\n").utf8))

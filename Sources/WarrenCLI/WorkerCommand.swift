@@ -49,6 +49,7 @@ struct WorkerCommand: AsyncParsableCommand {
         config.shutdownGracePeriod = .milliseconds(Int64(grace * 1000))
         config.maxMessageBytes = maxMessageBytes
         if celery { config.foreignFormats.append(.celery) }
+        config.releaseStartupPages = ProcessInfo.processInfo.environment["WARREN_RELEASE_STARTUP_PAGES"] != "0"
         let connection = try await BrokerEnvironment.connect(name: "warren-worker", logger: logger)
         let ops = metricsPort > 0 ? Operations(port: metricsPort, connection: connection,
                                                sampledQueues: QueueInspector.queueNames(of: topology, delayLevels: false),

@@ -100,10 +100,18 @@ public enum JSONArguments {
         }
     }
 
+    /// True for an empty body or exactly `{}`: arguments that need no parsing.
+    public static func isEmptyObject(_ body: [UInt8]) -> Bool {
+        body.isEmpty || (body.count == 2 && body[0] == UInt8(ascii: "{") && body[1] == UInt8(ascii: "}"))
+    }
+
+    /// One decoder for every job: decoding is thread-safe, and making one per job costs more than a short job.
+    private static let decoder = JSONDecoder()
+
     /// Decodes arguments; an empty body reads as `{}`. Errors name the failing field path.
     public static func decode<P: Decodable>(_ type: P.Type, from body: [UInt8]) throws(ArgumentsError) -> P {
         let data = body.isEmpty ? Data("{}".utf8) : Data(body)
-        do { return try JSONDecoder().decode(type, from: data) } catch let error as DecodingError {
+        do { return try decoder.decode(type, from: data) } catch let error as DecodingError {
             throw ArgumentsError(error)
         } catch {
             throw ArgumentsError(reason: .invalidArguments, message: "\(error)")

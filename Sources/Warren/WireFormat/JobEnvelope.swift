@@ -39,8 +39,7 @@ public struct JobEnvelope: Sendable {
 
     /// Reads a message. Throws ``JobDecodingError`` when it cannot be a Warren job.
     public init(properties: BasicProperties, body: [UInt8]) throws(JobDecodingError) {
-        let headers = properties.headers ?? [:]
-        if let type = properties.contentType, !type.isEmpty,
+        if let type = properties.contentType, !type.isEmpty, type != WireFormat.contentType,
            !type.lowercased().hasPrefix("application/json"), !type.lowercased().hasPrefix("text/json")
         {
             throw JobDecodingError("content type '\(type)' is not supported: send the arguments as JSON with content_type application/json")
@@ -50,28 +49,44 @@ public struct JobEnvelope: Sendable {
         {
             throw JobDecodingError("content encoding '\(encoding)' is not supported (send uncompressed UTF-8 JSON)")
         }
-        guard let nameValue = headers[WireFormat.Header.job] else {
+        // One pass over the headers (a job carries few), instead of a hashed lookup per field.
+        var nameValue: FieldValue?, version: FieldValue?, attemptValue: FieldValue?
+        var maxAttempts: Int?, queue: String?, enqueuedAt: Date?, runAt: Date?, expiresAt: Date?
+        for (key, value) in properties.headers ?? [:] where key.utf8.first == UInt8(ascii: "w") {
+            switch key {
+            case WireFormat.Header.job: nameValue = value
+            case WireFormat.Header.version: version = value
+            case WireFormat.Header.attempt: attemptValue = value
+            case WireFormat.Header.maxAttempts: maxAttempts = HeaderValues.int(value)
+            case WireFormat.Header.queue: queue = HeaderValues.string(value)
+            case WireFormat.Header.enqueuedAt: enqueuedAt = HeaderValues.date(value)
+            case WireFormat.Header.runAt: runAt = HeaderValues.date(value)
+            case WireFormat.Header.expiresAt: expiresAt = HeaderValues.date(value)
+            default: break
+            }
+        }
+        guard let nameValue else {
             throw JobDecodingError("missing header '\(WireFormat.Header.job)' naming the job")
         }
         guard let name = nameValue.stringValue, !name.isEmpty else {
             throw JobDecodingError("header '\(WireFormat.Header.job)' must be a non-empty string")
         }
-        if let v = headers[WireFormat.Header.version], let version = HeaderValues.int(v), version > WireFormat.version {
-            throw JobDecodingError("wire format version \(version) is newer than this worker understands (\(WireFormat.version))")
+        if let version, let v = HeaderValues.int(version), v > WireFormat.version {
+            throw JobDecodingError("wire format version \(v) is newer than this worker understands (\(WireFormat.version))")
         }
-        let attempt = HeaderValues.int(headers[WireFormat.Header.attempt]) ?? 1
+        let attempt = HeaderValues.int(attemptValue) ?? 1
         guard attempt >= 1 else { throw JobDecodingError("header '\(WireFormat.Header.attempt)' must be >= 1") }
         self.name = name
         let id = properties.messageID.flatMap { $0.isEmpty ? nil : $0 } ?? JobID.make()
         self.id = id
         self.attempt = attempt
-        self.maxAttempts = HeaderValues.int(headers[WireFormat.Header.maxAttempts])
-        self.queue = HeaderValues.string(headers[WireFormat.Header.queue])
-        self.enqueuedAt = HeaderValues.date(headers[WireFormat.Header.enqueuedAt])
-        self.runAt = HeaderValues.date(headers[WireFormat.Header.runAt])
-        self.expiresAt = HeaderValues.date(headers[WireFormat.Header.expiresAt])
+        self.maxAttempts = maxAttempts
+        self.queue = queue
+        self.enqueuedAt = enqueuedAt
+        self.runAt = runAt
+        self.expiresAt = expiresAt
         self.properties = properties
-        self.properties.messageID = id  // a job without one keeps the id it got here through retries
+        if properties.messageID != id { self.properties.messageID = id }  // kept through retries
         self.body = body
     }
 

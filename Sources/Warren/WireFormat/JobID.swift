@@ -8,22 +8,22 @@ public enum JobID {
     /// A new random id, e.g. `3b241101-e2bb-4255-8caf-4136c566a962`.
     public static func make() -> String {
         let (a, b) = generator.withLock { g in (g.next(), g.next()) }
-        var bytes = [UInt8](repeating: 0, count: 16)
-        for i in 0..<8 {
-            bytes[i] = UInt8(truncatingIfNeeded: a >> (8 * UInt64(i)))
-            bytes[8 + i] = UInt8(truncatingIfNeeded: b >> (8 * UInt64(i)))
+        // Written straight into the string's storage: no intermediate arrays.
+        return String(unsafeUninitializedCapacity: 36) { out in
+            let hex: StaticString = "0123456789abcdef"
+            let digits = hex.utf8Start
+            var o = 0
+            for i in 0..<16 {
+                var byte = UInt8(truncatingIfNeeded: (i < 8 ? a : b) >> (8 * UInt64(i % 8)))
+                if i == 6 { byte = (byte & 0x0F) | 0x40 }  // version 4
+                if i == 8 { byte = (byte & 0x3F) | 0x80 }  // RFC 4122 variant
+                if i == 4 || i == 6 || i == 8 || i == 10 { out[o] = UInt8(ascii: "-"); o += 1 }
+                out[o] = digits[Int(byte >> 4)]
+                out[o + 1] = digits[Int(byte & 0x0F)]
+                o += 2
+            }
+            return o
         }
-        bytes[6] = (bytes[6] & 0x0F) | 0x40  // version 4
-        bytes[8] = (bytes[8] & 0x3F) | 0x80  // RFC 4122 variant
-        let hex = Array("0123456789abcdef".utf8)
-        var text = [UInt8]()
-        text.reserveCapacity(36)
-        for (i, byte) in bytes.enumerated() {
-            if i == 4 || i == 6 || i == 8 || i == 10 { text.append(UInt8(ascii: "-")) }
-            text.append(hex[Int(byte >> 4)])
-            text.append(hex[Int(byte & 0x0F)])
-        }
-        return String(decoding: text, as: UTF8.self)
     }
 }
 

@@ -4,6 +4,7 @@ import WarrenAMQP
 
 /// Deliveries received but not yet started, per source queue, and the choice of which runs next:
 /// lanes of a queue by ``LaneSelection``, queues in turn. Bounded by the consumers' prefetch.
+/// The worker's runners (one per concurrent job) take items with ``next()`` and report ``finished()``.
 final class DeliveryBuffer: Sendable {
     struct Source: Sendable {
         /// The queue consumed (a lane queue for laned queues).
@@ -23,8 +24,22 @@ final class DeliveryBuffer: Sendable {
         var buffers: [Deque<AMQPDelivery>]
         var open: Int
         var stopped = false
-        var waiter: CheckedContinuation<Item?, Never>?
+        /// Runners waiting for a delivery.
+        var waiters: Deque<CheckedContinuation<Item?, Never>> = []
+        /// Waiting for the end (stopped, or every source ended and drained).
+        var endWaiters: [CheckedContinuation<Void, Never>] = []
+        /// Items handed out and not yet ``finished()``.
+        var running = 0
         var turn = 0
+
+        var ended: Bool { stopped || (open == 0 && buffers.allSatisfy(\.isEmpty)) }
+
+        /// Who to wake now that it ended: every waiting runner (with nil) and every end waiter.
+        mutating func takeWaitersIfEnded() -> ([CheckedContinuation<Item?, Never>], [CheckedContinuation<Void, Never>]) {
+            guard ended else { return ([], []) }
+            defer { waiters.removeAll(); endWaiters.removeAll() }
+            return (Array(waiters), endWaiters)
+        }
     }
 
     let sources: [Source]
@@ -38,53 +53,84 @@ final class DeliveryBuffer: Sendable {
     }
 
     func push(_ delivery: AMQPDelivery, source index: Int) {
-        let waiter = state.withLock { s -> (CheckedContinuation<Item?, Never>, Item)? in
-            if let w = s.waiter, !s.stopped {
-                s.waiter = nil
+        let handoff = state.withLock { s -> (CheckedContinuation<Item?, Never>, Item)? in
+            if !s.stopped, let w = s.waiters.popFirst() {
+                s.running += 1
                 return (w, Item(delivery: delivery, source: sources[index]))
             }
             s.buffers[index].append(delivery)
             return nil
         }
-        if let (w, item) = waiter { w.resume(returning: item) }
+        if let (w, item) = handoff { w.resume(returning: item) }
     }
 
     /// A source's consumer ended.
     func finish(source index: Int) {
-        let waiter = state.withLock { s -> CheckedContinuation<Item?, Never>? in
+        let (runners, enders) = state.withLock { s in
             s.open -= 1
-            if s.open == 0, s.buffers.allSatisfy(\.isEmpty) {
-                defer { s.waiter = nil }
-                return s.waiter
-            }
-            return nil
+            return s.takeWaitersIfEnded()
         }
-        waiter?.resume(returning: nil)
+        wake(runners, enders)
     }
 
     /// Stops handing out deliveries (shutdown): what is buffered stays unacked for the broker to redeliver.
     func stop() {
-        let waiter = state.withLock { s -> CheckedContinuation<Item?, Never>? in
+        let (runners, enders) = state.withLock { s in
             s.stopped = true
-            defer { s.waiter = nil }
-            return s.waiter
+            return s.takeWaitersIfEnded()
         }
-        waiter?.resume(returning: nil)
+        wake(runners, enders)
     }
 
-    /// The next delivery to run, waiting for one; `nil` once stopped or every source has ended.
-    /// Called by one dispatcher only.
+    private func wake(_ runners: [CheckedContinuation<Item?, Never>], _ enders: [CheckedContinuation<Void, Never>]) {
+        for r in runners { r.resume(returning: nil) }
+        for e in enders { e.resume() }
+    }
+
+    /// The next delivery to run, waiting for one; `nil` once stopped or every source has ended and drained.
+    /// Any number of runners may wait; each item handed out counts as running until ``finished()``.
     func next() async -> Item? {
         await withCheckedContinuation { (c: CheckedContinuation<Item?, Never>) in
-            let ready = state.withLock { s -> Item?? in
-                if s.stopped { return .some(nil) }
-                if let item = pick(&s) { return .some(item) }
-                if s.open == 0 { return .some(nil) }
-                s.waiter = c
-                return nil
+            let (ready, enders) = state.withLock { s -> (Item??, [CheckedContinuation<Void, Never>]) in
+                if s.stopped { return (.some(nil), []) }
+                if let item = pick(&s) {
+                    s.running += 1
+                    return (.some(item), s.takeWaitersIfEnded().1)
+                }
+                if s.open == 0 { return (.some(nil), []) }
+                s.waiters.append(c)
+                return (nil, [])
             }
+            for e in enders { e.resume() }
             if let ready { c.resume(returning: ready) }
         }
+    }
+
+    /// A handed-out item's job is over (settled or abandoned).
+    func finished() { state.withLock { $0.running -= 1 } }
+
+    /// Items handed out and not yet finished.
+    var running: Int { state.withLock { $0.running } }
+
+    /// Returns once stopped, or once every source ended and what they delivered was handed out.
+    func waitUntilEnded() async {
+        await withCheckedContinuation { (c: CheckedContinuation<Void, Never>) in
+            let now = state.withLock { s -> Bool in
+                if s.ended { return true }
+                s.endWaiters.append(c)
+                return false
+            }
+            if now { c.resume() }
+        }
+    }
+
+    /// Waits until no handed-out item is running, or `timeout`; returns whether it became idle.
+    func waitUntilIdle(timeout: Duration) async -> Bool {
+        let deadline = ContinuousClock.now + timeout
+        while running > 0 && ContinuousClock.now < deadline {
+            try? await Task.sleep(for: .milliseconds(20))
+        }
+        return running == 0
     }
 
     private func pick(_ s: inout State) -> Item? {

@@ -48,10 +48,11 @@ public struct JobContext: Sendable {
 /// A job's logger, made once, on first use.
 final class JobLogger: Sendable {
     private let base: Logger
-    private let metadata: Logger.Metadata
+    private let metadata: @Sendable () -> Logger.Metadata
     private let made = Mutex<Logger?>(nil)
 
-    init(base: Logger, metadata: Logger.Metadata) {
+    /// `metadata` runs on first use only: most jobs never log, and building it costs more than a short job.
+    init(base: Logger, metadata: @escaping @Sendable () -> Logger.Metadata) {
         self.base = base
         self.metadata = metadata
     }
@@ -60,7 +61,7 @@ final class JobLogger: Sendable {
         made.withLock { cached in
             if let cached { return cached }
             var l = base
-            for (key, value) in metadata { l[metadataKey: key] = value }
+            for (key, value) in metadata() { l[metadataKey: key] = value }
             cached = l
             return l
         }

@@ -44,16 +44,18 @@ struct JobProcessor: Sendable {
             return
         }
         let maxAttempts = envelope.maxAttempts ?? definition.retry?.maxAttempts ?? config.defaultRetry.maxAttempts
-        var metadata: Logger.Metadata = [
-            "job.id": "\(envelope.id)", "job.name": "\(envelope.name)", "job.queue": "\(source.baseQueue)",
-            "job.attempt": "\(envelope.attempt)",
-        ]
-        if let trace = envelope.traceparent { metadata["trace.parent"] = "\(trace)" }
-        let lazyLogger = JobLogger(base: logger, metadata: metadata)
+        let (id, name, queue, attempt, trace) = (envelope.id, envelope.name, source.baseQueue, envelope.attempt, envelope.traceparent)
+        let lazyLogger = JobLogger(base: logger) {
+            var metadata: Logger.Metadata = [
+                "job.id": "\(id)", "job.name": "\(name)", "job.queue": "\(queue)", "job.attempt": "\(attempt)",
+            ]
+            if let trace { metadata["trace.parent"] = "\(trace)" }
+            return metadata
+        }
         let context = JobContext(
             jobID: envelope.id, jobName: envelope.name, queue: source.baseQueue, attempt: envelope.attempt,
             maxAttempts: maxAttempts, redelivered: delivery.redelivered, enqueuedAt: envelope.enqueuedAt,
-            traceparent: envelope.traceparent, jobLogger: lazyLogger, producer: producer.tracing(envelope.traceparent))
+            traceparent: trace, jobLogger: lazyLogger, producer: producer.tracing(trace))
 
         worker.observer?.jobStarted(name: envelope.name, queue: source.baseQueue)
         let started = ContinuousClock.now

@@ -28,9 +28,16 @@ public struct JobRegistry: Sendable {
         _ type: P.Type, retry: RetryPolicy? = nil, timeout: Duration? = nil, positionalArguments: [String] = [],
         handler: @escaping @Sendable (P, JobContext) async throws -> Void
     ) {
+        // Jobs without arguments are common (`{}` or an empty body): decode that once, not per job.
+        let decodedEmpty = try? JSONArguments.decode(P.self, from: [])
         definitions[P.jobName] = Definition(name: P.jobName, retry: retry, timeout: timeout,
                                             positionalArguments: positionalArguments) { body, context in
-            let parameters = try JSONArguments.decode(P.self, from: body)
+            let parameters: P
+            if let decodedEmpty, JSONArguments.isEmptyObject(body) {
+                parameters = decodedEmpty
+            } else {
+                parameters = try JSONArguments.decode(P.self, from: body)
+            }
             try await handler(parameters, context)
         }
     }
@@ -42,7 +49,7 @@ public struct JobRegistry: Sendable {
     ) {
         definitions[name] = Definition(name: name, retry: retry, timeout: timeout,
                                        positionalArguments: positionalArguments) { body, context in
-            if !body.isEmpty, (try? JSONSerialization.jsonObject(with: Data(body), options: [.fragmentsAllowed])) == nil {
+            if !JSONArguments.isEmptyObject(body), (try? JSONSerialization.jsonObject(with: Data(body), options: [.fragmentsAllowed])) == nil {
                 throw ArgumentsError(reason: .undecodable, message: "body is not valid JSON")
             }
             try await handler(body, context)

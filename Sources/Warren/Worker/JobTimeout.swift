@@ -28,15 +28,49 @@ final class AttemptRunner: Sendable {
     }
 
     private struct Attempt {
+        let id: Int
         var task: Task<Void, Never>?
         let deadline: ContinuousClock.Instant
         let limit: Duration
         let once: Once
     }
 
+    /// Running attempts in reusable slots (no hashing per job); a slot is cleared only by its own attempt's
+    /// id, so a late finisher cannot clear the slot's next tenant.
+    private struct Running {
+        var slots: [Attempt?] = []
+        var free: [Int] = []
+
+        mutating func insert(_ attempt: Attempt) -> Int {
+            if let i = free.popLast() {
+                slots[i] = attempt
+                return i
+            }
+            slots.append(attempt)
+            return slots.count - 1
+        }
+
+        mutating func remove(at slot: Int, id: Int) -> Attempt? {
+            guard let a = slots[slot], a.id == id else { return nil }
+            slots[slot] = nil
+            free.append(slot)
+            return a
+        }
+
+        mutating func removeAll(where late: (Attempt) -> Bool) -> [Attempt] {
+            var removed: [Attempt] = []
+            for i in slots.indices {
+                if let a = slots[i], late(a) { removed.append(a); slots[i] = nil; free.append(i) }
+            }
+            return removed
+        }
+
+        var all: [Attempt] { slots.compactMap { $0 } }
+    }
+
     /// Deadline check interval.
     static let tick: Duration = .milliseconds(25)
-    private let running = Mutex<[Int: Attempt]>([:])
+    private let running = Mutex(Running())
     private let nextID = Atomic<Int>(0)
     private let abandoning = Atomic<Bool>(false)
     private let monitor = Mutex<Task<Void, Never>?>(nil)
@@ -50,8 +84,8 @@ final class AttemptRunner: Sendable {
             let once = Once(c)
             // Registered and started under the lock, so its own removal (at its end) cannot come first.
             running.withLock { attempts in
-                attempts[id] = Attempt(task: nil, deadline: .now + timeout, limit: timeout, once: once)
-                attempts[id]?.task = Task { [self] in
+                let slot = attempts.insert(Attempt(id: id, task: nil, deadline: .now + timeout, limit: timeout, once: once))
+                attempts.slots[slot]?.task = Task { [self] in
                     let r: AttemptResult
                     do {
                         try await body()
@@ -59,7 +93,7 @@ final class AttemptRunner: Sendable {
                     } catch {
                         r = .failed(error)
                     }
-                    running.withLock { _ = $0.removeValue(forKey: id) }
+                    _ = running.withLock { $0.remove(at: slot, id: id) }
                     _ = once.resume(r)
                 }
             }
@@ -81,10 +115,7 @@ final class AttemptRunner: Sendable {
 
     /// Times out every attempt past its deadline.
     private func expire(now: ContinuousClock.Instant) {
-        let late = running.withLock { attempts -> [Attempt] in
-            let ids = attempts.filter { $0.value.deadline <= now }.map(\.key)
-            return ids.compactMap { attempts.removeValue(forKey: $0) }
-        }
+        let late = running.withLock { $0.removeAll { $0.deadline <= now } }
         for attempt in late where attempt.once.resume(.timedOut(attempt.limit)) {
             attempt.task?.cancel()
         }
@@ -97,7 +128,7 @@ final class AttemptRunner: Sendable {
     /// unsettled: the broker redelivers them, with their attempt count unchanged.
     func cancelAll() {
         abandoning.store(true, ordering: .releasing)
-        for attempt in running.withLock({ Array($0.values) }) { attempt.task?.cancel() }
+        for attempt in running.withLock({ $0.all }) { attempt.task?.cancel() }
     }
 
     /// Stops the deadline monitor (the worker is done).

@@ -60,9 +60,20 @@ public final class Worker: Service, Sendable {
         }
         let buffer = DeliveryBuffer(sources: sources, selection: config.laneSelection)
         var started: [AMQPConsumer] = []
-        for source in sources {
+        for (index, source) in sources.enumerated() {
+            let logger = self.logger
             do {
-                started.append(try await consuming.consume(queue: source.queue))
+                // Deliveries go straight from the I/O thread into the buffer (a lock and, when a runner
+                // waits, one resume): no task hop per message.
+                started.append(try await consuming.consume(queue: source.queue) { event in
+                    switch event {
+                    case .delivery(let delivery):
+                        buffer.push(delivery, source: index)
+                    case .ended(let error):
+                        if let error { logger.error("consumer ended", metadata: ["queue": "\(source.queue)", "error": "\(error)"]) }
+                        buffer.finish(source: index)
+                    }
+                })
             } catch {
                 throw WarrenError(error, "consuming '\(source.queue)'")
             }
@@ -73,21 +84,18 @@ public final class Worker: Service, Sendable {
             "jobs": "\(registry.names)",
         ])
         observer?.consumingChanged(true)
+        if config.releaseStartupPages {
+            let bytes = StartupPages.release()
+            logger.debug("released start-up pages", metadata: ["bytes": "\(bytes)"])
+        }
         let processor = JobProcessor(worker: self, producer: producer)
-        let slots = AsyncSlots(config.concurrency)
-        let inFlight = InFlightJobs()
 
-        let feeders = Task {
-            await withTaskGroup(of: Void.self) { group in
-                for (index, consumer) in consumers.enumerated() {
-                    group.addTask {
-                        do {
-                            for try await delivery in consumer { buffer.push(delivery, source: index) }
-                        } catch {
-                            self.logger.error("consumer ended", metadata: ["queue": "\(consumer.queue)", "error": "\(error)"])
-                        }
-                        buffer.finish(source: index)
-                    }
+        // One long-lived runner per concurrent job: no task is created per job.
+        for _ in 0..<config.concurrency {
+            Task {
+                while let item = await buffer.next() {
+                    await processor.process(item)
+                    buffer.finished()
                 }
             }
         }
@@ -96,23 +104,11 @@ public final class Worker: Service, Sendable {
         let shutdown = { @Sendable in
             observer?.consumingChanged(false)
             buffer.stop()
-            slots.close()
             Task { for c in consumers { await c.cancel() } }
         }
         await withGracefulShutdownHandler {
             await withTaskCancellationHandler {
-                while await slots.acquire() {
-                    guard let item = await buffer.next() else {
-                        slots.release()
-                        break
-                    }
-                    inFlight.started()
-                    Task {
-                        await processor.process(item)
-                        inFlight.finished()
-                        slots.release()
-                    }
-                }
+                await buffer.waitUntilEnded()
             } onCancel: { shutdown() }
         } onGracefulShutdown: {
             self.logger.info("graceful shutdown: no new jobs; waiting for in-flight ones", metadata: ["grace": "\(config.shutdownGracePeriod)"])
@@ -120,34 +116,15 @@ public final class Worker: Service, Sendable {
         }
         for c in consumers { await c.cancel() }
         // Let running jobs finish within the grace period, then cancel them; their deliveries stay unacked.
-        if await !inFlight.waitUntilIdle(timeout: config.shutdownGracePeriod) {
+        if await !buffer.waitUntilIdle(timeout: config.shutdownGracePeriod) {
             logger.warning("grace period over: cancelling in-flight jobs; the broker will redeliver them",
-                           metadata: ["jobs": "\(inFlight.count)"])
+                           metadata: ["jobs": "\(buffer.running)"])
             attempts.cancelAll()
-            _ = await inFlight.waitUntilIdle(timeout: .seconds(2))
+            _ = await buffer.waitUntilIdle(timeout: .seconds(2))
         }
-        feeders.cancel()
         attempts.stop()
         await consuming.close()  // unacked deliveries (buffered, or of cancelled jobs) go back to the queues
         await producer.channel.close()
         logger.info("worker stopped")
-    }
-}
-
-/// Counts jobs in flight and lets shutdown wait for them.
-final class InFlightJobs: Sendable {
-    private let state = Mutex<Int>(0)
-
-    var count: Int { state.withLock { $0 } }
-    func started() { state.withLock { $0 += 1 } }
-    func finished() { state.withLock { $0 -= 1 } }
-
-    /// Waits until no job is in flight, or `timeout`; returns whether it became idle.
-    func waitUntilIdle(timeout: Duration) async -> Bool {
-        let deadline = ContinuousClock.now + timeout
-        while count > 0 && ContinuousClock.now < deadline {
-            try? await Task.sleep(for: .milliseconds(20))
-        }
-        return count == 0
     }
 }
