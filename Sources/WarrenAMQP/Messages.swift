@@ -41,35 +41,58 @@ public enum PublishOutcome: Sendable, Hashable {
 /// A delivery received on a connection or channel that has since been lost cannot be settled: those
 /// calls throw ``AMQPError/Code/staleDelivery`` and the broker has already requeued the message.
 public struct AMQPDelivery: Sendable {
+    /// The fields, boxed once: a delivery is handed from the I/O thread through buffers to a job, and a
+    /// copy of the box is one reference count instead of one per string, table and array inside.
+    private final class Storage: Sendable {
+        let consumerTag: String
+        let deliveryTag: UInt64
+        let redelivered: Bool
+        let exchange: String
+        let routingKey: String
+        let properties: BasicProperties
+        let body: [UInt8]
+        let messageCount: UInt32?
+        let settler: DeliverySettler?
+
+        init(consumerTag: String, deliveryTag: UInt64, redelivered: Bool, exchange: String, routingKey: String,
+             properties: BasicProperties, body: [UInt8], messageCount: UInt32?, settler: DeliverySettler?) {
+            self.consumerTag = consumerTag
+            self.deliveryTag = deliveryTag
+            self.redelivered = redelivered
+            self.exchange = exchange
+            self.routingKey = routingKey
+            self.properties = properties
+            self.body = body
+            self.messageCount = messageCount
+            self.settler = settler
+        }
+    }
+
+    private let storage: Storage
+
     /// Consumer tag, or `""` for `basic.get`.
-    public let consumerTag: String
+    public var consumerTag: String { storage.consumerTag }
     /// Delivery tag, unique within its channel incarnation.
-    public let deliveryTag: UInt64
+    public var deliveryTag: UInt64 { storage.deliveryTag }
     /// The broker has delivered this message before (to this or another consumer) without an ack.
-    public let redelivered: Bool
+    public var redelivered: Bool { storage.redelivered }
     /// Exchange the message was published to.
-    public let exchange: String
+    public var exchange: String { storage.exchange }
     /// Routing key it was published with.
-    public let routingKey: String
+    public var routingKey: String { storage.routingKey }
     /// Content properties.
-    public let properties: BasicProperties
+    public var properties: BasicProperties { storage.properties }
     /// Body bytes.
-    public let body: [UInt8]
+    public var body: [UInt8] { storage.body }
     /// For `basic.get`: messages left in the queue after this one.
-    public let messageCount: UInt32?
-    let settler: DeliverySettler?
+    public var messageCount: UInt32? { storage.messageCount }
+    var settler: DeliverySettler? { storage.settler }
 
     init(consumerTag: String, deliveryTag: UInt64, redelivered: Bool, exchange: String, routingKey: String,
          properties: BasicProperties, body: [UInt8], messageCount: UInt32?, settler: DeliverySettler?) {
-        self.consumerTag = consumerTag
-        self.deliveryTag = deliveryTag
-        self.redelivered = redelivered
-        self.exchange = exchange
-        self.routingKey = routingKey
-        self.properties = properties
-        self.body = body
-        self.messageCount = messageCount
-        self.settler = settler
+        storage = Storage(consumerTag: consumerTag, deliveryTag: deliveryTag, redelivered: redelivered, exchange: exchange,
+                          routingKey: routingKey, properties: properties, body: body, messageCount: messageCount,
+                          settler: settler)
     }
 
     /// Acknowledges the message (and, with `multiple`, every earlier unsettled one on its channel).

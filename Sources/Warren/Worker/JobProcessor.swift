@@ -10,38 +10,40 @@ struct JobProcessor: Sendable {
     var config: WorkerConfiguration { worker.configuration }
     var logger: Logger { worker.logger }
 
-    func process(_ item: DeliveryBuffer.Item) async {
+    /// Runs one delivery on the runner `runner`. Returns `false` when the job overran its time limit and a
+    /// new runner (from `runners`) took over its settlement: the calling runner must then stop.
+    func process(_ item: DeliveryBuffer.Item, runner: RunnerHandle, runners: JobRunners) async -> Bool {
         let delivery = item.delivery
         let source = item.source
         if delivery.body.count > config.maxMessageBytes {
             await reject(delivery, source, .oversized,
                          "message body is \(delivery.body.count) bytes; the worker limit is \(config.maxMessageBytes)")
-            return
+            return true
         }
         let envelope: JobEnvelope
         do throws(JobDecodingError) {
             envelope = try decode(delivery)
         } catch {
             await reject(delivery, source, error.reason, error.description)
-            return
+            return true
         }
         let now = Date()
         if let expires = envelope.expiresAt, expires < now {
             await deadLetter(delivery, envelope, source, .expired, type: "expired",
                              message: "expired at \(expires) before it could start (now \(now))")
-            return
+            return true
         }
         if let runAt = envelope.runAt, runAt.timeIntervalSince(now) > 0.002 {
             _ = await publishThenAck(delivery, envelope, queue: source.baseQueue, route: worker.topology.route(
                 queue: source.queue, priority: delivery.properties.priority,
                 delayMilliseconds: UInt64(runAt.timeIntervalSince(now) * 1000)), outcome: .deferred)
-            return
+            return true
         }
         guard let definition = worker.registry[envelope.name] else {
             await deadLetter(delivery, envelope, source, .unknownJob, type: "unknown-job",
                              message: "no job named '\(envelope.name)' is registered on this worker (known: \(worker.registry.names.joined(separator: ", ")))")
             worker.observer?.messageRejected(queue: source.baseQueue, reason: .unknownJob)
-            return
+            return true
         }
         let maxAttempts = envelope.maxAttempts ?? definition.retry?.maxAttempts ?? config.defaultRetry.maxAttempts
         let (id, name, queue, attempt, trace) = (envelope.id, envelope.name, source.baseQueue, envelope.attempt, envelope.traceparent)
@@ -60,9 +62,25 @@ struct JobProcessor: Sendable {
         worker.observer?.jobStarted(name: envelope.name, queue: source.baseQueue)
         let started = ContinuousClock.now
         let body = envelope.body
-        let result = await worker.attempts.run(timeout: definition.timeout ?? config.defaultTimeout) {
-            try await definition.run(body, context)
+        let conclude: @Sendable (AttemptResult) async -> Void = { [self] result in
+            await self.conclude(result, delivery, envelope, source, definition, maxAttempts: maxAttempts,
+                                logger: lazyLogger, started: started)
         }
+        switch await worker.attempts.run(timeout: definition.timeout ?? config.defaultTimeout, cancel: { runner.cancel() },
+                                         takeover: { result in runners.spawn(first: { await conclude(result) }) },
+                                         { try await definition.run(body, context) }) {
+        case .finished(let result):
+            await conclude(result)
+            return true
+        case .takenOver:
+            return false
+        }
+    }
+
+    /// Settles an attempt by its result: ack, retry, dead letter, or (cut short by shutdown) nothing.
+    private func conclude(_ result: AttemptResult, _ delivery: AMQPDelivery, _ envelope: JobEnvelope,
+                          _ source: DeliveryBuffer.Source, _ definition: JobRegistry.Definition, maxAttempts: Int,
+                          logger lazyLogger: JobLogger, started: ContinuousClock.Instant) async {
         let elapsed = ContinuousClock.now - started
         let outcome: JobOutcome
         var failed = true

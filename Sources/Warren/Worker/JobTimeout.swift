@@ -7,34 +7,31 @@ enum AttemptResult: Sendable {
     case timedOut(Duration)
 }
 
-/// Runs each attempt in its own task with a time limit. At the limit the task is cancelled (cooperatively)
-/// and the attempt counts as timed out at once, even if the body ignores cancellation: the caller's slot is
-/// never held hostage by a job that will not stop.
-///
-/// One monitor task checks every deadline each ``tick`` (so limits are honoured to within a tick) instead of
-/// a sleeping timer task per job, which would cost more than a short job itself.
-final class AttemptRunner: Sendable {
-    /// Resumes a continuation once, whichever of job and monitor comes first.
-    private final class Once: Sendable {
-        private let continuation: Mutex<CheckedContinuation<AttemptResult, Never>?>
-        init(_ c: CheckedContinuation<AttemptResult, Never>) { continuation = Mutex(c) }
-        func resume(_ result: AttemptResult) -> Bool {
-            guard let c = continuation.withLock({ v -> CheckedContinuation<AttemptResult, Never>? in defer { v = nil }; return v }) else {
-                return false
-            }
-            c.resume(returning: result)
-            return true
-        }
-    }
+/// How ``AttemptRunner/run(timeout:cancel:takeover:_:)`` came back.
+enum AttemptReturn: Sendable {
+    /// The body finished (or threw) before its limit: the caller settles it.
+    case finished(AttemptResult)
+    /// The limit passed first: `takeover` already received `.timedOut` and settles it elsewhere; the caller's
+    /// task was cancelled and must stop taking work.
+    case takenOver
+}
 
+/// Runs attempts inline, in the caller's task, with a time limit. At the limit the attempt counts as timed
+/// out at once, even if the body ignores cancellation: the monitor cancels the caller's task (cooperatively)
+/// and hands the timeout to `takeover`, which settles it and carries on in a new task, so a job that will not
+/// stop never holds a worker's place hostage. When the body finally returns, its caller learns that it was
+/// taken over and stops.
+///
+/// No task is created per attempt, and one monitor task checks every deadline each ``tick`` (limits are
+/// honoured to within a tick) instead of a sleeping timer per job, which would cost more than a short job.
+final class AttemptRunner: Sendable {
     private struct Attempt {
         let id: Int
-        var task: Task<Void, Never>?
         let deadline: ContinuousClock.Instant
         let limit: Duration
-        let once: Once
+        let cancel: @Sendable () -> Void
+        let takeover: @Sendable (AttemptResult) -> Void
     }
-
     /// Running attempts in reusable slots (no hashing per job); a slot is cleared only by its own attempt's
     /// id, so a late finisher cannot clear the slot's next tenant.
     private struct Running {
@@ -77,27 +74,24 @@ final class AttemptRunner: Sendable {
 
     deinit { monitor.withLock { $0?.cancel() } }
 
-    func run(timeout: Duration, _ body: @escaping @Sendable () async throws -> Void) async -> AttemptResult {
+    /// Runs `body` in the current task. `cancel` cancels the current task; `takeover` receives the timeout
+    /// if the limit passes first (it must not block: start a task).
+    func run(timeout: Duration, cancel: @escaping @Sendable () -> Void, takeover: @escaping @Sendable (AttemptResult) -> Void,
+             _ body: () async throws -> Void) async -> AttemptReturn {
         startMonitorIfNeeded()
         let id = nextID.add(1, ordering: .relaxed).newValue
-        return await withCheckedContinuation { (c: CheckedContinuation<AttemptResult, Never>) in
-            let once = Once(c)
-            // Registered and started under the lock, so its own removal (at its end) cannot come first.
-            running.withLock { attempts in
-                let slot = attempts.insert(Attempt(id: id, task: nil, deadline: .now + timeout, limit: timeout, once: once))
-                attempts.slots[slot]?.task = Task { [self] in
-                    let r: AttemptResult
-                    do {
-                        try await body()
-                        r = .succeeded
-                    } catch {
-                        r = .failed(error)
-                    }
-                    _ = running.withLock { $0.remove(at: slot, id: id) }
-                    _ = once.resume(r)
-                }
-            }
+        let slot = running.withLock {
+            $0.insert(Attempt(id: id, deadline: .now + timeout, limit: timeout, cancel: cancel, takeover: takeover))
         }
+        let result: AttemptResult
+        do {
+            try await body()
+            result = .succeeded
+        } catch {
+            result = .failed(error)
+        }
+        // Still registered: it finished in time. Gone: the monitor claimed it.
+        return running.withLock { $0.remove(at: slot, id: id) } != nil ? .finished(result) : .takenOver
     }
 
     private func startMonitorIfNeeded() {
@@ -116,8 +110,9 @@ final class AttemptRunner: Sendable {
     /// Times out every attempt past its deadline.
     private func expire(now: ContinuousClock.Instant) {
         let late = running.withLock { $0.removeAll { $0.deadline <= now } }
-        for attempt in late where attempt.once.resume(.timedOut(attempt.limit)) {
-            attempt.task?.cancel()
+        for attempt in late {
+            attempt.cancel()
+            attempt.takeover(.timedOut(attempt.limit))
         }
     }
 
@@ -128,7 +123,7 @@ final class AttemptRunner: Sendable {
     /// unsettled: the broker redelivers them, with their attempt count unchanged.
     func cancelAll() {
         abandoning.store(true, ordering: .releasing)
-        for attempt in running.withLock({ $0.all }) { attempt.task?.cancel() }
+        for attempt in running.withLock({ $0.all }) { attempt.cancel() }
     }
 
     /// Stops the deadline monitor (the worker is done).

@@ -90,15 +90,7 @@ public final class Worker: Service, Sendable {
         }
         let processor = JobProcessor(worker: self, producer: producer)
 
-        // One long-lived runner per concurrent job: no task is created per job.
-        for _ in 0..<config.concurrency {
-            Task {
-                while let item = await buffer.next() {
-                    await processor.process(item)
-                    buffer.finished()
-                }
-            }
-        }
+        JobRunners(buffer: buffer, processor: processor).start(count: config.concurrency)
 
         let observer = self.observer
         let shutdown = { @Sendable in

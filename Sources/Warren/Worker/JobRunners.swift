@@ -1,0 +1,50 @@
+import Synchronization
+
+/// The worker's runners: one long-lived task per concurrent job, each taking deliveries from the buffer and
+/// running them inline (no task is created per job).
+///
+/// A runner whose job overruns its time limit is replaced rather than waited for: the ``AttemptRunner``
+/// monitor cancels it and ``spawn(first:)`` starts a new runner that first settles the timed-out job, then
+/// takes deliveries. The old runner stops when its job finally returns. So concurrency stays constant and a
+/// job that ignores cancellation never holds a place hostage.
+final class JobRunners: Sendable {
+    let buffer: DeliveryBuffer
+    let processor: JobProcessor
+
+    init(buffer: DeliveryBuffer, processor: JobProcessor) {
+        self.buffer = buffer
+        self.processor = processor
+    }
+
+    /// Starts `count` runners.
+    func start(count: Int) {
+        for _ in 0..<count { spawn(first: nil) }
+    }
+
+    /// Starts a runner; `first` is a taken-over job's settlement, done (and counted finished) before it takes
+    /// deliveries.
+    func spawn(first: (@Sendable () async -> Void)?) {
+        let handle = RunnerHandle()
+        handle.set(Task { [self] in
+            if let first {
+                await first()
+                buffer.finished()
+            }
+            while let item = await buffer.next() {
+                guard await processor.process(item, runner: handle, runners: self) else { return }
+                buffer.finished()
+            }
+        })
+    }
+}
+
+/// A runner's task, so that the deadline monitor and shutdown can cancel the job it runs.
+final class RunnerHandle: Sendable {
+    private let task = Mutex<Task<Void, Never>?>(nil)
+
+    func set(_ t: Task<Void, Never>) { task.withLock { $0 = t } }
+
+    /// Cancels the runner's task (its current job sees cancellation). The task is set right after it is
+    /// created, long before any job can reach its limit.
+    func cancel() { task.withLock { $0 }?.cancel() }
+}
