@@ -1,3 +1,4 @@
+import Synchronization
 import WarrenAMQP
 import XCTest
 
@@ -90,6 +91,49 @@ final class ConfirmAndConsumeTests: XCTestCase {
         // The channel itself is still fine.
         try await ch.declareQueue(q, durable: false)
         try await ch.deleteQueue(q)
+        await conn.close()
+    }
+
+    /// The handler form: deliveries in order on the I/O thread, acks from other tasks, then one `.ended(nil)`
+    /// on cancel; and `.ended(consumerCancelled)` when the broker cancels it. Every wait is bounded.
+    func testHandlerConsumerDeliversInOrderAndEndsOnceOnCancelOrBrokerCancel() async throws {
+        final class Events: Sendable {
+            private let list = Mutex<[AMQPConsumerEvent]>([])
+            func add(_ e: AMQPConsumerEvent) { list.withLock { $0.append(e) } }
+            var all: [AMQPConsumerEvent] { list.withLock { $0 } }
+            var bodies: [String] {
+                all.compactMap { if case .delivery(let d) = $0 { String(decoding: d.body, as: UTF8.self) } else { nil } }
+            }
+            var ends: [AMQPError?] { all.compactMap { if case .ended(let e) = $0 { e } else { nil } } }
+        }
+        let conn = try await TestBroker.connect()
+        let ch = try await conn.openChannel()
+        let q = TestBroker.unique("handler")
+        try await ch.declareQueue(q, durable: false)
+        _ = await ch.publish((0..<200).map { OutgoingMessage(routingKey: q, body: Array("\($0)".utf8)) })
+        try await ch.qos(prefetchCount: 50)
+        let events = Events()
+        let consumer = try await ch.consume(queue: q) { event in
+            events.add(event)
+            // Prefetch 50: the other 150 only come if acks from other tasks land.
+            if case .delivery(let d) = event { Task { try await d.ack() } }
+        }
+        try await waitUntil { events.bodies.count == 200 }
+        XCTAssertEqual(events.bodies, (0..<200).map { "\($0)" })
+        for try await _ in consumer { XCTFail("the sequence of a handler consumer is empty") }
+        await consumer.cancel()
+        try await waitUntil { events.ends.count == 1 }
+        XCTAssertEqual(events.ends.count, 1)
+        XCTAssertNil(events.ends.first ?? AMQPError(.protocolError, "no end"), "a cancel we asked for ends normally")
+        try await waitUntil { try await ch.inspectQueue(q).messageCount == 0 }
+
+        // Broker-side cancel (queue deleted) ends it with the reason.
+        let other = try await conn.openChannel()
+        let cancelled = Events()
+        _ = try await ch.consume(queue: q) { cancelled.add($0) }
+        try await other.deleteQueue(q)
+        try await waitUntil { cancelled.ends.count == 1 }
+        XCTAssertEqual(cancelled.ends.first??.code, .consumerCancelled)
         await conn.close()
     }
 
