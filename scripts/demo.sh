@@ -21,6 +21,10 @@ step "build (release)"
 swift build -c release --product warren
 WARREN=.build/release/warren
 Q=demo
+# shellcheck source=scripts/lib/integration.sh
+source scripts/lib/integration.sh
+# Start from empty demo queues: a dead letter left by an earlier run would show up in this run's listing.
+WARREN_URL=${WARREN_URL:-amqp://guest:guest@127.0.0.1:5672/%2F} delete_queues "$Q" "$Q.dead"
 WORK=$(mktemp -d)
 pids=()
 cleanup() {

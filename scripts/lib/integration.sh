@@ -1,4 +1,4 @@
-# Shared by scripts/integration/*.sh (sourced, not run): the binary under test and queue clean-up.
+# Shared by scripts/integration/*.sh and scripts/demo.sh (sourced, not run): the binary under test and queue clean-up.
 
 # Prints the `warren` executable to test (WARREN_BIN, default the debug build), building it if missing.
 warren_bin() {

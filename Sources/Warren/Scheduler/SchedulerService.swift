@@ -106,6 +106,9 @@ public final class SchedulerService: Service, Sendable {
                 group.cancelAll()
             }
         } catch is CancellationError {
+        } catch let error as AMQPError where error.code == .closedByClient {
+            // Our own close (shutdown): not a loss of leadership.
+            logger.info(isLeader ? "stopped leading: the scheduler is shutting down" : "scheduler connection closed")
         } catch {
             logger.warning(isLeader ? "leadership lost: stopped publishing" : "scheduler connection ended",
                            metadata: ["error": "\(error)"])
