@@ -94,9 +94,12 @@ let package = Package(
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
         ),
-        .testTarget(name: "WarrenAMQPTests", dependencies: ["WarrenAMQP"]),
+        // Broker control and bounded polling shared by both test targets.
+        .target(name: "WarrenTestSupport", path: "Tests/WarrenTestSupport"),
+        .testTarget(name: "WarrenAMQPTests", dependencies: ["WarrenAMQP", "WarrenTestSupport"]),
         .testTarget(name: "WarrenTests", dependencies: [
-            "Warren", "WarrenAMQP", "WarrenMetrics", .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+            "Warren", "WarrenAMQP", "WarrenMetrics", "WarrenTestSupport",
+            .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
         ]),
     ],
     swiftLanguageModes: [.v6]

@@ -207,32 +207,31 @@ struct AMQPBenchmark: AsyncParsableCommand {
         var received = 0
         var bytes = 0
         var cpuStart = 0.0
+        /// The next delivery: waits for it (timing the wait after the first), counts it and its bytes.
+        func nextDelivery() async throws -> AMQPDelivery {
+            let before = clock.now
+            guard let delivery = try await iterator.next() else {
+                throw BenchError("warren drain: the consumer stream ended after \(received) of \(count)")
+            }
+            let got = clock.now
+            if start == nil { start = got; cpuStart = CPUTime.process() } else { waitingForDeliveries += got - before }
+            bytes += delivery.body.count
+            received += 1
+            return delivery
+        }
         switch ackMode {
         case .await:
             while received < count {
-                let before = clock.now
-                guard let delivery = try await iterator.next() else {
-                    throw BenchError("warren drain: the consumer stream ended after \(received) of \(count)")
-                }
+                let delivery = try await nextDelivery()
                 let got = clock.now
-                if start == nil { start = got; cpuStart = CPUTime.process() } else { waitingForDeliveries += got - before }
-                bytes += delivery.body.count
                 try await delivery.ack()
                 inAck += clock.now - got
-                received += 1
             }
         case .concurrent:
             try await withThrowingDiscardingTaskGroup { group in
                 while received < count {
-                    let before = clock.now
-                    guard let delivery = try await iterator.next() else {
-                        throw BenchError("warren drain: the consumer stream ended after \(received) of \(count)")
-                    }
-                    let got = clock.now
-                    if start == nil { start = got; cpuStart = CPUTime.process() } else { waitingForDeliveries += got - before }
-                    bytes += delivery.body.count
+                    let delivery = try await nextDelivery()
                     group.addTask { try await delivery.ack() }
-                    received += 1
                 }
             }
         }

@@ -1,5 +1,6 @@
 import Foundation
 import WarrenAMQP
+import WarrenTestSupport
 import XCTest
 
 /// The real broker the tests talk to (started by scripts/test.sh), and helpers for unique, cleaned-up names.
@@ -28,21 +29,7 @@ enum TestBroker {
     /// Runs `rabbitmqctl` through the project's wrapper (`WARREN_RABBITMQCTL`).
     @discardableResult
     static func rabbitmqctl(_ args: String...) throws -> String {
-        let wrapper = ProcessInfo.processInfo.environment["WARREN_RABBITMQCTL"]
-            ?? "\(FileManager.default.currentDirectoryPath)/deploy/rabbitmq-local.sh ctl"
-        let parts = wrapper.split(separator: " ").map(String.init) + args
-        let p = Process()
-        p.executableURL = URL(fileURLWithPath: "/usr/bin/env")
-        p.arguments = parts
-        let out = Pipe()
-        p.standardOutput = out
-        p.standardError = out
-        try p.run()
-        let data = out.fileHandleForReading.readDataToEndOfFile()
-        p.waitUntilExit()
-        let text = String(decoding: data, as: UTF8.self)
-        guard p.terminationStatus == 0 else { throw NSError(domain: "rabbitmqctl", code: Int(p.terminationStatus), userInfo: [NSLocalizedDescriptionKey: text]) }
-        return text
+        try BrokerControl.rabbitmqctl(args)
     }
 }
 

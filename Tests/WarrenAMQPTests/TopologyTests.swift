@@ -1,5 +1,6 @@
 import WarrenAMQP
 import XCTest
+import WarrenTestSupport
 
 final class TopologyTests: XCTestCase {
     func testDeclareWithArgumentsAndInspect() async throws {
@@ -106,12 +107,7 @@ final class TopologyTests: XCTestCase {
 /// Polls `condition` every 50 ms for up to `timeout` seconds.
 func waitUntil(timeout: Double = 10, file: StaticString = #filePath, line: UInt = #line,
                _ condition: () async throws -> Bool) async throws {
-    let deadline = ContinuousClock.now + .seconds(timeout)
-    while ContinuousClock.now < deadline {
-        if try await condition() { return }
-        try await Task.sleep(for: .milliseconds(50))
-    }
-    XCTFail("condition not met within \(timeout) s", file: file, line: line)
+    try await BrokerControl.poll(timeout: timeout, file: file, line: line, condition)
 }
 
 /// `basic.get` retried until a message is there.

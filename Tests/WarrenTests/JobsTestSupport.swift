@@ -4,6 +4,7 @@ import ServiceLifecycle
 import Warren
 import WarrenAMQP
 import XCTest
+import WarrenTestSupport
 
 /// Broker access for the jobs tests (scripts/test.sh exports WARREN_TEST_URL).
 enum JobsBroker {
@@ -82,12 +83,7 @@ func quietLogger(_ label: String) -> Logger {
 /// Polls `condition` every 50 ms for up to `timeout` seconds.
 func eventually(timeout: Double = 15, file: StaticString = #filePath, line: UInt = #line,
                 _ condition: () async throws -> Bool) async throws {
-    let deadline = ContinuousClock.now + .seconds(timeout)
-    while ContinuousClock.now < deadline {
-        if try await condition() { return }
-        try await Task.sleep(for: .milliseconds(50))
-    }
-    XCTFail("condition not met within \(timeout) s", file: file, line: line)
+    try await BrokerControl.poll(timeout: timeout, file: file, line: line, condition)
 }
 
 /// Takes every message currently in `queue` (acked), decoded leniently.

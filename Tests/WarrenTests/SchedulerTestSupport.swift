@@ -3,6 +3,7 @@ import Synchronization
 import Warren
 import WarrenAMQP
 import XCTest
+import WarrenTestSupport
 
 /// Records what a scheduler replica did, for assertions.
 final class SchedulerRecorder: SchedulerObserver {
@@ -92,32 +93,12 @@ func assertEachSecondFiredOnce(_ queue: String, file: StaticString = #filePath, 
 /// project's wrapper (`WARREN_RABBITMQCTL`, default `deploy/rabbitmq-local.sh ctl`). Returns how many.
 func schedulerCloseConnections(named name: String) throws -> Int {
     // RabbitMQ 3.10 has no user_provided_name column: find the name among the client properties.
-    let listing = try schedulerRabbitmqctl("list_connections", "-q", "pid", "client_properties")
+    let listing = try BrokerControl.rabbitmqctl(["list_connections", "-q", "pid", "client_properties"])
     var closed = 0
     for line in listing.split(separator: "\n") where line.contains("\"\(name)\"") {
         guard let pid = line.split(separator: "\t").first else { continue }
-        try schedulerRabbitmqctl("close_connection", String(pid), "scheduler test")
+        try BrokerControl.rabbitmqctl(["close_connection", String(pid), "scheduler test"])
         closed += 1
     }
     return closed
-}
-
-@discardableResult
-private func schedulerRabbitmqctl(_ args: String...) throws -> String {
-    let wrapper = ProcessInfo.processInfo.environment["WARREN_RABBITMQCTL"]
-        ?? "\(FileManager.default.currentDirectoryPath)/deploy/rabbitmq-local.sh ctl"
-    let p = Process()
-    p.executableURL = URL(fileURLWithPath: "/usr/bin/env")
-    p.arguments = wrapper.split(separator: " ").map(String.init) + args
-    let out = Pipe()
-    p.standardOutput = out
-    p.standardError = out
-    try p.run()
-    let data = out.fileHandleForReading.readDataToEndOfFile()
-    p.waitUntilExit()
-    let text = String(decoding: data, as: UTF8.self)
-    guard p.terminationStatus == 0 else {
-        throw NSError(domain: "rabbitmqctl", code: Int(p.terminationStatus), userInfo: [NSLocalizedDescriptionKey: text])
-    }
-    return text
 }

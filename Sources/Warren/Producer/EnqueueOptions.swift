@@ -101,7 +101,7 @@ public enum JSONArguments {
     }
 
     /// True for an empty body or exactly `{}`: arguments that need no parsing.
-    public static func isEmptyObject(_ body: [UInt8]) -> Bool {
+    static func isEmptyObject(_ body: [UInt8]) -> Bool {
         body.isEmpty || (body.count == 2 && body[0] == UInt8(ascii: "{") && body[1] == UInt8(ascii: "}"))
     }
 

@@ -52,7 +52,7 @@ public struct JobEnvelope: Sendable {
         // One pass over the headers (a job carries few), instead of a hashed lookup per field.
         var nameValue: FieldValue?, version: FieldValue?, attemptValue: FieldValue?
         var maxAttempts: Int?, queue: String?, enqueuedAt: Date?, runAt: Date?, expiresAt: Date?
-        for (key, value) in properties.headers ?? [:] where key.utf8.first == UInt8(ascii: "w") {
+        for (key, value) in properties.headers ?? [:] {
             switch key {
             case WireFormat.Header.job: nameValue = value
             case WireFormat.Header.version: version = value

@@ -60,8 +60,8 @@ public final class Worker: Service, Sendable {
         }
         let buffer = DeliveryBuffer(sources: sources, selection: config.laneSelection)
         var started: [AMQPConsumer] = []
+        let logger = self.logger
         for (index, source) in sources.enumerated() {
-            let logger = self.logger
             do {
                 // Deliveries go straight from the I/O thread into the buffer (a lock and, when a runner
                 // waits, one resume): no task hop per message.

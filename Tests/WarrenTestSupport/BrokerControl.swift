@@ -1,0 +1,38 @@
+import Foundation
+import XCTest
+
+/// Helpers both test targets use against the real broker: `rabbitmqctl` and bounded polling.
+public enum BrokerControl {
+    /// Runs `rabbitmqctl` through the project's wrapper (`WARREN_RABBITMQCTL`, default
+    /// `deploy/rabbitmq-local.sh ctl`); returns its output, throws with the output when it fails.
+    @discardableResult
+    public static func rabbitmqctl(_ args: [String]) throws -> String {
+        let wrapper = ProcessInfo.processInfo.environment["WARREN_RABBITMQCTL"]
+            ?? "\(FileManager.default.currentDirectoryPath)/deploy/rabbitmq-local.sh ctl"
+        let p = Process()
+        p.executableURL = URL(fileURLWithPath: "/usr/bin/env")
+        p.arguments = wrapper.split(separator: " ").map(String.init) + args
+        let out = Pipe()
+        p.standardOutput = out
+        p.standardError = out
+        try p.run()
+        let data = out.fileHandleForReading.readDataToEndOfFile()
+        p.waitUntilExit()
+        let text = String(decoding: data, as: UTF8.self)
+        guard p.terminationStatus == 0 else {
+            throw NSError(domain: "rabbitmqctl", code: Int(p.terminationStatus), userInfo: [NSLocalizedDescriptionKey: text])
+        }
+        return text
+    }
+
+    /// Polls `condition` every 50 ms for up to `timeout` seconds; fails the test if it never holds.
+    public static func poll(timeout: Double, file: StaticString, line: UInt,
+                            _ condition: () async throws -> Bool) async throws {
+        let deadline = ContinuousClock.now + .seconds(timeout)
+        while ContinuousClock.now < deadline {
+            if try await condition() { return }
+            try await Task.sleep(for: .milliseconds(50))
+        }
+        XCTFail("condition not met within \(timeout) s", file: file, line: line)
+    }
+}
