@@ -18,6 +18,8 @@
 #include <netdb.h>
 #include <string.h>
 #include <sys/socket.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
 
 /// Diagnoses a failed connect: tries a plain TCP connect to host:port within `timeout_ms` and returns
 /// 0 if it succeeded, else the errno that explains the failure (ECONNREFUSED, ETIMEDOUT, EHOSTUNREACH...),
@@ -65,6 +67,10 @@ static inline amqp_rpc_reply_t warren_login_external(amqp_connection_state_t sta
     return amqp_login_with_properties(state, vhost, channel_max, frame_max, heartbeat, properties,
                                       AMQP_SASL_METHOD_EXTERNAL, identity);
 }
+
+/// Sets or clears TCP_CORK on a socket: while set, the kernel holds partial segments back so a burst of
+/// small writes leaves as full segments; clearing it sends what is held at once.
+static inline void warren_tcp_cork(int fd, int on) { (void)setsockopt(fd, IPPROTO_TCP, TCP_CORK, &on, sizeof on); }
 
 /// A non-blocking, close-on-exec eventfd used to wake an I/O thread out of poll().
 static inline int warren_eventfd(void) { return eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC); }

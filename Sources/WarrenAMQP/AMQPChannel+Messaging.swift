@@ -24,10 +24,7 @@ extension AMQPChannel {
         guard !messages.isEmpty else { return batch }
         let id = self.id
         let posted = mailbox.post { core in
-            let collector = BatchCollector(count: messages.count) { batch.finish(.success($0)) }
-            for (i, message) in messages.enumerated() {
-                core.publish(id, message) { collector.set(i, $0) }
-            }
+            core.publish(id, messages, collector: BatchCollector(count: messages.count) { batch.finish(.success($0)) })
         }
         if !posted { batch.finish(.failure(Mailbox.closedError)) }
         return batch

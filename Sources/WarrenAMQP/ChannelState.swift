@@ -2,7 +2,7 @@ import DequeModule
 
 /// What the I/O thread knows about one channel. Lives and dies on the I/O thread.
 final class ChannelState {
-    typealias PendingPublish = (message: OutgoingMessage, completion: ConfirmTracker.Completion)
+    typealias PendingPublish = (message: OutgoingMessage, waiter: PublishWaiter)
 
     let id: UInt16
     /// Open on the current connection.
@@ -34,7 +34,7 @@ final class ChannelState {
         confirms?.failAll(error)
         let pending = waiting
         waiting.removeAll()
-        for p in pending { p.completion(.failure(error)) }
+        for p in pending { p.waiter.complete(.failure(error)) }
     }
 }
 

@@ -112,30 +112,47 @@ extension ConnectionCore {
     // MARK: publishing
 
     func publish(_ id: UInt16, _ message: OutgoingMessage, completion: @escaping ConfirmTracker.Completion) {
+        publish(id, message, waiter: .single(completion))
+    }
+
+    /// Queues `messages` in order; each outcome goes to its slot of `collector`.
+    func publish(_ id: UInt16, _ messages: [OutgoingMessage], collector: BatchCollector) {
+        for (i, message) in messages.enumerated() { publish(id, message, waiter: .batch(collector, index: i)) }
+    }
+
+    private func publish(_ id: UInt16, _ message: OutgoingMessage, waiter: PublishWaiter) {
         let ch: ChannelState
         do throws(AMQPError) { (_, ch) = try requireChannel(id) } catch {
-            completion(.failure(error))
+            waiter.complete(.failure(error))
             return
         }
         if ch.confirms == nil {
             let rc = send(message, on: id)
             if rc == AMQP_STATUS_OK.rawValue {
-                completion(.success(.sent))
+                waiter.complete(.success(.sent))
             } else {
                 let error = Self.libraryError(rc, "basic.publish")
-                completion(.failure(error))
+                waiter.complete(.failure(error))
                 connectionFailed(error)
             }
         } else {
-            ch.waiting.append((message, completion))
+            ch.waiting.append((message, waiter))
         }
     }
 
     /// Publishes waiting messages as far as each channel's confirm window allows.
     func pumpPublishes() {
+        // A burst leaves corked: full segments instead of one small one per message, for this side's
+        // kernel and the broker's reader alike; uncorking at the end sends the rest at once.
+        var corked = false
+        defer { if corked, let c = conn { warren_tcp_cork(amqp_get_sockfd(c), 0) } }
         for ch in channels.values where !ch.waiting.isEmpty && ch.isOpen {
             while ch.confirms?.hasRoom == true, let next = ch.waiting.popFirst() {
-                ch.confirms?.add(next.message, completion: next.completion)
+                if !corked, !ch.waiting.isEmpty, let c = conn {
+                    corked = true
+                    warren_tcp_cork(amqp_get_sockfd(c), 1)
+                }
+                ch.confirms?.add(next.message, waiter: next.waiter)
                 let rc = send(next.message, on: ch.id)
                 if rc != AMQP_STATUS_OK.rawValue {
                     connectionFailed(Self.libraryError(rc, "basic.publish"))

@@ -16,6 +16,8 @@ struct JobsBenchmark: AsyncParsableCommand {
     @Option(help: "Worker concurrency.") var concurrency = 64
     @Option(help: "Worker prefetch.") var prefetch = 512
     @Option(help: "Delayed jobs for the lateness measure (delays 50 ms to 3 s).") var delayed = 300
+    @Option(help: "Comma-separated phases to run: enqueue, drain, rss, lateness (drain implies enqueue).")
+    var phases = "enqueue,drain,rss,lateness"
     @Flag(help: "Print JSON too.") var json = false
     @Option(help: "The `warren` executable whose idle worker RSS is measured (default: the one beside this one; scripts/bench-jobs.sh passes the fully static deployment build).")
     var workerBinary: String?
@@ -23,54 +25,92 @@ struct JobsBenchmark: AsyncParsableCommand {
     @OptionGroup var rawcOptions: RawCOptions
 
     func run() async throws {
+        let selected = Set(phases.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) })
+        let unknown = selected.subtracting(["enqueue", "drain", "rss", "lateness"])
+        guard unknown.isEmpty else { throw ValidationError("unknown phases: \(unknown.sorted().joined(separator: ", "))") }
+        let queues = selected.contains("enqueue") || selected.contains("drain")
+        let drain = selected.contains("drain")
         let baseline = try BaselineRun(broker: broker, rawcOptions: rawcOptions)
         let (logger, url, rawc) = (baseline.logger, baseline.url, baseline.rawc)
+        let cjobs = try RawC.prepareJobsControl(url: url)
         var report = BenchReport(
             benchmark: "jobs",
             parameters: [("count", "\(count)"), ("rounds", "\(rounds)"), ("concurrency", "\(concurrency)"), ("prefetch", "\(prefetch)")],
-            metrics: ["rawc_fill", "warren_enqueue", "rawc_drain", "warren_drain"],
+            metrics: ["rawc_fill", "cjobs_fill", "warren_enqueue", "rawc_drain", "warren_drain"],
             ratios: [.init(name: "enqueue/fill", numerator: "warren_enqueue", denominator: "rawc_fill", target: 0.9),
-                     .init(name: "drain/drain", numerator: "warren_drain", denominator: "rawc_drain", target: 0.9)])
-        for round in 1...rounds {
-            // Odd rounds measure rawc first, even rounds Warren first, and every phase starts on a settled
-            // broker: whatever order-dependent cost remains (message-store clean-up after a drain, a warmer
-            // queue process) falls on both sides alike.
+                     .init(name: "drain/drain", numerator: "warren_drain", denominator: "rawc_drain", target: 0.9),
+                     // Information: what the job format costs the broker, and what the Swift client costs.
+                     .init(name: "cjobs/fill", numerator: "cjobs_fill", denominator: "rawc_fill"),
+                     .init(name: "enqueue/cjobs", numerator: "warren_enqueue", denominator: "cjobs_fill")])
+        let meter = PhaseMeter(messages: count, brokerPID: broker.resolvedBrokerPID)
+        for round in 1...rounds where queues {
+            // Odd rounds measure rawc first, even rounds Warren first (cjobs, the C producer of Warren jobs,
+            // always between them), and every phase starts on a settled broker: whatever order-dependent cost
+            // remains (message-store clean-up after a drain, a warmer queue process) falls on all alike.
             let rawcFirst = round % 2 == 1
             Bench.progress("round \(round)/\(rounds) (\(rawcFirst ? "rawc" : "warren") first)")
             var figures: [String: Double] = [:]
+            var notes: [String: Double] = [:]
             let connection = try await AMQPConnection.connect(url: url, logger: logger)
             let setup = try await connection.openChannel()
-            for side in rawcFirst ? [true, false] : [false, true] {
-                if side {
+            for side in rawcFirst ? [Side.rawc, .cjobs, .warren] : [.warren, .cjobs, .rawc] {
+                switch side {
+                case .cjobs:
+                    let queue = Topology.Queue(Bench.uniqueQueue("cjobs"))
+                    try await Topology(queues: [queue]).declare(on: setup)
+                    figures["cjobs_fill"] = try await meter.measure("cjobs_fill", client: CPUTime.children, into: &notes) {
+                        try await cjobs.fillJobs(queue: queue.name, count: count, window: 1000).rate
+                    }
+                    await JobsBenchmark.deleteQueues(of: queue, on: setup)
+                case .rawc:
                     let rawQueue = Bench.uniqueQueue("rawc")
-                    figures["rawc_fill"] = try await rawc.fill(queue: rawQueue, count: count, bytes: 100, window: 1000).rate
-                    await Bench.settle()
-                    figures["rawc_drain"] = try await rawc.drain(queue: rawQueue, count: count, prefetch: 200).rate
+                    figures["rawc_fill"] = try await meter.measure("rawc_fill", client: CPUTime.children, into: &notes) {
+                        try await rawc.fill(queue: rawQueue, count: count, bytes: 100, window: 1000).rate
+                    }
+                    if drain {
+                        await Bench.settle()
+                        figures["rawc_drain"] = try await meter.measure("rawc_drain", client: CPUTime.children, into: &notes) {
+                            try await rawc.drain(queue: rawQueue, count: count, prefetch: 200).rate
+                        }
+                    }
                     _ = try? await setup.deleteQueue(rawQueue)
-                } else {
+                case .warren:
                     let queue = Topology.Queue(Bench.uniqueQueue("jobs"))
                     let topology = Topology(queues: [queue])
                     try await topology.declare(on: setup)
-                    figures["warren_enqueue"] = try await measureEnqueue(connection, topology, queue.name)
-                    await Bench.settle()
-                    figures["warren_drain"] = try await measureDrain(connection, topology, queue.name, logger: logger)
+                    figures["warren_enqueue"] = try await meter.measure("warren_enqueue", client: CPUTime.process, into: &notes) {
+                        try await measureEnqueue(connection, topology, queue.name)
+                    }
+                    if drain {
+                        await Bench.settle()
+                        figures["warren_drain"] = try await meter.measure("warren_drain", client: CPUTime.process, into: &notes) {
+                            try await measureDrain(connection, topology, queue.name, logger: logger)
+                        }
+                    }
                     await JobsBenchmark.deleteQueues(of: queue, on: setup)
                 }
                 await Bench.settle()
             }
             await setup.close()
             await connection.close()
-            report.addRound(figures)
+            report.addRound(figures, notes: notes)
         }
-        Bench.progress("idle RSS and delay lateness")
-        let rss = try await measureIdleRSS(url: url)
-        let lateness = try await measureLateness(url: url, logger: logger)
-        print(report.render())
-        print(String(format: "worker idle RSS: %.1f MiB (target <= 20 MB) of %@", rss, workerBinary ?? "the warren beside warren-bench"))
-        print(String(format: "delayed-job lateness over %d jobs: p50 %.1f ms, p99 %.1f ms, max %.1f ms (target p99 <= 50 ms)",
-                     delayed, lateness.p50, lateness.p99, lateness.max))
+        if queues { print(report.render()) }
+        if selected.contains("rss") {
+            Bench.progress("idle RSS")
+            let rss = try await measureIdleRSS(url: url)
+            print(String(format: "worker idle RSS: %.1f MiB (target <= 20 MB) of %@", rss, workerBinary ?? "the warren beside warren-bench"))
+        }
+        if selected.contains("lateness") {
+            Bench.progress("delay lateness")
+            let lateness = try await measureLateness(url: url, logger: logger)
+            print(String(format: "delayed-job lateness over %d jobs: p50 %.1f ms, p99 %.1f ms, max %.1f ms (target p99 <= 50 ms)",
+                         delayed, lateness.p50, lateness.p99, lateness.max))
+        }
         if json { print(report.json()) }
     }
+
+    private enum Side { case rawc, cjobs, warren }
 
     /// Deletes a benchmark queue's lanes and dead-letter queue.
     static func deleteQueues(of queue: Topology.Queue, on channel: AMQPChannel) async {

@@ -30,7 +30,22 @@ struct RawC: Sendable {
 
     /// Finds rawc.c, compiles it unless a binary built from the same source is cached, and checks the URL.
     static func prepare(options: RawCOptions, url: String) throws -> RawC {
-        let source = try locateSource(options.rawcSource)
+        try prepare(source: try locateSource(options.rawcSource), url: url)
+    }
+
+    /// The wire-format control `scripts/bench/cjobs.c` (same command line and output as `rawc fill`, but
+    /// publishing Warren jobs through the `warren` exchange), compiled like rawc.
+    static func prepareJobsControl(url: String) throws -> RawC {
+        let compiledRepo = URL(fileURLWithPath: #filePath)
+            .deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent().path
+        let candidates = [FileManager.default.currentDirectoryPath, compiledRepo].map { $0 + "/scripts/bench/cjobs.c" }
+        guard let source = candidates.first(where: FileManager.default.isReadableFile(atPath:)) else {
+            throw BenchError("cjobs.c not found (tried \(candidates.joined(separator: ", ")))")
+        }
+        return try prepare(source: source, url: url)
+    }
+
+    private static func prepare(source: String, url: String) throws -> RawC {
         let config: AMQPConfiguration
         do { config = try AMQPConfiguration(url: url) } catch { throw BenchError("bad broker URL: \(error)") }
         guard let endpoint = config.endpoints.first else { throw BenchError("the broker URL names no host") }
@@ -80,6 +95,11 @@ struct RawC: Sendable {
 
     func drain(queue: String, count: Int, prefetch: Int) async throws -> Result {
         try await run(["drain", queue, "\(count)", "\(prefetch)"])
+    }
+
+    /// `cjobs fill QUEUE N WINDOW` (for the binary built by ``prepareJobsControl(url:)``).
+    func fillJobs(queue: String, count: Int, window: Int) async throws -> Result {
+        try await run(["fill", queue, "\(count)", "\(window)"])
     }
 
     /// Runs rawc off the cooperative pool and parses its result line.

@@ -7,12 +7,13 @@ import Glibc
 /// ratios checked against their targets. Prints an aligned table, and with `--json` a JSON document too.
 struct BenchReport {
     /// `numerator / denominator` of two metrics, measured per round; the median of the per-round ratios is
-    /// compared with `target` (rounds are interleaved, so each round's pair ran under the same conditions).
+    /// compared with `target` (rounds are interleaved, so each round's pair ran under the same conditions);
+    /// a ratio without a target is shown for information.
     struct Ratio: Sendable {
         var name: String
         var numerator: String
         var denominator: String
-        var target: Double
+        var target: Double?
     }
 
     var benchmark: String
@@ -78,9 +79,13 @@ struct BenchReport {
         lines.append("")
         for r in ratios {
             let value = medianRatio(r)
-            let verdict = value.map { $0 >= r.target ? "ok" : "BELOW TARGET" } ?? "n/a"
-            lines.append("\(r.name) (\(r.numerator) / \(r.denominator)), median of rounds: \(formatRatio(value))"
-                + "   target >= \(String(format: "%.2fx", r.target))   \(verdict)")
+            let line = "\(r.name) (\(r.numerator) / \(r.denominator)), median of rounds: \(formatRatio(value))"
+            guard let target = r.target else {
+                lines.append(line)
+                continue
+            }
+            let verdict = value.map { $0 >= target ? "ok" : "BELOW TARGET" } ?? "n/a"
+            lines.append(line + "   target >= \(String(format: "%.2fx", target))   \(verdict)")
         }
         let noteKeys = Array(Set(notes.flatMap { $0.keys })).sorted()
         if !noteKeys.isEmpty {
@@ -99,7 +104,7 @@ struct BenchReport {
     /// Machine-readable results.
     func json() -> String {
         struct RatioJSON: Encodable {
-            var name: String, numerator: String, denominator: String, target: Double
+            var name: String, numerator: String, denominator: String, target: Double?
             var perRound: [Double?], median: Double?, meetsTarget: Bool?
         }
         struct Doc: Encodable {
@@ -119,7 +124,7 @@ struct BenchReport {
             ratios: ratios.map { r in
                 let m = medianRatio(r)
                 return RatioJSON(name: r.name, numerator: r.numerator, denominator: r.denominator, target: r.target,
-                                 perRound: rounds.map { ratio(r, in: $0) }, median: m, meetsTarget: m.map { $0 >= r.target })
+                                 perRound: rounds.map { ratio(r, in: $0) }, median: m, meetsTarget: r.target.flatMap { t in m.map { $0 >= t } })
             },
             peakRSSKiB: rss)
         let encoder = JSONEncoder()
@@ -153,6 +158,39 @@ enum CPUTime {
         getrusage(__rusage_who_t(who), &u)
         return Double(u.ru_utime.tv_sec) + Double(u.ru_utime.tv_usec) / 1e6
             + Double(u.ru_stime.tv_sec) + Double(u.ru_stime.tv_usec) / 1e6
+    }
+
+    /// Seconds used by another process (user + system), read from `/proc/PID/stat`; nil when unreadable.
+    static func of(pid: Int32) -> Double? {
+        guard let stat = try? String(contentsOfFile: "/proc/\(pid)/stat", encoding: .utf8),
+              let close = stat.lastIndex(of: ")") else { return nil }
+        // Fields after "(comm)": state is field 3; utime and stime are fields 14 and 15.
+        let fields = stat[stat.index(after: close)...].split(separator: " ")
+        guard fields.count > 13, let user = Double(fields[11]), let system = Double(fields[12]) else { return nil }
+        return (user + system) / Double(sysconf(Int32(_SC_CLK_TCK)))
+    }
+
+}
+
+/// CPU per message of a timed phase, the client's (this process, or rawc as a child) and the broker's when
+/// it runs on this machine: steadier figures than msg/s on a shared box, and they say who spent what.
+struct PhaseMeter {
+    /// Messages per phase.
+    let messages: Int
+    /// The broker's VM, when local (``BrokerOptions/resolvedBrokerPID``).
+    let brokerPID: Int32?
+
+    /// Runs `body`; records `<name>_cpu_us` (client) and `<name>_broker_us` in `notes`.
+    func measure<T>(_ name: String, client: () -> Double, into notes: inout [String: Double],
+                    _ body: () async throws -> T) async rethrows -> T {
+        let broker0 = brokerPID.flatMap(CPUTime.of(pid:))
+        let client0 = client()
+        let result = try await body()
+        notes["\(name)_cpu_us"] = (client() - client0) * 1e6 / Double(messages)
+        if let broker0, let broker1 = brokerPID.flatMap(CPUTime.of(pid:)) {
+            notes["\(name)_broker_us"] = (broker1 - broker0) * 1e6 / Double(messages)
+        }
+        return result
     }
 }
 

@@ -33,6 +33,19 @@ struct BrokerOptions: ParsableArguments {
     @Option(help: "Broker URL (default: $WARREN_URL, else \(BrokerOptions.defaultURL)).")
     var url: String?
 
+    @Option(help: "PID of the broker's Erlang VM, to report its CPU per message (default: the one started by deploy/rabbitmq-local.sh, read from $WARREN_RABBIT_DIR/rabbitmq.pid).")
+    var brokerPID: Int32?
+
+    /// The broker process whose CPU time can be read, when it runs on this machine.
+    var resolvedBrokerPID: Int32? {
+        if let brokerPID { return brokerPID }
+        let dir = ProcessInfo.processInfo.environment["WARREN_RABBIT_DIR"] ?? "/tmp/warren-rabbitmq"
+        guard let text = try? String(contentsOfFile: dir + "/rabbitmq.pid", encoding: .utf8),
+              let pid = Int32(text.trimmingCharacters(in: .whitespacesAndNewlines)),
+              FileManager.default.fileExists(atPath: "/proc/\(pid)/stat") else { return nil }
+        return pid
+    }
+
     /// The URL to use: the option, else `WARREN_URL`, else the local default.
     var resolvedURL: String {
         url ?? ProcessInfo.processInfo.environment["WARREN_URL"] ?? Self.defaultURL

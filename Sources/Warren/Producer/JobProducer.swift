@@ -89,18 +89,26 @@ public final class JobProducer: Sendable {
     public func enqueue(batch requests: [JobRequest]) async -> [Result<String, WarrenError>] {
         var results = [Result<String, WarrenError>?](repeating: nil, count: requests.count)
         let targets = requests.map(target(of:))
+        var distinct = Set<String>()
+        var previous: String?
+        for target in targets where target != previous {  // a batch mostly goes to one queue: hash it once
+            distinct.insert(target)
+            previous = target
+        }
         var unroutable: [String: WarrenError] = [:]
-        for target in Set(targets) {
+        for target in distinct {
             do throws(WarrenError) { try await routes.verify(target) } catch { unroutable[target] = error }
         }
         typealias Chunk = (batch: PublishBatch, slots: [(index: Int, id: String)], messages: [OutgoingMessage])
         var inFlight: [Chunk] = []
         let started = ContinuousClock.now
         func settle(_ chunk: Chunk) async {
-            for (k, outcome) in await chunk.batch.outcomes().enumerated() {
+            let outcomes = await chunk.batch.outcomes()
+            let elapsed = observer == nil ? nil : ContinuousClock.now - started  // once per chunk
+            for (k, outcome) in outcomes.enumerated() {
                 let (index, id) = chunk.slots[k]
                 let queue = requests[index].options.queue
-                if case .success = outcome { report(queue, since: started, ok: true) }
+                if case .success = outcome, let elapsed { observer?.published(queue: queue, duration: elapsed, ok: true) }
                 switch outcome {
                 case .success(let o):
                     results[index] = Self.check(o, id: id, queue: queue).map { id }
@@ -124,7 +132,7 @@ public final class JobProducer: Sendable {
             var slots: [(index: Int, id: String)] = []
             messages.reserveCapacity(end - start)
             for i in start..<end {
-                if let error = unroutable[targets[i]] {
+                if !unroutable.isEmpty, let error = unroutable[targets[i]] {
                     results[i] = .failure(error)
                     continue
                 }

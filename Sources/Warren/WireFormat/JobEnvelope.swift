@@ -94,12 +94,10 @@ public struct JobEnvelope: Sendable {
     public init(name: String, id: String, queue: String, arguments: [UInt8], enqueuedAt: Date, maxAttempts: Int? = nil,
                 runAt: Date? = nil, expiresAt: Date? = nil, priority: UInt8? = nil, correlationID: String? = nil,
                 headers extra: FieldTable = [:]) {
-        var headers = extra
         // Only what a reader cannot default: version 1 and attempt 1 are the defaults, and the worker adds
         // the queue when it dead-letters. Every header costs the broker work on every publish.
-        headers.reserveCapacity(extra.count + 4)
-        headers[WireFormat.Header.job] = .string(name)
-        headers[WireFormat.Header.enqueuedAt] = .milliseconds(enqueuedAt)
+        var headers: FieldTable = [WireFormat.Header.job: .string(name), WireFormat.Header.enqueuedAt: .milliseconds(enqueuedAt)]
+        for (key, value) in extra where headers[key] == nil { headers[key] = value }
         if let maxAttempts { headers[WireFormat.Header.maxAttempts] = .int32(Int32(clamping: maxAttempts)) }
         if let runAt { headers[WireFormat.Header.runAt] = .milliseconds(runAt) }
         if let expiresAt { headers[WireFormat.Header.expiresAt] = .milliseconds(expiresAt) }
