@@ -12,7 +12,7 @@ struct JobsBenchmark: AsyncParsableCommand {
     static let configuration = CommandConfiguration(commandName: "jobs", abstract: "Jobs core: enqueue, drain, idle RSS, delay lateness.")
 
     @Option(help: "Jobs per round.") var count = 20_000
-    @Option(help: "Rounds (medians are reported); odd rounds run rawc first, even rounds Warren first.") var rounds = 5
+    @Option(help: "Rounds (medians are reported); odd rounds run rawc first, even rounds Warren first.") var rounds = 7
     @Option(help: "Worker concurrency.") var concurrency = 64
     @Option(help: "Worker prefetch.") var prefetch = 512
     @Option(help: "Delayed jobs for the lateness measure (delays 50 ms to 3 s).") var delayed = 300
