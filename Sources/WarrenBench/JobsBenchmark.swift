@@ -95,7 +95,10 @@ struct JobsBenchmark: AsyncParsableCommand {
             await connection.close()
             report.addRound(figures, notes: notes)
         }
-        if queues { print(report.render()) }
+        if queues {
+            print(report.render())
+            fflush(nil)  // before the progress lines on stderr
+        }
         if selected.contains("rss") {
             Bench.progress("idle RSS")
             let rss = try await measureIdleRSS(url: url)
