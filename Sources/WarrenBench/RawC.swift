@@ -36,13 +36,7 @@ struct RawC: Sendable {
     /// The wire-format control `scripts/bench/cjobs.c` (same command line and output as `rawc fill`, but
     /// publishing Warren jobs through the `warren` exchange), compiled like rawc.
     static func prepareJobsControl(url: String) throws -> RawC {
-        let compiledRepo = URL(fileURLWithPath: #filePath)
-            .deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent().path
-        let candidates = [FileManager.default.currentDirectoryPath, compiledRepo].map { $0 + "/scripts/bench/cjobs.c" }
-        guard let source = candidates.first(where: FileManager.default.isReadableFile(atPath:)) else {
-            throw BenchError("cjobs.c not found (tried \(candidates.joined(separator: ", ")))")
-        }
-        return try prepare(source: source, url: url)
+        try prepare(source: try findInRepo("scripts/bench/cjobs.c"), url: url)
     }
 
     private static func prepare(source: String, url: String) throws -> RawC {
@@ -62,13 +56,20 @@ struct RawC: Sendable {
             guard FileManager.default.isReadableFile(atPath: path) else { throw BenchError("rawc source not found: \(path)") }
             return path
         }
+        return try findInRepo("../shared/bench/rawc.c", hint: "; pass --rawc-source or set WARREN_RAWC_SOURCE")
+    }
+
+    /// The first readable `<repo>/<relative>`, where the repo is the current directory (scripts run from the
+    /// repo root) or the one this file was compiled in.
+    private static func findInRepo(_ relative: String, hint: String = "") throws -> String {
         let compiledRepo = URL(fileURLWithPath: #filePath)  // <repo>/Sources/WarrenBench/RawC.swift
             .deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent().path
         let candidates = [FileManager.default.currentDirectoryPath, compiledRepo].map {
-            URL(fileURLWithPath: $0).appendingPathComponent("../shared/bench/rawc.c").standardizedFileURL.path
+            URL(fileURLWithPath: $0).appendingPathComponent(relative).standardizedFileURL.path
         }
         for path in candidates where FileManager.default.isReadableFile(atPath: path) { return path }
-        throw BenchError("rawc.c not found (tried \(candidates.joined(separator: ", "))); pass --rawc-source or set WARREN_RAWC_SOURCE")
+        let name = (relative as NSString).lastPathComponent
+        throw BenchError("\(name) not found (tried \(candidates.joined(separator: ", ")))\(hint)")
     }
 
     /// Compiles with `cc -O2 -o <cache>/rawc rawc.c -lrabbitmq`, keyed by a hash of the source.

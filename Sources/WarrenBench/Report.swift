@@ -169,7 +169,6 @@ enum CPUTime {
         guard fields.count > 13, let user = Double(fields[11]), let system = Double(fields[12]) else { return nil }
         return (user + system) / Double(sysconf(Int32(_SC_CLK_TCK)))
     }
-
 }
 
 /// CPU per message of a timed phase, the client's (this process, or rawc as a child) and the broker's when
