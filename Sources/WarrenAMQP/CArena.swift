@@ -48,9 +48,19 @@ final class CArena {
 
     /// A copy of the bytes as `amqp_bytes_t` (NUL-terminated for the library's string uses).
     func bytes<C: Collection>(_ source: C) -> amqp_bytes_t where C.Element == UInt8 {
+        if let copied = source.withContiguousStorageIfAvailable(bytes(contiguous:)) { return copied }
         let n = source.count
         let p = allocate(UInt8.self, count: n + 1)
         _ = UnsafeMutableBufferPointer(start: p, count: n).initialize(from: source)
+        p[n] = 0
+        return amqp_bytes_t(len: n, bytes: UnsafeMutableRawPointer(p))
+    }
+
+    /// One `memcpy` (native strings and arrays, i.e. nearly always).
+    private func bytes(contiguous source: UnsafeBufferPointer<UInt8>) -> amqp_bytes_t {
+        let n = source.count
+        let p = allocate(UInt8.self, count: n + 1)
+        if let base = source.baseAddress { p.initialize(from: base, count: n) }
         p[n] = 0
         return amqp_bytes_t(len: n, bytes: UnsafeMutableRawPointer(p))
     }

@@ -55,7 +55,7 @@ enum FieldTableCodec {
 
     static func encode(_ value: FieldValue, in arena: CArena) -> amqp_field_value_t {
         var v = amqp_field_value_t()
-        func kind(_ c: Character) -> UInt8 { c.asciiValue! }
+        func kind(_ c: Unicode.Scalar) -> UInt8 { UInt8(ascii: c) }  // folded to a constant per case
         switch value {
         case .void: v.kind = kind("V")
         case .bool(let b): v.kind = kind("t"); v.value.boolean = b ? 1 : 0

@@ -66,7 +66,8 @@ struct EnqueueCommand: AsyncParsableCommand {
         var done = 0
         let started = ContinuousClock.now
         while done < count {
-            let n = min(5000, count - done)
+            // Large slices: each waits for its last confirms before the next starts (one broker round trip).
+            let n = min(50_000, count - done)
             let requests = (0..<n).map { i -> JobRequest in
                 var o = options
                 if let id { o.jobID = count == 1 ? id : "\(id)-\(done + i + 1)" }

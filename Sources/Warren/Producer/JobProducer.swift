@@ -161,7 +161,6 @@ public final class JobProducer: Sendable {
     static let chunkSize = 500
     static let chunksInFlight = 4
 
-    /// Builds the message for a request (also used by tools that republish).
     /// Builds the message for a request; `mandatory` when the target queue was not checked beforehand.
     func build(_ request: JobRequest, mandatory: Bool = true) throws(WarrenError) -> (String, OutgoingMessage) {
         let o = request.options
@@ -177,12 +176,12 @@ public final class JobProducer: Sendable {
         if let traceparent, headers[WireFormat.Header.traceparent] == nil {
             headers[WireFormat.Header.traceparent] = .string(traceparent)
         }
-        let envelope = JobEnvelope(
-            name: request.name, id: id, queue: o.queue, arguments: request.arguments, enqueuedAt: now,
-            maxAttempts: o.maxAttempts, runAt: delayMS > DelayRouting.maxDelayMilliseconds ? runAt : nil,
-            expiresAt: o.expiresAt, priority: o.priority, correlationID: o.correlationID, headers: headers)
+        let properties = JobEnvelope.properties(
+            name: request.name, id: id, enqueuedAt: now, maxAttempts: o.maxAttempts,
+            runAt: delayMS > DelayRouting.maxDelayMilliseconds ? runAt : nil, expiresAt: o.expiresAt,
+            priority: o.priority, correlationID: o.correlationID, headers: headers)
         let (exchange, key) = topology.route(queue: o.queue, priority: o.priority, delayMilliseconds: delayMS)
-        return (id, envelope.message(exchange: exchange, routingKey: key, mandatory: mandatory))
+        return (id, OutgoingMessage(exchange: exchange, routingKey: key, mandatory: mandatory, properties: properties, body: request.arguments))
     }
 
     /// Publishes with confirm, retrying through connection losses until ``publishTimeout``.

@@ -94,13 +94,6 @@ public struct JobEnvelope: Sendable {
     public init(name: String, id: String, queue: String, arguments: [UInt8], enqueuedAt: Date, maxAttempts: Int? = nil,
                 runAt: Date? = nil, expiresAt: Date? = nil, priority: UInt8? = nil, correlationID: String? = nil,
                 headers extra: FieldTable = [:]) {
-        // Only what a reader cannot default: version 1 and attempt 1 are the defaults, and the worker adds
-        // the queue when it dead-letters. Every header costs the broker work on every publish.
-        var headers: FieldTable = [WireFormat.Header.job: .string(name), WireFormat.Header.enqueuedAt: .milliseconds(enqueuedAt)]
-        for (key, value) in extra where headers[key] == nil { headers[key] = value }
-        if let maxAttempts { headers[WireFormat.Header.maxAttempts] = .int32(Int32(clamping: maxAttempts)) }
-        if let runAt { headers[WireFormat.Header.runAt] = .milliseconds(runAt) }
-        if let expiresAt { headers[WireFormat.Header.expiresAt] = .milliseconds(expiresAt) }
         self.name = name
         self.id = id
         self.attempt = 1
@@ -110,7 +103,22 @@ public struct JobEnvelope: Sendable {
         self.runAt = runAt
         self.expiresAt = expiresAt
         self.body = arguments
-        self.properties = BasicProperties(
+        self.properties = Self.properties(name: name, id: id, enqueuedAt: enqueuedAt, maxAttempts: maxAttempts, runAt: runAt,
+                                          expiresAt: expiresAt, priority: priority, correlationID: correlationID, headers: extra)
+    }
+
+    /// The AMQP properties of a new job: what ``init(name:id:queue:arguments:enqueuedAt:maxAttempts:runAt:expiresAt:priority:correlationID:headers:)``
+    /// stores, for producers that need only the message.
+    static func properties(name: String, id: String, enqueuedAt: Date, maxAttempts: Int?, runAt: Date?, expiresAt: Date?,
+                           priority: UInt8?, correlationID: String?, headers extra: FieldTable) -> BasicProperties {
+        // Only what a reader cannot default: version 1 and attempt 1 are the defaults, and the worker adds
+        // the queue when it dead-letters. Every header costs the broker work on every publish.
+        var headers: FieldTable = [WireFormat.Header.job: .string(name), WireFormat.Header.enqueuedAt: .milliseconds(enqueuedAt)]
+        for (key, value) in extra where headers[key] == nil { headers[key] = value }
+        if let maxAttempts { headers[WireFormat.Header.maxAttempts] = .int32(Int32(clamping: maxAttempts)) }
+        if let runAt { headers[WireFormat.Header.runAt] = .milliseconds(runAt) }
+        if let expiresAt { headers[WireFormat.Header.expiresAt] = .milliseconds(expiresAt) }
+        return BasicProperties(
             contentType: WireFormat.contentType, headers: headers, persistent: true, priority: priority,
             correlationID: correlationID, messageID: id, timestamp: UInt64(max(0, enqueuedAt.timeIntervalSince1970)))
     }
