@@ -94,8 +94,8 @@ let package = Package(
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
         ),
-        // Broker control and bounded polling shared by both test targets.
-        .target(name: "WarrenTestSupport", path: "Tests/WarrenTestSupport"),
+        // Broker control, bounded polling and delivery collection shared by both test targets.
+        .target(name: "WarrenTestSupport", dependencies: ["WarrenAMQP"], path: "Tests/WarrenTestSupport"),
         .testTarget(name: "WarrenAMQPTests", dependencies: ["WarrenAMQP", "WarrenTestSupport"]),
         .testTarget(name: "WarrenTests", dependencies: [
             "Warren", "WarrenAMQP", "WarrenMetrics", "WarrenTestSupport",

@@ -2,8 +2,6 @@ import DequeModule
 
 /// What the I/O thread knows about one channel. Lives and dies on the I/O thread.
 final class ChannelState {
-    typealias PendingPublish = (message: OutgoingMessage, waiter: PublishWaiter)
-
     let id: UInt16
     /// Open on the current connection.
     var isOpen = false
@@ -20,7 +18,7 @@ final class ChannelState {
     /// Confirm window, when the application asked for confirm mode.
     var confirmWindow: Int?
     var confirms: ConfirmTracker?
-    /// Publishes waiting for room in the confirm window.
+    /// Publishes waiting for room in the confirm window, in publish order.
     var waiting: Deque<PendingPublish> = []
     var consumers: [String: ConsumerState] = [:]
 
@@ -34,7 +32,54 @@ final class ChannelState {
         confirms?.failAll(error)
         let pending = waiting
         waiting.removeAll()
-        for p in pending { p.waiter.complete(.failure(error)) }
+        for p in pending { p.fail(error) }
+    }
+
+    /// The next publish the confirm window has room for, made now if it comes from a ``MessageSource``.
+    func popPending() -> (message: OutgoingMessage, waiter: PublishWaiter)? {
+        guard let first = waiting.first else { return nil }
+        switch first {
+        case .message(let message, let waiter):
+            waiting.removeFirst()
+            return (message, waiter)
+        case .made(let source):
+            let index = source.next
+            source.next += 1
+            if source.next == source.count { waiting.removeFirst() }
+            return (source.make(index), .batch(source.collector, index: index))
+        }
+    }
+}
+
+/// A publish waiting for room in a channel's confirm window (I/O thread only).
+enum PendingPublish {
+    /// A message made by the caller.
+    case message(OutgoingMessage, PublishWaiter)
+    /// Messages made on the I/O thread, one at a time, as the window opens.
+    case made(MessageSource)
+
+    func fail(_ error: AMQPError) {
+        switch self {
+        case .message(_, let waiter): waiter.complete(.failure(error))
+        case .made(let source): for i in source.next..<source.count { source.collector.set(i, .failure(error)) }
+        }
+    }
+}
+
+/// Messages `0..<count` of a batch, made by `make` on the I/O thread just before each is sent: the caller's
+/// thread stays asleep while the batch is published, and no message is built long before the window has
+/// room for it (see ``AMQPChannel/beginPublishing(count:make:)``).
+final class MessageSource {
+    let count: Int
+    let make: @Sendable (Int) -> OutgoingMessage
+    let collector: BatchCollector
+    /// The next index to make.
+    var next = 0
+
+    init(count: Int, make: @escaping @Sendable (Int) -> OutgoingMessage, collector: BatchCollector) {
+        self.count = count
+        self.make = make
+        self.collector = collector
     }
 }
 

@@ -115,9 +115,19 @@ extension ConnectionCore {
         publish(id, message, waiter: .single(completion))
     }
 
-    /// Queues `messages` in order; each outcome goes to its slot of `collector`.
-    func publish(_ id: UInt16, _ messages: [OutgoingMessage], collector: BatchCollector) {
-        for (i, message) in messages.enumerated() { publish(id, message, waiter: .batch(collector, index: i)) }
+    /// Queues `count` messages made by `make` as the confirm window opens; each outcome goes to its slot of
+    /// `collector`. Without confirm mode they are made and written at once.
+    func publish(_ id: UInt16, count: Int, make: @escaping @Sendable (Int) -> OutgoingMessage, collector: BatchCollector) {
+        let ch: ChannelState
+        do throws(AMQPError) { (_, ch) = try requireChannel(id) } catch {
+            for i in 0..<count { collector.set(i, .failure(error)) }
+            return
+        }
+        guard ch.confirms != nil else {
+            for i in 0..<count { publish(id, make(i), waiter: .batch(collector, index: i)) }
+            return
+        }
+        ch.waiting.append(.made(MessageSource(count: count, make: make, collector: collector)))
     }
 
     private func publish(_ id: UInt16, _ message: OutgoingMessage, waiter: PublishWaiter) {
@@ -136,7 +146,7 @@ extension ConnectionCore {
                 connectionFailed(error)
             }
         } else {
-            ch.waiting.append((message, waiter))
+            ch.waiting.append(.message(message, waiter))
         }
     }
 
@@ -147,7 +157,7 @@ extension ConnectionCore {
         var corked = false
         defer { if corked, let c = conn { warren_tcp_cork(amqp_get_sockfd(c), 0) } }
         for ch in channels.values where !ch.waiting.isEmpty && ch.isOpen {
-            while ch.confirms?.hasRoom == true, let next = ch.waiting.popFirst() {
+            while ch.confirms?.hasRoom == true, let next = ch.popPending() {
                 if !corked, !ch.waiting.isEmpty, let c = conn {
                     corked = true
                     warren_tcp_cork(amqp_get_sockfd(c), 1)

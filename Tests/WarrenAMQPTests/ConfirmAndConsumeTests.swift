@@ -1,5 +1,6 @@
 import Synchronization
 import WarrenAMQP
+import WarrenTestSupport
 import XCTest
 
 final class ConfirmAndConsumeTests: XCTestCase {

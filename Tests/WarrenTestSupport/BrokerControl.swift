@@ -1,7 +1,8 @@
 import Foundation
 import XCTest
 
-/// Helpers both test targets use against the real broker: `rabbitmqctl` and bounded polling.
+/// Helpers both test targets use against the real broker: `rabbitmqctl` and bounded polling (and
+/// ``collect(_:count:timeout:ack:file:line:)`` for deliveries).
 public enum BrokerControl {
     /// Runs `rabbitmqctl` through the project's wrapper (`WARREN_RABBITMQCTL`, default
     /// `deploy/rabbitmq-local.sh ctl`); returns its output, throws with the output when it fails.

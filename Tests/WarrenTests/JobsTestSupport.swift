@@ -17,6 +17,23 @@ enum JobsBroker {
         return try await AMQPConnection.connect(c)
     }
 
+    /// The broker's pids of the connections named `name`, through the project's wrapper
+    /// (`WARREN_RABBITMQCTL`, default `deploy/rabbitmq-local.sh ctl`).
+    static func connectionPIDs(named name: String) throws -> [String] {
+        // RabbitMQ 3.10 has no user_provided_name column: find the name among the client properties.
+        let listing = try BrokerControl.rabbitmqctl(["list_connections", "-q", "pid", "client_properties"])
+        return listing.split(separator: "\n").filter { $0.contains("\"\(name)\"") }.compactMap { line in
+            line.split(separator: "\t").first.map(String.init)
+        }
+    }
+
+    /// Makes the broker close every connection named `name` (`rabbitmqctl close_connection`). Returns how many.
+    static func closeConnections(named name: String) throws -> Int {
+        let pids = try connectionPIDs(named: name)
+        for pid in pids { try BrokerControl.rabbitmqctl(["close_connection", pid, "closed by a test"]) }
+        return pids.count
+    }
+
     static func uniqueQueue(_ prefix: String) -> String { "jt.\(prefix).\(UUID().uuidString.prefix(8).lowercased())" }
 
     /// Deletes a work queue with its lanes and dead-letter queue.

@@ -1,6 +1,7 @@
 import Foundation
 import Warren
 import WarrenAMQP
+import WarrenTestSupport
 import XCTest
 
 /// `JobProducer.enqueue(batch:)` against the real broker: more jobs than one chunk and than the confirm
@@ -61,5 +62,53 @@ final class ProducerBatchTests: XCTestCase {
         await JobsBroker.cleanUp(a, on: conn)
         await JobsBroker.cleanUp(b, on: conn)
         await conn.close()
+    }
+
+    /// The broker closes the producer's connection in the middle of a batch: every job still arrives (the
+    /// ones whose confirm was lost are published again once the connection is back) and every result is a
+    /// success; duplicates are no more than the confirm window.
+    func testBatchCutByAClosedConnectionStillDeliversEveryJob() async throws {
+        let name = "warren-producer-loss-\(UUID().uuidString.prefix(8))"
+        var config = try AMQPConfiguration(url: JobsBroker.url)
+        config.connectionName = name
+        let conn = try await AMQPConnection.connect(config)
+        let setup = try await JobsBroker.connect()
+        let queue = Topology.Queue(JobsBroker.uniqueQueue("batch-loss"))
+        let topology = Topology(queues: [queue])
+        try await declare(topology, on: setup)
+        let window = 50
+        let producer = try await JobProducer(connection: conn, topology: topology, confirmWindow: window)
+        let pids = try JobsBroker.connectionPIDs(named: name)
+        XCTAssertEqual(pids.count, 1)
+
+        let count = 40_000
+        let requests = (0..<count).map { i in
+            JobRequest(name: "noop", arguments: Array("{}".utf8), options: EnqueueOptions(queue: queue.name, jobID: "job-\(i)"))
+        }
+        let batch = Task { await producer.enqueue(batch: requests) }
+        let probe = try await setup.openChannel()
+        try await eventually(timeout: 30) { try await probe.inspectQueue(queue.name).messageCount >= 1000 }
+        for pid in pids { try BrokerControl.rabbitmqctl(["close_connection", pid, "closed by a test"]) }
+        let atClose = Int(try await probe.inspectQueue(queue.name).messageCount)
+        XCTAssertLessThan(atClose, count, "the batch was done before the connection closed: nothing was tested")
+
+        let results = await batch.value
+        let failures = results.enumerated().compactMap { i, r in (try? r.get()) == "job-\(i)" ? nil : "\(i): \(r)" }
+        XCTAssertEqual(failures.count, 0, "first failures: \(failures.prefix(3))")
+        let total = Int(try await probe.inspectQueue(queue.name).messageCount)
+        XCTAssertGreaterThanOrEqual(total, count)
+        XCTAssertLessThanOrEqual(total, count + window, "more duplicates than the confirm window")
+        try await probe.qos(prefetchCount: 2000)
+        let consumer = try await probe.consume(queue: queue.name, noAck: true)
+        let got = try await collect(consumer, count: total, timeout: 60, ack: false)
+        await consumer.cancel()
+        let ids = Set(got.compactMap { $0.properties.messageID })
+        XCTAssertEqual(ids.count, count, "jobs missing after the connection loss")
+
+        await probe.close()
+        await producer.channel.close()
+        await conn.close()
+        await JobsBroker.cleanUp(queue, on: setup)
+        await setup.close()
     }
 }

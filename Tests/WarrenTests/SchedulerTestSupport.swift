@@ -88,17 +88,3 @@ func assertEachSecondFiredOnce(_ queue: String, file: StaticString = #filePath, 
     }
     return ids.count
 }
-
-/// Makes the broker close every connection named `name` (`rabbitmqctl close_connection`), through the
-/// project's wrapper (`WARREN_RABBITMQCTL`, default `deploy/rabbitmq-local.sh ctl`). Returns how many.
-func schedulerCloseConnections(named name: String) throws -> Int {
-    // RabbitMQ 3.10 has no user_provided_name column: find the name among the client properties.
-    let listing = try BrokerControl.rabbitmqctl(["list_connections", "-q", "pid", "client_properties"])
-    var closed = 0
-    for line in listing.split(separator: "\n") where line.contains("\"\(name)\"") {
-        guard let pid = line.split(separator: "\t").first else { continue }
-        try BrokerControl.rabbitmqctl(["close_connection", String(pid), "scheduler test"])
-        closed += 1
-    }
-    return closed
-}

@@ -78,7 +78,7 @@ final class SchedulerTests: XCTestCase {
         try await eventually(timeout: 20) { a.recorder.isLeading }
         let b = try RunningScheduler.start(schedules, group: group, connectionName: "\(group)-b")
         try await eventually(timeout: 20) { a.recorder.fires.count >= 2 }
-        XCTAssertEqual(try schedulerCloseConnections(named: "\(group)-a"), 1)
+        XCTAssertEqual(try JobsBroker.closeConnections(named: "\(group)-a"), 1)
         try await eventually(timeout: 20) { a.recorder.losses >= 1 }
         let firesBefore = a.recorder.fires.count + b.recorder.fires.count
         // Whoever wins the lock next (b, or a on its new connection) goes on firing.

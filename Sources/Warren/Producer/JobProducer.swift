@@ -84,92 +84,30 @@ public final class JobProducer: Sendable {
         return id
     }
 
-    /// Enqueues many jobs with up to the confirm window in flight; returns each one's id or error, in order.
-    /// Messages are built in chunks while earlier chunks are already on their way, in publish order.
-    public func enqueue(batch requests: [JobRequest]) async -> [Result<String, WarrenError>] {
-        var results = [Result<String, WarrenError>?](repeating: nil, count: requests.count)
-        let targets = requests.map(target(of:))
-        var distinct = Set<String>()
-        var previous: String?
-        for target in targets where target != previous {  // a batch mostly goes to one queue: hash it once
-            distinct.insert(target)
-            previous = target
-        }
-        var unroutable: [String: WarrenError] = [:]
-        for target in distinct {
-            do throws(WarrenError) { try await routes.verify(target) } catch { unroutable[target] = error }
-        }
-        typealias Chunk = (batch: PublishBatch, slots: [(index: Int, id: String)], messages: [OutgoingMessage])
-        var inFlight: [Chunk] = []
-        let started = ContinuousClock.now
-        func settle(_ chunk: Chunk) async {
-            let outcomes = await chunk.batch.outcomes()
-            let elapsed = observer == nil ? nil : ContinuousClock.now - started  // once per chunk
-            for (k, outcome) in outcomes.enumerated() {
-                let (index, id) = chunk.slots[k]
-                let queue = requests[index].options.queue
-                if case .success = outcome, let elapsed { observer?.published(queue: queue, duration: elapsed, ok: true) }
-                switch outcome {
-                case .success(let o):
-                    results[index] = Self.check(o, id: id, queue: queue).map { id }
-                case .failure(let error) where error.code == .connectionLost:
-                    // Outcome unknown: publish again on the recovered connection (at-least-once).
-                    do throws(WarrenError) {
-                        try await publish(chunk.messages[k], id: id, queue: queue)
-                        results[index] = .success(id)
-                    } catch {
-                        results[index] = .failure(error)
-                    }
-                case .failure(let error):
-                    results[index] = .failure(WarrenError(error, "enqueueing job \(id)"))
-                }
-            }
-        }
-        var start = 0
-        while start < requests.count {
-            let end = min(requests.count, start + Self.chunkSize)
-            var messages: [OutgoingMessage] = []
-            var slots: [(index: Int, id: String)] = []
-            messages.reserveCapacity(end - start)
-            for i in start..<end {
-                if !unroutable.isEmpty, let error = unroutable[targets[i]] {
-                    results[i] = .failure(error)
-                    continue
-                }
-                do throws(WarrenError) {
-                    let (id, message) = try build(requests[i], mandatory: false)
-                    messages.append(message)
-                    slots.append((i, id))
-                } catch {
-                    results[i] = .failure(error)
-                }
-            }
-            inFlight.append((channel.beginPublishing(messages), slots, messages))
-            if inFlight.count > Self.chunksInFlight { await settle(inFlight.removeFirst()) }
-            start = end
-        }
-        for chunk in inFlight { await settle(chunk) }
-        return results.map { $0! }
-    }
-
     /// The queue a request is published to (its lane, for laned queues).
-    private func target(of request: JobRequest) -> String {
+    func target(of request: JobRequest) -> String {
         topology.queue(named: request.options.queue).queue(forPriority: request.options.priority)
     }
 
-    /// Jobs built per chunk of a batch, and chunks handed to the I/O thread ahead of their confirms.
-    static let chunkSize = 500
-    static let chunksInFlight = 4
-
     /// Builds the message for a request; `mandatory` when the target queue was not checked beforehand.
     func build(_ request: JobRequest, mandatory: Bool = true) throws(WarrenError) -> (String, OutgoingMessage) {
-        let o = request.options
+        try validate(request)
+        let id = request.options.jobID ?? JobID.make()
+        return (id, message(for: request, id: id, mandatory: mandatory))
+    }
+
+    /// Throws for a request no message can be made of: oversized arguments or no queue.
+    func validate(_ request: JobRequest) throws(WarrenError) {
         guard request.arguments.count <= maxMessageBytes else {
             throw WarrenError(.oversized, "job '\(request.name)' arguments are \(request.arguments.count) bytes; the limit is \(maxMessageBytes)")
         }
-        guard !o.queue.isEmpty else { throw WarrenError(.invalidInput, "queue name is empty") }
+        guard !request.options.queue.isEmpty else { throw WarrenError(.invalidInput, "queue name is empty") }
+    }
+
+    /// The message for a valid request with job id `id`, enqueued now.
+    func message(for request: JobRequest, id: String, mandatory: Bool) -> OutgoingMessage {
+        let o = request.options
         let now = Date()
-        let id = o.jobID ?? JobID.make()
         let runAt = o.runAt ?? o.delay.map { now.addingTimeInterval($0.seconds) }
         let delayMS = runAt.map { UInt64(max(0, $0.timeIntervalSince(now) * 1000).rounded()) } ?? 0
         var headers = o.headers
@@ -181,7 +119,7 @@ public final class JobProducer: Sendable {
             runAt: delayMS > DelayRouting.maxDelayMilliseconds ? runAt : nil, expiresAt: o.expiresAt,
             priority: o.priority, correlationID: o.correlationID, headers: headers)
         let (exchange, key) = topology.route(queue: o.queue, priority: o.priority, delayMilliseconds: delayMS)
-        return (id, OutgoingMessage(exchange: exchange, routingKey: key, mandatory: mandatory, properties: properties, body: request.arguments))
+        return OutgoingMessage(exchange: exchange, routingKey: key, mandatory: mandatory, properties: properties, body: request.arguments)
     }
 
     /// Publishes with confirm, retrying through connection losses until ``publishTimeout``.
