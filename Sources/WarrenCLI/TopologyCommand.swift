@@ -5,13 +5,13 @@ import Warren
 import WarrenAMQP
 import WarrenMetrics
 
-/// `warren topology declare|print|definitions`: declare Warren's exchanges and queues, or show them as the
-/// broker has them (a RabbitMQ definitions file, or a readable list).
+/// `warren topology declare|migrate|print|definitions`: declare Warren's exchanges and queues, re-declare queues
+/// whose arguments changed, or show them as the broker has them (a RabbitMQ definitions file, or a readable list).
 struct TopologyCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "topology",
         abstract: "Declare or describe the exchanges, queues and bindings Warren uses.",
-        subcommands: [Declare.self, Print.self, Definitions.self])
+        subcommands: [Declare.self, Migrate.self, Print.self, Definitions.self])
 
     /// Flags every subcommand shares: which work queues, and their type.
     struct Selection: ParsableArguments {
@@ -37,6 +37,35 @@ struct TopologyCommand: AsyncParsableCommand {
             try await topology.declare(on: channel)
             await connection.close()
             print("declared \(topology.mode.rawValue) topology: queues \(QueueInspector.queueNames(of: topology, delayLevels: false)) and \(DelayRouting.levels) delay levels")
+        }
+    }
+
+    struct Migrate: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Re-declare work queues whose arguments changed (priority, a queue another system declared), keeping every job.",
+            discussion: """
+                Stop the queues' workers first. Each queue that fails to declare with 406 has its jobs moved to \
+                '<queue>.migrating', is re-declared, and gets them back, with publisher confirms; new jobs wait \
+                in the holding queue meanwhile. Safe to interrupt and run again. See docs/operations.md.
+                """)
+        @OptionGroup var selection: Selection
+        @Option(help: "Messages per confirm batch while moving (the most a kill can duplicate).") var batch = 500
+
+        func run() async throws {
+            CLILogging.bootstrap()
+            let topology = try selection.topology()
+            let connection = try await BrokerEnvironment.connect(name: "warren-topology", logger: Logger(label: "warren.topology"))
+            let channel = try await connection.openChannel()
+            try await topology.declareShared(on: channel)
+            await channel.close()
+            let migration = QueueMigration(connection: connection, topology: topology, batchSize: batch)
+            for queue in topology.queues {
+                for o in try await migration.migrate(queue) {
+                    print(o.migrated ? "\(o.queue): migrated, \(o.movedOut) job(s) moved out and \(o.movedBack) back"
+                                     : "\(o.queue): already as declared")
+                }
+            }
+            await connection.close()
         }
     }
 

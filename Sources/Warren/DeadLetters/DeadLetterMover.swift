@@ -39,6 +39,16 @@ public struct DeadLetterMover: Sendable {
         try await move(queue: queue, filter: filter, limit: limit, progress: progress, rewrite: nil)
     }
 
+    /// Moves every message of `queue` into `destination` unchanged (properties, all headers, body), through
+    /// the default exchange and `mandatory`: were `destination` missing, the messages would stay where they
+    /// are. Same kill safety as a requeue. Used by ``QueueMigration``; works on any queue.
+    func transfer(queue: String, to destination: String,
+                  progress: @Sendable (DeadLetterProgress) -> Void = { _ in }) async throws -> DeadLetterMoveReport {
+        try await move(queue: queue, filter: .all, limit: nil, progress: progress) {
+            OutgoingMessage(exchange: "", routingKey: destination, mandatory: true, properties: $0.properties, body: $0.body)
+        }
+    }
+
     private typealias Batch = [(delivery: AMQPDelivery, message: OutgoingMessage?)]
 
     private func move(queue: String, filter: DeadLetterFilter, limit: Int?, progress: @Sendable (DeadLetterProgress) -> Void,

@@ -119,23 +119,30 @@ public struct Topology: Sendable, Hashable {
 
     /// Declares one work queue (all its lanes) and its dead-letter queue.
     public func declare(_ queue: Queue, on channel: AMQPChannel) async throws(AMQPError) {
-        let dead = WireFormat.deadLetterQueue(for: queue.name)
-        try await channel.declareQueue(dead, durable: true, arguments: mode == .quorum ? ["x-queue-type": "quorum"] : [:])
-        try await channel.bindQueue(dead, exchange: WireFormat.deadExchange, routingKey: queue.name)
-        for k in 0..<queue.lanes {
+        for d in declarations(of: queue) { try await d.declare(on: channel) }
+    }
+
+    /// The queues declared for one work queue, with their arguments and bindings: its dead-letter queue,
+    /// then every lane.
+    public func declarations(of queue: Queue) -> [QueueDeclaration] {
+        let quorum: FieldTable = mode == .quorum ? ["x-queue-type": "quorum"] : [:]
+        let dead = QueueDeclaration(name: WireFormat.deadLetterQueue(for: queue.name), arguments: quorum,
+                                    bindings: [.init(exchange: WireFormat.deadExchange, routingKey: queue.name)])
+        return [dead] + (0..<queue.lanes).map { k in
             let name = queue.lane(k)
             var args: FieldTable
             if queue.external {
-                args = mode == .quorum ? ["x-queue-type": "quorum"] : [:]
+                args = quorum
             } else {
                 args = baseArguments()
                 args["x-dead-letter-exchange"] = .string(WireFormat.deadExchange)
                 args["x-dead-letter-routing-key"] = .string(queue.name)
             }
             if mode == .classic, let p = queue.maxPriority, queue.lanes == 1 { args["x-max-priority"] = .int32(Int32(p)) }
-            try await channel.declareQueue(name, durable: true, arguments: args)
-            try await channel.bindQueue(name, exchange: WireFormat.workExchange, routingKey: name)
-            try await channel.bindQueue(name, exchange: WireFormat.deliverExchange, routingKey: DelayRouting.deliverKey(queue: name))
+            return QueueDeclaration(name: name, arguments: args, bindings: [
+                .init(exchange: WireFormat.workExchange, routingKey: name),
+                .init(exchange: WireFormat.deliverExchange, routingKey: DelayRouting.deliverKey(queue: name)),
+            ])
         }
     }
 
