@@ -56,7 +56,12 @@ struct TopologyCommand: AsyncParsableCommand {
             let topology = try selection.topology()
             let connection = try await BrokerEnvironment.connect(name: "warren-topology", logger: Logger(label: "warren.topology"))
             let channel = try await connection.openChannel()
-            try await topology.declareShared(on: channel)
+            do {
+                try await topology.declareShared(on: channel)
+            } catch {
+                guard error.replyCode == 406 else { throw error }
+                throw WarrenError(.invalidInput, "the shared delay levels exist in the other mode: a deployment changes between classic and quorum mode in a new virtual host, not by migrating", underlying: error)
+            }
             await channel.close()
             let migration = QueueMigration(connection: connection, topology: topology, batchSize: batch)
             for queue in topology.queues {

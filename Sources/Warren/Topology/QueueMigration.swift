@@ -4,8 +4,8 @@ import WarrenAMQP
 ///
 /// RabbitMQ cannot change a queue's arguments in place: declaring it with others fails with 406
 /// PRECONDITION_FAILED (`inequivalent arg 'x-max-priority'`). That happens when priority is added, changed or
-/// removed, when a queue first declared by another system (e.g. kombu, no dead-lettering arguments) is taken
-/// over, or when a work queue moves from classic to quorum. For each queue of ``Topology/declarations(of:)``
+/// removed, or when a queue first declared by another system (e.g. kombu, no dead-lettering arguments) is
+/// taken over (no longer ``Topology/Queue/external``). For each queue of ``Topology/declarations(of:)``
 /// whose declaration fails that way, a migration:
 ///
 /// 1. binds a holding queue `<queue>.migrating` where the queue is bound, then unbinds the queue: new jobs
