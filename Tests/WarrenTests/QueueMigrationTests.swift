@@ -51,6 +51,7 @@ final class QueueMigrationTests: XCTestCase {
 
         let migrating = Task { try await QueueMigration(connection: conn, topology: topology, batchSize: 200).migrate(queue) }
         var live: Set<String> = ["live-first"]
+        var batchesDuringMigration = 0
         for round in 0..<400 {  // until the migration is done, at most 400 batches of 20
             let requests = (0..<20).map { i in
                 JobRequest(name: "noop", arguments: Array("{}".utf8), options: EnqueueOptions(queue: queue.name, jobID: "live-\(round)-\(i)"))
@@ -59,11 +60,15 @@ final class QueueMigrationTests: XCTestCase {
                 XCTAssertNoThrow(try result.get(), "\(request.options.jobID!)")
                 live.insert(request.options.jobID!)
             }
-            if round >= 2, try await queueExists(QueueMigration.holdingQueue(for: queue.name), on: conn) == false { break }
+            if try await queueExists(QueueMigration.holdingQueue(for: queue.name), on: conn) {
+                batchesDuringMigration += 1
+            } else if batchesDuringMigration > 0 || round >= 100 {
+                break
+            }
         }
         let outcomes = try await migrating.value
         XCTAssertEqual(outcomes.last?.migrated, true)
-        XCTAssertGreaterThan(live.count, 41, "no job was enqueued while the migration ran")
+        XCTAssertGreaterThan(batchesDuringMigration, 0, "no job was enqueued while the migration ran: nothing was tested")
 
         let found = try await messageIDs(in: queue.name, on: conn)
         XCTAssertEqual(before.subtracting(found), [], "jobs from before the migration are missing")
