@@ -5,8 +5,8 @@ import Warren
 import WarrenAMQP
 import WarrenMetrics
 
-/// `warren status`: ready/unacked counts and consumers per work queue (every lane), dead-letter counts, and
-/// the occupancy of the delay levels.
+/// `warren status`: ready/unacked counts and consumers per work queue (every lane), dead-letter counts, the
+/// occupancy of the delay levels, and migrations left unfinished (`warren topology migrate`).
 ///
 /// Ready and consumer counts come over AMQP (passive declares). AMQP 0-9-1 does not tell unacknowledged
 /// counts: they come from `rabbitmqctl list_queues` when `WARREN_RABBITMQCTL` names the command, else "n/a".
@@ -40,9 +40,16 @@ struct StatusCommand: AsyncParsableCommand {
         var messages: Int
     }
 
+    /// A holding queue left by an interrupted `warren topology migrate`.
+    struct PendingMigration: Codable {
+        var holdingQueue: String
+        var messages: Int
+    }
+
     struct Report: Codable {
         var queues: [Row]
         var delayLevels: [DelayLevel]
+        var pendingMigrations: [PendingMigration]
         var unackedSource: String
     }
 
@@ -54,7 +61,8 @@ struct StatusCommand: AsyncParsableCommand {
         let config = try BrokerEnvironment.configuration(name: "warren-status")
         let connection = try await AMQPConnection.connect(config, logger: logger)
         let inspector = try await QueueInspector(connection: connection)
-        let sample = try await inspector.inspect(QueueInspector.queueNames(of: topology, delayLevels: true))
+        let holding = topology.queues.flatMap { topology.declarations(of: $0).map { QueueMigration.holdingQueue(for: $0.name) } }
+        let sample = try await inspector.inspect(QueueInspector.queueNames(of: topology, delayLevels: true) + holding)
         await inspector.close()
         await connection.close()
         let info = Dictionary(sample.map { ($0.name, $0.info) }, uniquingKeysWith: { a, _ in a })
@@ -84,7 +92,10 @@ struct StatusCommand: AsyncParsableCommand {
             guard let i = info[name].flatMap({ $0 }), i.messageCount > 0 else { return nil }
             return DelayLevel(level: level, queue: name, messages: Int(i.messageCount))
         }
-        let report = Report(queues: rows, delayLevels: levels, unackedSource: unackedSource)
+        let migrations = holding.compactMap { name in
+            info[name].flatMap { $0 }.map { PendingMigration(holdingQueue: name, messages: Int($0.messageCount)) }
+        }
+        let report = Report(queues: rows, delayLevels: levels, pendingMigrations: migrations, unackedSource: unackedSource)
         if json {
             let encoder = JSONEncoder()
             encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
@@ -114,6 +125,9 @@ struct StatusCommand: AsyncParsableCommand {
             let total = r.delayLevels.reduce(0) { $0 + $1.messages }
             out.append("delay levels: \(total) message(s) waiting: "
                        + r.delayLevels.map { "L\($0.level) (\(1 << $0.level) ms)=\($0.messages)" }.joined(separator: ", "))
+        }
+        for m in r.pendingMigrations {
+            out.append("unfinished migration: '\(m.holdingQueue)' holds \(m.messages) job(s); run `warren topology migrate` with the same queues")
         }
         return out.joined(separator: "\n")
     }
