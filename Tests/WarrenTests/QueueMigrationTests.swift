@@ -127,6 +127,23 @@ final class QueueMigrationTests: XCTestCase {
         await f.tearDown()
     }
 
+    /// A worker whose queue exists with other arguments fails at start and says what to run.
+    func testWorkerOnAQueueWithOtherArgumentsPointsToMigrate() async throws {
+        let f = try await Fixture.make("migrate-hint", maxPriority: 10)
+        try await f.ch.declareQueue(f.queue.name, durable: true)
+        var config = WorkerConfiguration()
+        config.queues = [f.queue.name]
+        let worker = Worker(connection: f.conn, registry: JobRegistry(), topology: f.topology, configuration: config)
+        do {
+            try await worker.run()
+            XCTFail("the worker started on a queue with other arguments")
+        } catch let error as WarrenError {
+            XCTAssertTrue(error.message.contains("warren topology migrate"), error.message)
+            XCTAssertEqual(error.underlying?.replyCode, 406)
+        }
+        await f.tearDown()
+    }
+
     // MARK: helpers
 
     /// A connection, the wanted description of a new work queue, the shared topology declared, and a

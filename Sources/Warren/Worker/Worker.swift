@@ -50,6 +50,9 @@ public final class Worker: Service, Sendable {
                 try await topology.declareShared(on: consuming)
                 for name in config.queues { try await topology.declare(topology.queue(named: name), on: consuming) }
             }
+        } catch let error as AMQPError where error.replyCode == 406 && error.replyText?.contains("inequivalent arg") == true {
+            throw WarrenError(error, "starting the worker: a queue exists with other arguments than this topology's; "
+                              + "`warren topology migrate` re-declares it keeping its jobs (docs/operations.md)")
         } catch let error as AMQPError {
             throw WarrenError(error, "starting the worker")
         }
