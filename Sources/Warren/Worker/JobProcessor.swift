@@ -7,6 +7,8 @@ import WarrenAMQP
 struct JobProcessor: Sendable {
     let worker: Worker
     let producer: JobProducer
+    /// This run's concurrency limits per job.
+    let limits: JobLimits
     var config: WorkerConfiguration { worker.configuration }
     var logger: Logger { worker.logger }
 
@@ -45,6 +47,10 @@ struct JobProcessor: Sendable {
             worker.observer?.messageRejected(queue: source.baseQueue, reason: .unknownJob)
             return true
         }
+        // Over its concurrency limit, the job waits here for a place; at shutdown it is left unacked for the
+        // broker to redeliver.
+        let limit = limits[envelope.name]
+        if let limit, await !limit.acquire() { return true }
         let maxAttempts = envelope.maxAttempts ?? definition.retry?.maxAttempts ?? config.defaultRetry.maxAttempts
         let (id, name, queue, attempt, trace) = (envelope.id, envelope.name, source.baseQueue, envelope.attempt, envelope.traceparent)
         let lazyLogger = JobLogger(base: logger) {
@@ -63,6 +69,7 @@ struct JobProcessor: Sendable {
         let started = ContinuousClock.now
         let body = envelope.body
         let conclude: @Sendable (AttemptResult) async -> Void = { [self] result in
+            limit?.release()  // the attempt is over (or given up on at its time limit)
             await self.conclude(result, delivery, envelope, source, definition, maxAttempts: maxAttempts,
                                 logger: lazyLogger, started: started)
         }

@@ -1,7 +1,7 @@
 import Foundation
 import WarrenAMQP
 
-/// The jobs a worker can run: name -> handler, each with its retry policy and timeout.
+/// The jobs a worker can run: name -> handler, each with its retry policy, timeout and concurrency limit.
 public struct JobRegistry: Sendable {
     /// One registered job.
     public struct Definition: Sendable {
@@ -13,6 +13,9 @@ public struct JobRegistry: Sendable {
         public let timeout: Duration?
         /// Names of the arguments in order, for producers that send positional arguments (Celery).
         public let positionalArguments: [String]
+        /// Most attempts of this job running at once in one worker, or `nil` for no limit beyond the
+        /// worker's concurrency (see ``register(_:retry:timeout:maxConcurrent:positionalArguments:handler:)``).
+        public let maxConcurrent: Int?
         /// Decodes the arguments and runs the handler.
         let run: @Sendable (_ body: [UInt8], _ context: JobContext) async throws -> Void
     }
@@ -24,14 +27,21 @@ public struct JobRegistry: Sendable {
 
     /// Registers a typed job. Its arguments are decoded strictly from the JSON body: a missing or wrongly
     /// typed argument dead-letters the job with reason `invalid-arguments` naming the field.
+    ///
+    /// - Parameter maxConcurrent: most attempts of this job running at once in one worker (each worker
+    ///   process counts its own). A delivery over the limit waits in its runner, unacked and in order, for a
+    ///   place (its time limit starts once it has one): give a tightly limited job a queue of its own when
+    ///   other jobs must not wait behind it.
     public mutating func register<P: JobParameters>(
-        _ type: P.Type, retry: RetryPolicy? = nil, timeout: Duration? = nil, positionalArguments: [String] = [],
+        _ type: P.Type, retry: RetryPolicy? = nil, timeout: Duration? = nil, maxConcurrent: Int? = nil,
+        positionalArguments: [String] = [],
         handler: @escaping @Sendable (P, JobContext) async throws -> Void
     ) {
         // Jobs without arguments are common (`{}` or an empty body): decode that once, not per job.
         let decodedEmpty = try? JSONArguments.decode(P.self, from: [])
         definitions[P.jobName] = Definition(name: P.jobName, retry: retry, timeout: timeout,
-                                            positionalArguments: positionalArguments) { body, context in
+                                            positionalArguments: positionalArguments,
+                                            maxConcurrent: maxConcurrent.map { max(1, $0) }) { body, context in
             let parameters: P
             if let decodedEmpty, JSONArguments.isEmptyObject(body) {
                 parameters = decodedEmpty
@@ -42,13 +52,16 @@ public struct JobRegistry: Sendable {
         }
     }
 
-    /// Registers a job that takes its JSON body as bytes (it must still be valid JSON).
+    /// Registers a job that takes its JSON body as bytes (it must still be valid JSON). `maxConcurrent` as
+    /// for typed jobs.
     public mutating func register(
-        name: String, retry: RetryPolicy? = nil, timeout: Duration? = nil, positionalArguments: [String] = [],
+        name: String, retry: RetryPolicy? = nil, timeout: Duration? = nil, maxConcurrent: Int? = nil,
+        positionalArguments: [String] = [],
         handler: @escaping @Sendable ([UInt8], JobContext) async throws -> Void
     ) {
         definitions[name] = Definition(name: name, retry: retry, timeout: timeout,
-                                       positionalArguments: positionalArguments) { body, context in
+                                       positionalArguments: positionalArguments,
+                                       maxConcurrent: maxConcurrent.map { max(1, $0) }) { body, context in
             if !JSONArguments.isEmptyObject(body), (try? JSONSerialization.jsonObject(with: Data(body), options: [.fragmentsAllowed])) == nil {
                 throw ArgumentsError(reason: .undecodable, message: "body is not valid JSON")
             }

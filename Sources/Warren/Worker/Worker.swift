@@ -91,13 +91,15 @@ public final class Worker: Service, Sendable {
             let bytes = StartupPages.release()
             logger.debug("released start-up pages", metadata: ["bytes": "\(bytes)"])
         }
-        let processor = JobProcessor(worker: self, producer: producer)
+        let limits = JobLimits(registry)
+        let processor = JobProcessor(worker: self, producer: producer, limits: limits)
 
         JobRunners(buffer: buffer, processor: processor).start(count: config.concurrency)
 
         let observer = self.observer
         let shutdown = { @Sendable in
             observer?.consumingChanged(false)
+            limits.close()  // first: a job waiting for a place starts no more
             buffer.stop()
             Task { for c in consumers { await c.cancel() } }
         }
