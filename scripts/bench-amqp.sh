@@ -6,10 +6,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-if ! command -v swift >/dev/null && [[ -x /opt/swift/usr/bin/swift ]]; then
-  export PATH=/opt/swift/usr/bin:$PATH
-fi
-
-deploy/rabbitmq-local.sh start >&2
+# shellcheck source=scripts/lib/bench.sh
+source scripts/lib/bench.sh
 swift build -c release --product warren-bench >&2
 exec .build/release/warren-bench amqp "$@"
