@@ -144,6 +144,19 @@ public final class AMQPChannel: Sendable {
         }
     }
 
+    /// Runs `operation` on this channel, taking a refusal with `replyCode` as an answer: `nil` when the broker
+    /// closed the channel with that code (404 NOT_FOUND for a passive declare of something missing, 406
+    /// PRECONDITION_FAILED for a declare with other arguments or a delete of a non-empty queue), after
+    /// reopening the channel. Any other error is thrown.
+    public func unlessRefused<T>(_ replyCode: UInt16, _ operation: () async throws(AMQPError) -> T) async throws(AMQPError) -> T? {
+        do throws(AMQPError) {
+            return try await operation()
+        } catch where error.code == .channelClosed && error.replyCode == replyCode {
+            try await reopen()
+            return nil
+        }
+    }
+
     /// Why the broker closed this channel, if it did and it has not been reopened.
     public var closeReason: AMQPError? {
         get async { try? await run { core, id in core.channels[id]?.closeError } }

@@ -198,12 +198,7 @@ final class QueueMigrationTests: XCTestCase {
     private func queueExists(_ name: String, on conn: AMQPConnection) async throws -> Bool {
         let ch = try await conn.openChannel()
         defer { Task { await ch.close() } }
-        do {
-            _ = try await ch.inspectQueue(name)
-            return true
-        } catch where error.replyCode == 404 {
-            return false
-        }
+        return try await ch.unlessRefused(404) { () async throws(AMQPError) in try await ch.inspectQueue(name) } != nil
     }
 
     /// The message ids of every message in `queue` (consumed without ack: the queue is emptied).

@@ -22,12 +22,9 @@ public enum DeadLetterQueues {
         var seen = Set<String>()
         var found: [QueueInfo] = []
         for name in names.map({ exact ? $0 : deadLetterQueue(for: $0) }) where seen.insert(name).inserted {
-            do {
-                found.append(try await channel.inspectQueue(name))
-            } catch where error.replyCode == 404 {
-                do { try await channel.reopen() } catch {
-                    await channel.close()
-                    throw WarrenError(error, "reopening the probe channel")
+            do throws(AMQPError) {
+                if let info = try await channel.unlessRefused(404, { () async throws(AMQPError) in try await channel.inspectQueue(name) }) {
+                    found.append(info)
                 }
             } catch {
                 await channel.close()

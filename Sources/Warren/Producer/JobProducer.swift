@@ -187,12 +187,7 @@ final class RouteCheck: Sendable {
         var missing = false
         do throws(AMQPError) {
             let channel = try await probeChannel()
-            do throws(AMQPError) {
-                _ = try await channel.inspectQueue(queue)
-            } catch where error.code == .channelClosed && error.replyCode == 404 {
-                missing = true
-                try await channel.reopen()
-            }
+            missing = try await channel.unlessRefused(404, { () async throws(AMQPError) in try await channel.inspectQueue(queue) }) == nil
         } catch {
             throw WarrenError(error, "checking queue '\(queue)'")
         }

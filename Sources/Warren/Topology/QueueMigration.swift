@@ -77,7 +77,7 @@ public struct QueueMigration: Sendable {
         let name = declaration.name
         let holding = Self.holdingQueue(for: name)
         var outcome = Outcome(queue: name, migrated: false, movedOut: 0, movedBack: 0)
-        let pending = try await exists(holding, on: channel)
+        let pending = try await channel.unlessRefused(404, { () async throws(AMQPError) in try await channel.inspectQueue(holding) }) != nil
         if try await !isCurrent(declaration, on: channel) {
             let consumers = try await channel.inspectQueue(name).consumerCount
             guard consumers == 0 else {
@@ -107,35 +107,16 @@ public struct QueueMigration: Sendable {
 
     /// Whether `declaration` holds as the queue is now (declaring it when missing); `false` on 406.
     private func isCurrent(_ declaration: QueueDeclaration, on channel: AMQPChannel) async throws(AMQPError) -> Bool {
-        try await succeeds(unless: 406, on: channel) { () async throws(AMQPError) in
+        try await channel.unlessRefused(406) { () async throws(AMQPError) in
             try await channel.declareQueue(declaration.name, durable: true, arguments: declaration.arguments)
-        }
+        } != nil
     }
 
     /// Deletes `queue` unless it holds messages; `false` when it does (406).
     private func deleteIfEmpty(_ queue: String, on channel: AMQPChannel) async throws(AMQPError) -> Bool {
-        try await succeeds(unless: 406, on: channel) { () async throws(AMQPError) in
+        try await channel.unlessRefused(406) { () async throws(AMQPError) in
             try await channel.deleteQueue(queue, ifEmpty: true)
-        }
-    }
-
-    private func exists(_ queue: String, on channel: AMQPChannel) async throws(AMQPError) -> Bool {
-        try await succeeds(unless: 404, on: channel) { () async throws(AMQPError) in
-            _ = try await channel.inspectQueue(queue)
-        }
-    }
-
-    /// Runs `body`; `false` when the broker refused it by closing the channel with `replyCode` (the channel is
-    /// reopened), any other error thrown.
-    private func succeeds(unless replyCode: UInt16, on channel: AMQPChannel,
-                          _ body: () async throws(AMQPError) -> Void) async throws(AMQPError) -> Bool {
-        do throws(AMQPError) {
-            try await body()
-            return true
-        } catch where error.code == .channelClosed && error.replyCode == replyCode {
-            try await channel.reopen()
-            return false
-        }
+        } != nil
     }
 
     /// Moves every message of `source` into `destination`; throws unless all of them made it.

@@ -80,11 +80,8 @@ public struct Topology: Sendable, Hashable {
     /// (declared last) shows an earlier run completed the same declaration.
     public func declareShared(on channel: AMQPChannel) async throws(AMQPError) {
         let marker = "warren.topology.v2.\(mode.rawValue)"
-        do {
-            try await channel.inspectExchange(marker)
+        if try await channel.unlessRefused(404, { () async throws(AMQPError) in try await channel.inspectExchange(marker) }) != nil {
             return
-        } catch where error.code == .channelClosed && error.replyCode == 404 {
-            try await channel.reopen()
         }
         // A message no queue takes (its queue was deleted after the producer checked it) is parked in
         // `warren.unroutable`, never dropped.
