@@ -22,7 +22,7 @@ extension JobProducer {
                 break
             }
             attempt += 1
-            try? await Task.sleep(for: .milliseconds(min(1000, 50 * attempt)))  // while the connection recovers
+            await Self.pauseBeforeRepublishing(attempt: attempt)
             pending = lost.map(\.slot)
         }
         return results.map { $0! }
