@@ -95,7 +95,7 @@ let package = Package(
             ]
         ),
         // Broker control, bounded polling and delivery collection shared by both test targets.
-        .target(name: "WarrenTestSupport", dependencies: ["WarrenAMQP"], path: "Tests/WarrenTestSupport"),
+        .target(name: "WarrenTestSupport", dependencies: ["WarrenAMQP", "WarrenMetrics"], path: "Tests/WarrenTestSupport"),
         .testTarget(name: "WarrenAMQPTests", dependencies: ["WarrenAMQP", "WarrenTestSupport"]),
         .testTarget(name: "WarrenTests", dependencies: [
             "Warren", "WarrenAMQP", "WarrenMetrics", "WarrenTestSupport",

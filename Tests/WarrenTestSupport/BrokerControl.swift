@@ -1,29 +1,19 @@
 import Foundation
+import WarrenMetrics
 import XCTest
 
 /// Helpers both test targets use against the real broker: `rabbitmqctl` and bounded polling (and
 /// ``collect(_:count:timeout:ack:file:line:)`` for deliveries).
 public enum BrokerControl {
     /// Runs `rabbitmqctl` through the project's wrapper (`WARREN_RABBITMQCTL`, default
-    /// `deploy/rabbitmq-local.sh ctl`); returns its output, throws with the output when it fails.
+    /// `deploy/rabbitmq-local.sh ctl`) with the product's runner (``RabbitMQCtl``); returns its standard
+    /// output, throws with its standard error when it fails.
     @discardableResult
     public static func rabbitmqctl(_ args: [String]) throws -> String {
         let wrapper = ProcessInfo.processInfo.environment["WARREN_RABBITMQCTL"]
             ?? "\(FileManager.default.currentDirectoryPath)/deploy/rabbitmq-local.sh ctl"
-        let p = Process()
-        p.executableURL = URL(fileURLWithPath: "/usr/bin/env")
-        p.arguments = wrapper.split(separator: " ").map(String.init) + args
-        let out = Pipe()
-        p.standardOutput = out
-        p.standardError = out
-        try p.run()
-        let data = out.fileHandleForReading.readDataToEndOfFile()
-        p.waitUntilExit()
-        let text = String(decoding: data, as: UTF8.self)
-        guard p.terminationStatus == 0 else {
-            throw NSError(domain: "rabbitmqctl", code: Int(p.terminationStatus), userInfo: [NSLocalizedDescriptionKey: text])
-        }
-        return text
+        let ctl = RabbitMQCtl(command: wrapper.split(separator: " ").map(String.init))
+        return String(decoding: try ctl.run(args), as: UTF8.self)
     }
 
     /// Polls `condition` every 50 ms for up to `timeout` seconds; fails the test if it never holds.
