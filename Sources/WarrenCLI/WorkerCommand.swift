@@ -32,6 +32,9 @@ struct WorkerCommand: AsyncParsableCommand {
     @Flag(help: "Also run Celery protocol 2 task messages (JSON) sent to these queues (see docs/wire-format.md).")
     var celery = false
 
+    @Flag(help: "Also run ActiveJob jobs a Rails app enqueues with the Sneakers adapter; binds the queues to exchange 'sneakers' (env WARREN_ACTIVEJOB_EXCHANGE) (see docs/wire-format.md).")
+    var activejob = false
+
     @Option(help: "Port for /metrics, /healthz and /readyz; 0 = off (env WARREN_METRICS_PORT).")
     var metricsPort: Int = Int(ProcessInfo.processInfo.environment["WARREN_METRICS_PORT"] ?? "") ?? 0
 
@@ -49,6 +52,10 @@ struct WorkerCommand: AsyncParsableCommand {
         config.shutdownGracePeriod = .milliseconds(Int64(grace * 1000))
         config.maxMessageBytes = maxMessageBytes
         if celery { config.foreignFormats.append(.celery) }
+        if activejob {
+            let exchange = ProcessInfo.processInfo.environment["WARREN_ACTIVEJOB_EXCHANGE"].flatMap { $0.isEmpty ? nil : $0 }
+            config.foreignFormats.append(.activeJob(ActiveJobFormat(exchange: exchange ?? ActiveJobFormat.defaultExchange)))
+        }
         config.releaseStartupPages = ProcessInfo.processInfo.environment["WARREN_RELEASE_STARTUP_PAGES"] != "0"
         let connection = try await BrokerEnvironment.connect(name: "warren-worker", logger: logger)
         let ops = metricsPort > 0 ? Operations(port: metricsPort, connection: connection,

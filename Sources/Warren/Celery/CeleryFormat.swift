@@ -75,7 +75,10 @@ public enum CeleryFormat {
         // An unknown task cannot have its positional arguments named: keep the Celery body; the worker
         // dead-letters it as `unknown-job`.
         var arguments = body
-        if let definition = registry[task] { arguments = try CeleryArguments.object(args: args, kwargs: kwargs, for: definition) }
+        if let definition = registry[task] {
+            arguments = try PositionalArguments.object(positional: args, keywords: kwargs, for: definition,
+                                                       wording: .init(subject: "Celery task '\(task)'", surplusHint: "pass them as kwargs"))
+        }
         return try JobEnvelope(properties: warrenProperties, body: arguments)
     }
 
@@ -107,30 +110,10 @@ public enum CeleryFormat {
     /// A Celery time header: Python's `isoformat()` (microseconds, `+00:00` or no offset, read as UTC).
     static func time(_ headers: FieldTable, _ name: String, task: String) throws(JobDecodingError) -> Date? {
         guard let value = headers[name], value != .void else { return nil }
-        let lenient = HeaderValues.string(value).map { FieldValue.string(isoForFoundation($0)) } ?? value
-        guard let date = HeaderValues.date(lenient) else {
+        guard let date = HeaderValues.string(value).flatMap(HeaderValues.lenientISODate) ?? HeaderValues.date(value) else {
             throw JobDecodingError("Celery task '\(task)': header '\(name)' is not an ISO-8601 time: \(value)")
         }
         return date
-    }
-
-    /// Rewrites Python's ISO-8601 text for Foundation: milliseconds at most, and `Z` when there is no offset.
-    static func isoForFoundation(_ text: String) -> String {
-        var s = text.trimmingCharacters(in: .whitespaces).replacingOccurrences(of: " ", with: "T")
-        guard let t = s.firstIndex(of: "T") else { return s }
-        var zone = ""
-        if s.hasSuffix("Z") || s.hasSuffix("z") {
-            s.removeLast()
-            zone = "Z"
-        } else if let sign = s[t...].lastIndex(where: { $0 == "+" || $0 == "-" }) {
-            zone = String(s[sign...])
-            s = String(s[..<sign])
-        }
-        if let dot = s.lastIndex(of: ".") {
-            let digits = s[s.index(after: dot)...].prefix(3)
-            s = String(s[..<dot]) + "." + digits.padding(toLength: 3, withPad: "0", startingAt: 0)
-        }
-        return s + (zone.isEmpty ? "Z" : zone)
     }
 }
 

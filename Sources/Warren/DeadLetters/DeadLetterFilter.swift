@@ -8,7 +8,8 @@ public struct DeadLetterFilter: Sendable, Hashable {
     public var jobs: Set<String>
     /// Error types (exact); empty: any.
     public var errorTypes: Set<String>
-    /// Dead-letter reasons (``DeadLetterReason`` raw values); empty: any.
+    /// Dead-letter reasons (``DeadLetterReason`` raw values; for letters the broker dead-lettered, `broker` or its
+    /// own reason such as `expired`, see ``DeadLetter/hasReason(_:)``); empty: any.
     public var reasons: Set<String>
     /// Regular expression (case-insensitive) searched in the error type and message.
     public var errorPattern: String?
@@ -55,7 +56,7 @@ public struct DeadLetterFilter: Sendable, Hashable {
         if !ids.isEmpty, !ids.contains(letter.id) { return false }
         if !jobs.isEmpty, !jobs.contains(letter.job) { return false }
         if !errorTypes.isEmpty, !errorTypes.contains(letter.errorType ?? "") { return false }
-        if !reasons.isEmpty, !reasons.contains(letter.reason ?? "") { return false }
+        if !reasons.isEmpty, !reasons.contains(where: letter.hasReason) { return false }
         if let minAttempts, letter.attempts < minAttempts { return false }
         if let maxAttempts, letter.attempts > maxAttempts { return false }
         if failedBefore != nil || failedAfter != nil {

@@ -12,7 +12,8 @@ import WarrenAMQP
 ///   bookkeeping (`x-death`, `x-first-death-*`, `x-delivery-count`);
 /// - the failure headers (error type and message, first/last failure, host, history) are kept: the job's
 ///   history says it failed before, and a further failure is appended to it;
-/// - a job dead-lettered as `expired` loses ``WireFormat/Header/expiresAt`` (it would expire again at once),
+/// - a job dead-lettered as `expired` (by a worker or by the broker) loses ``WireFormat/Header/expiresAt`` and
+///   Celery's `expires` (it would expire again at once; the AMQP `expiration` property is always removed),
 ///   and ``WireFormat/Header/runAt`` is cleared (set again only for a delay longer than one pass of the levels);
 /// - everything else (id, properties, unknown headers) is kept as it is.
 public struct RequeueOptions: Sendable {
@@ -53,7 +54,7 @@ public struct RequeueOptions: Sendable {
         h[WireFormat.Header.deadAt] = nil
         h[WireFormat.Header.queue] = .string(target)
         if !keepAttempts { h[WireFormat.Header.attempt] = .int32(1) }
-        if letter.reason == DeadLetterReason.expired.rawValue { h[WireFormat.Header.expiresAt] = nil }
+        if letter.hasReason(DeadLetterReason.expired.rawValue) { for key in DeadLetter.expiryHeaders { h[key] = nil } }
         let delayMS = delay.map { UInt64(max(0, $0.seconds * 1000).rounded()) } ?? 0
         h[WireFormat.Header.runAt] = nil
         if delayMS > DelayRouting.maxDelayMilliseconds, let delay {

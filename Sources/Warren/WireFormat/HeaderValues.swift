@@ -29,6 +29,31 @@ enum HeaderValues {
     }
 
     static func string(_ value: FieldValue?) -> String? { value?.stringValue }
+
+    /// An ISO-8601 time as Python's `isoformat()` and Ruby's `iso8601(n)` write it: any number of fraction
+    /// digits (read to the millisecond), `Z`, an offset, or no zone (read as UTC); a space may stand for `T`.
+    static func lenientISODate(_ text: String) -> Date? {
+        date(.string(isoForFoundation(text)))
+    }
+
+    /// Rewrites such text for Foundation: milliseconds at most, and `Z` when there is no offset.
+    static func isoForFoundation(_ text: String) -> String {
+        var s = text.trimmingCharacters(in: .whitespaces).replacingOccurrences(of: " ", with: "T")
+        guard let t = s.firstIndex(of: "T") else { return s }
+        var zone = ""
+        if s.hasSuffix("Z") || s.hasSuffix("z") {
+            s.removeLast()
+            zone = "Z"
+        } else if let sign = s[t...].lastIndex(where: { $0 == "+" || $0 == "-" }) {
+            zone = String(s[sign...])
+            s = String(s[..<sign])
+        }
+        if let dot = s.lastIndex(of: ".") {
+            let digits = s[s.index(after: dot)...].prefix(3)
+            s = String(s[..<dot]) + "." + digits.padding(toLength: 3, withPad: "0", startingAt: 0)
+        }
+        return s + (zone.isEmpty ? "Z" : zone)
+    }
 }
 
 extension Date {

@@ -49,6 +49,7 @@ public final class Worker: Service, Sendable {
             if config.declareTopology {
                 try await topology.declareShared(on: consuming)
                 for name in config.queues { try await topology.declare(topology.queue(named: name), on: consuming) }
+                for format in config.foreignFormats { try await format.bind(config.queues, on: consuming) }
             }
         } catch let error as AMQPError where error.replyCode == 406 && error.replyText?.contains("inequivalent arg") == true {
             throw WarrenError(error, "starting the worker: a queue exists with other arguments than this topology's; "

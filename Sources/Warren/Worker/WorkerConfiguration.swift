@@ -51,12 +51,26 @@ public enum LaneSelection: Sendable, Hashable {
 public struct ForeignFormat: Sendable {
     /// Name, for logs.
     public var name: String
+    /// Exchanges this format's producers publish to with routing key = queue name (Sneakers' `sneakers` for
+    /// ActiveJob). A worker that declares its topology declares each (direct, durable, no arguments: as the
+    /// other side declares it) and binds every queue it consumes to it by the queue's name. Default none.
+    public var exchanges: [String]
     /// Returns `nil` when the message is not in this format; throws when it is but cannot be read.
     public var decode: @Sendable (BasicProperties, [UInt8], JobRegistry) throws(JobDecodingError) -> JobEnvelope?
 
     /// Creates a format.
-    public init(name: String, decode: @escaping @Sendable (BasicProperties, [UInt8], JobRegistry) throws(JobDecodingError) -> JobEnvelope?) {
+    public init(name: String, exchanges: [String] = [],
+                decode: @escaping @Sendable (BasicProperties, [UInt8], JobRegistry) throws(JobDecodingError) -> JobEnvelope?) {
         self.name = name
+        self.exchanges = exchanges
         self.decode = decode
+    }
+
+    /// Declares ``exchanges`` and binds each of `queues` to them, routing key = queue name.
+    public func bind(_ queues: [String], on channel: AMQPChannel) async throws(AMQPError) {
+        for exchange in exchanges {
+            try await channel.declareExchange(exchange, type: .direct)
+            for queue in queues { try await channel.bindQueue(queue, exchange: exchange, routingKey: queue) }
+        }
     }
 }
