@@ -1,6 +1,12 @@
-// Enqueue a Warren job from Go with amqp091-go, no Warren library (see docs/wire-format.md).
-// Checked with gofmt where Go exists; UNTESTED otherwise (no Go toolchain or module cache on the CI machines).
-// Usage: WARREN_URL=amqp://user:pass@host:5672/%2F go run producer.go QUEUE
+// Enqueue Warren jobs from Go with amqp091-go alone, no Warren library (see docs/wire-format.md).
+// Tested in CI against a real broker and worker (scripts/integration/ruby-go-producers.sh), built offline
+// from Debian's golang-github-rabbitmq-amqp091-go-dev:
+//
+//	GO111MODULE=off GOPATH=/usr/share/gocode go build -o producer producer.go
+//
+// Usage: WARREN_URL=amqp://user:pass@host:5672/%2F ./producer QUEUE ECHO_FILE
+// It enqueues `echo` jobs (a reference job of `warren worker`): plain, expiring, traced, prioritised, delayed,
+// and prints "label job-id" for each.
 package main
 
 import (
@@ -27,22 +33,38 @@ func newID() string {
 	return fmt.Sprintf("%x-%x-%x-%x-%x", b[0:4], b[4:6], b[6:8], b[8:10], b[10:])
 }
 
-func enqueue(ch *amqp.Channel, queue, job string, args any, priority uint8, delayMs uint32) (string, error) {
+type options struct {
+	priority    uint8
+	delayMs     uint32
+	expiresInMs int64
+	traceparent string
+}
+
+// enqueue publishes one job, waits for the broker's confirm, and returns the job id.
+func enqueue(ch *amqp.Channel, queue, job string, args map[string]any, o options) (string, error) {
 	body, err := json.Marshal(args)
 	if err != nil {
 		return "", err
 	}
 	now := time.Now()
+	headers := amqp.Table{"warren-version": int32(1), "warren-job": job, "warren-attempt": int32(1),
+		"warren-queue": queue, "warren-enqueued-at": now.UnixMilli()}
+	if o.expiresInMs > 0 {
+		headers["warren-expires-at"] = now.UnixMilli() + o.expiresInMs
+	}
+	if o.traceparent != "" {
+		headers["traceparent"] = o.traceparent
+	}
 	exchange, key := "warren", queue
-	if delayMs > 0 {
-		exchange, key = "warren.delay", delayRoutingKey(delayMs, queue)
+	if o.delayMs > 0 {
+		exchange, key = "warren.delay", delayRoutingKey(o.delayMs, queue)
 	}
 	id := newID()
+	// mandatory: a job no queue takes comes back (basic.return) instead of vanishing (on `warren` it is parked
+	// in warren.unroutable, that exchange's alternate exchange).
 	confirm, err := ch.PublishWithDeferredConfirmWithContext(context.Background(), exchange, key, true, false, amqp.Publishing{
-		ContentType: "application/json", DeliveryMode: amqp.Persistent, MessageId: id, Priority: priority, Timestamp: now,
-		Headers: amqp.Table{"warren-version": int32(1), "warren-job": job, "warren-attempt": int32(1),
-			"warren-queue": queue, "warren-enqueued-at": now.UnixMilli()},
-		Body: body,
+		ContentType: "application/json", DeliveryMode: amqp.Persistent, MessageId: id, Priority: o.priority,
+		Timestamp: now, Headers: headers, Body: body,
 	})
 	if err != nil {
 		return "", err
@@ -54,6 +76,10 @@ func enqueue(ch *amqp.Channel, queue, job string, args any, priority uint8, dela
 }
 
 func main() {
+	if len(os.Args) != 3 {
+		log.Fatal("usage: producer QUEUE ECHO_FILE")
+	}
+	queue, echoFile := os.Args[1], os.Args[2]
 	url := os.Getenv("WARREN_URL")
 	if url == "" {
 		url = "amqp://guest:guest@127.0.0.1:5672/%2F"
@@ -70,16 +96,30 @@ func main() {
 	if err := ch.Confirm(false); err != nil {
 		log.Fatal(err)
 	}
-	queue := os.Args[1]
-	for _, job := range []struct {
-		args     map[string]any
-		priority uint8
-		delayMs  uint32
-	}{{map[string]any{"ms": 100}, 0, 0}, {map[string]any{"ms": 10}, 9, 0}, {map[string]any{"ms": 10}, 0, 1500}} {
-		id, err := enqueue(ch, queue, "sleep", job.args, job.priority, job.delayMs)
+	returns := ch.NotifyReturn(make(chan amqp.Return, 10))
+	trace := "00-0af7651916cd43dd8448eb211c80319c-d2e2f2a2b2c2d2e2-01"
+	jobs := []struct {
+		label string
+		args  map[string]any
+		opts  options
+	}{
+		{"go-plain", map[string]any{"n": 1, "tags": []string{"a", "b"}, "ratio": 0.5, "ok": true}, options{}},
+		{"go-expiring", map[string]any{"n": 2}, options{expiresInMs: 60_000}},
+		{"go-traced", map[string]any{"n": 3}, options{traceparent: trace}},
+		{"go-prio", map[string]any{"n": 4}, options{priority: 9}},
+		{"go-delayed", map[string]any{"n": 5}, options{delayMs: 1500}},
+	}
+	for _, job := range jobs {
+		job.args["file"], job.args["label"] = echoFile, job.label
+		id, err := enqueue(ch, queue, "echo", job.args, job.opts)
 		if err != nil {
 			log.Fatal(err)
 		}
-		fmt.Println(id)
+		fmt.Println(job.label, id)
+	}
+	select { // a return arrives before its confirm: any return is already here
+	case r := <-returns:
+		log.Fatalf("job %s came back unroutable: %s", r.MessageId, r.ReplyText)
+	default:
 	}
 }
