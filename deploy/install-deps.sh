@@ -1,13 +1,17 @@
 #!/usr/bin/env bash
-# Install what building and testing Warren needs on a bare Debian 12 (run as root),
-# and a Python venv (pika, celery) for the interoperability tests. Idempotent and
+# Install what building and testing Warren needs on a bare Debian 12 (run as root): the broker, the C
+# client, Ruby (ActiveJob, bunny) and Go for the producer tests, and a Python venv (pika, celery) for the interoperability tests. Idempotent and
 # fast when everything is already there: apt-get update runs only if a package is missing.
 # Env: WARREN_VENV (default .venv in the repo root), WARREN_PYTHON (default python3),
 #      WARREN_PIP_PACKAGES (default: pinned pika and celery).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-APT_PACKAGES=(librabbitmq-dev pkg-config rabbitmq-server amqp-tools openssl ca-certificates python3-venv)
+# ruby-activejob, ruby-bunny, golang-go and golang-github-rabbitmq-amqp091-go-dev: the Rails ActiveJob, Ruby
+# and Go producers of scripts/integration/activejob*.sh and ruby-go-producers.sh (Go builds offline from
+# Debian's source tree: GO111MODULE=off GOPATH=/usr/share/gocode).
+APT_PACKAGES=(librabbitmq-dev pkg-config rabbitmq-server amqp-tools openssl ca-certificates python3-venv
+              ruby-activejob ruby-bunny golang-go golang-github-rabbitmq-amqp091-go-dev)
 VENV=${WARREN_VENV:-.venv}
 PYTHON=${WARREN_PYTHON:-python3}
 read -r -a PIP_PACKAGES <<<"${WARREN_PIP_PACKAGES:-pika==1.4.4 celery==5.7.0}"
