@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Install what building and testing Warren needs on a bare Debian 12 (run as root): the broker, the C
-# client, Ruby (ActiveJob, bunny) and Go for the producer tests, and a Python venv (pika, celery) for the interoperability tests. Idempotent and
-# fast when everything is already there: apt-get update runs only if a package is missing.
+# client, Ruby (ActiveJob, bunny) and Go for the producer tests, and a Python venv (pika, celery) for the
+# interoperability tests. Idempotent and fast when everything is already there: apt-get update runs only
+# if a package is missing.
 # Env: WARREN_VENV (default .venv in the repo root), WARREN_PYTHON (default python3),
 #      WARREN_PIP_PACKAGES (default: pinned pika and celery).
 set -euo pipefail
