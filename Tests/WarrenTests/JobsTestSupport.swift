@@ -62,6 +62,18 @@ actor JobLog {
 
     func count(_ name: String) -> Int { entries.filter { $0.name == name }.count }
 
+    /// The note of job `id`'s first run.
+    func note(_ id: String) -> String? { entries.first { $0.id == id }?.note }
+
+    /// When job `id` first ran.
+    func ranAt(_ id: String) -> Date? { entries.first { $0.id == id }?.at }
+
+    /// The attempts job `id` ran, in order.
+    func attempts(_ id: String) -> [Int] { entries.filter { $0.id == id }.map(\.attempt) }
+
+    /// Whether any of the jobs `ids` ran.
+    func ranAny(_ ids: Set<String>) -> Bool { entries.contains { ids.contains($0.id) } }
+
     /// Waits until `condition` holds on the entries, up to `timeout` seconds.
     func wait(timeout: Double = 15, _ condition: @Sendable ([Entry]) -> Bool) async -> Bool {
         let deadline = ContinuousClock.now + .seconds(timeout)

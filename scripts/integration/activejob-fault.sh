@@ -6,15 +6,11 @@
 # Env: WARREN_TEST_URL (broker), AJ_FAULT_JOBS (default 2000), AJ_FAULT_PREFETCH (default 20).
 set -euo pipefail
 cd "$(dirname "$0")/../.."
-if ! command -v swift >/dev/null && [[ -x /opt/swift/usr/bin/swift ]]; then
-  export PATH=/opt/swift/usr/bin:$PATH
-fi
-export WARREN_URL=${WARREN_TEST_URL:-amqp://guest:guest@127.0.0.1:5672/%2F}
-export WARREN_LOG_LEVEL=warning
-N=${AJ_FAULT_JOBS:-2000}
-PREFETCH=${AJ_FAULT_PREFETCH:-20}
 # shellcheck source=scripts/lib/integration.sh
 source scripts/lib/integration.sh
+integration_env
+N=${AJ_FAULT_JOBS:-2000}
+PREFETCH=${AJ_FAULT_PREFETCH:-20}
 ruby -e 'require "active_job"; require "bunny"' || { echo "FAIL: ruby with active_job and bunny needed (deploy/install-deps.sh)"; exit 1; }
 BIN=$(warren_bin)
 ID=$$.$RANDOM
@@ -25,42 +21,17 @@ RECORD=$WORK/record.txt
 : >"$RECORD"
 worker_pid=""
 
-cleanup() {
-  [[ -n $worker_pid ]] && kill -9 "$worker_pid" 2>/dev/null || true
-  delete_queues "$Q" "$Q.dead"
-  ruby -rbunny -e 'c = Bunny.new(ENV["WARREN_URL"], logger: Logger.new(nil)).tap(&:start)
-                   c.create_channel.exchange_delete(ARGV[0]); c.close' "$WARREN_ACTIVEJOB_EXCHANGE" || true
-  rm -rf "$WORK"
-}
-trap cleanup EXIT
+trap 'finish_run "$worker_pid" "$WARREN_ACTIVEJOB_EXCHANGE" "$Q" "$Q.dead"' EXIT
 
 start_worker() {
   "$BIN" worker --queue "$Q" --activejob --concurrency "$PREFETCH" --prefetch "$PREFETCH" >>"$WORK/worker.log" 2>&1 &
   worker_pid=$!
 }
 
-lines() { wc -l <"$RECORD"; }
-unique() { cut -d' ' -f1 "$RECORD" | sort -u | wc -l; }
-
-# Waits (bounded) until the record file has at least $1 lines.
-wait_lines() {
-  local want=$1 deadline=$((SECONDS + 180))
-  until (($(lines) >= want)); do
-    ((SECONDS < deadline)) || { echo "FAIL: only $(lines) of $want records after 180 s"; tail -20 "$WORK/worker.log"; exit 1; }
-    sleep 0.05
-  done
-}
-
 echo "declaring $Q (bound to $WARREN_ACTIVEJOB_EXCHANGE), then enqueueing $N RecordJob jobs from Rails"
 start_worker
-until ruby -rbunny -e 'c = Bunny.new(ENV["WARREN_URL"], logger: Logger.new(nil)).tap(&:start)
-                       n = begin; c.create_channel.queue_declare(ARGV[0], passive: true).consumer_count; rescue Bunny::NotFound; 0; end
-                       c.close; exit(n.positive? ? 0 : 1)' "$Q" 2>/dev/null; do
-  ((SECONDS < 60)) || { echo "FAIL: worker did not start"; cat "$WORK/worker.log"; exit 1; }
-  sleep 0.3
-done
-kill -TERM "$worker_pid"
-wait "$worker_pid" || true
+wait_consumers "$WORK/worker.log" "$Q"
+stop_gracefully "$worker_pid"
 ruby - "$Q" "$RECORD" "$N" >"$WORK/ids.txt" <<'RB'
 require_relative File.expand_path("examples/ruby/warren_sneakers_adapter.rb")
 QUEUE, RECORD_FILE, N = ARGV[0], ARGV[1], ARGV[2].to_i
@@ -79,30 +50,11 @@ RB
 echo "enqueued $(sort -u "$WORK/ids.txt" | wc -l) distinct job ids"
 
 start_worker
-for threshold in $((N / 4)) $((N * 3 / 5)); do
-  wait_lines "$threshold"
-  kill -9 "$worker_pid"
-  wait "$worker_pid" 2>/dev/null || true
-  echo "SIGKILL worker at $(lines) records"
-  start_worker
-done
-
-deadline=$((SECONDS + 240))
-until (($(unique) >= N)); do
-  ((SECONDS < deadline)) || break
-  sleep 0.2
-done
+kill_worker_at $((N / 4)) $((N * 3 / 5))
+wait_record_ids "$N"
 sleep 2 # a late duplicate (a deferred copy still in the delay levels) shows in the count below
-kill -TERM "$worker_pid"
-wait "$worker_pid" || true
+stop_gracefully "$worker_pid"
 worker_pid=""
 
-total=$(lines)
-uniq=$(unique)
 missing=$(comm -23 <(sort -u "$WORK/ids.txt") <(cut -d' ' -f1 "$RECORD" | sort -u) | wc -l)
-dups=$((total - uniq))
-bound=$((2 * PREFETCH))
-echo "activejob-fault: jobs=$N recorded=$total unique=$uniq missing=$missing duplicates=$dups (bound $bound = prefetch x 2 kills)"
-if ((missing != 0)); then echo "FAIL: $missing jobs lost"; exit 1; fi
-if ((dups > bound)); then echo "FAIL: $dups duplicates exceed the bound $bound"; exit 1; fi
-echo "PASS"
+check_records activejob-fault "$N" "$missing" "$PREFETCH"

@@ -7,13 +7,9 @@
 # Env: WARREN_TEST_URL (broker), WARREN_BIN (worker binary, default .build/debug/warren, built if missing).
 set -euo pipefail
 cd "$(dirname "$0")/../.."
-if ! command -v swift >/dev/null && [[ -x /opt/swift/usr/bin/swift ]]; then
-  export PATH=/opt/swift/usr/bin:$PATH
-fi
-export WARREN_URL=${WARREN_TEST_URL:-amqp://guest:guest@127.0.0.1:5672/%2F}
-export WARREN_LOG_LEVEL=${WARREN_LOG_LEVEL:-warning}
 # shellcheck source=scripts/lib/integration.sh
 source scripts/lib/integration.sh
+integration_env
 ruby -e 'require "active_job"; require "bunny"' || { echo "FAIL: ruby with active_job and bunny needed (deploy/install-deps.sh)"; exit 1; }
 BIN=$(warren_bin)
 
@@ -25,33 +21,6 @@ ECHO=$WORK/echo.txt RECORD=$WORK/record.txt
 : >"$ECHO"
 : >"$RECORD"
 pid=
-
-cat >"$WORK/broker.rb" <<'RB'
-# Broker-side helpers for activejob.sh (bunny).
-require "bunny"
-require "json"
-cmd, *rest = ARGV
-conn = Bunny.new(ENV.fetch("WARREN_URL"), logger: Logger.new(nil))
-conn.start
-ch = conn.create_channel
-case cmd
-when "consumers" # exit 0 when the queue has a consumer
-  ok = begin
-    ch.queue_declare(rest[0], passive: true).consumer_count.positive?
-  rescue Bunny::NotFound
-    false
-  end
-  conn.close
-  exit(ok ? 0 : 1)
-when "count"
-  puts ch.queue_declare(rest[0], passive: true).message_count
-when "clean"
-  queues, exchange = rest[0..-2], rest[-1]
-  queues.each { |q| ch.queue_delete(q) }
-  ch.exchange_delete(exchange)
-end
-conn.close
-RB
 
 cat >"$WORK/bad.rb" <<'RB'
 # Jobs the Swift worker cannot run, each sent as a Rails app (or a stray Sneakers publisher) would send it.
@@ -128,26 +97,16 @@ puts "aj-expired #{payload['job_id']}"
 RB
 export ADAPTER=$PWD/examples/ruby/warren_sneakers_adapter.rb
 
-cleanup() {
-  [[ -n $pid ]] && kill -9 "$pid" 2>/dev/null || true
-  ruby "$WORK/broker.rb" clean "$Q" "$Q.dead" "$WARREN_ACTIVEJOB_EXCHANGE" || true
-  rm -rf "$WORK"
-}
-trap cleanup EXIT
+trap 'finish_run "$pid" "$WARREN_ACTIVEJOB_EXCHANGE" "$Q" "$Q.dead"' EXIT
 
 start_worker() {
   "$BIN" worker --queue "$Q" --activejob --concurrency 2 >>"$WORK/worker.log" 2>&1 &
   pid=$!
-  local deadline=$((SECONDS + 60))
-  until ruby "$WORK/broker.rb" consumers "$Q" 2>/dev/null; do
-    ((SECONDS < deadline)) || { echo "FAIL: worker did not start"; cat "$WORK/worker.log"; exit 1; }
-    sleep 0.3
-  done
+  wait_consumers "$WORK/worker.log" "$Q"
 }
 
 stop_worker() {
-  kill -TERM "$pid" 2>/dev/null || true
-  wait "$pid" 2>/dev/null || true
+  stop_gracefully "$pid"
   pid=
 }
 
@@ -158,7 +117,7 @@ stop_worker
 echo "== a job the broker expires while no worker runs (AMQP expiration 1 ms)"
 ruby "$WORK/expired.rb" "$Q" "$ECHO" | tee "$WORK/ids.txt"
 deadline=$((SECONDS + 30))
-until [[ $(ruby "$WORK/broker.rb" count "$Q.dead") == 1 ]]; do
+until [[ $(ruby scripts/lib/broker.rb count "$Q.dead") == 1 ]]; do
   ((SECONDS < deadline)) || { echo "FAIL: the expired job did not reach $Q.dead"; exit 1; }
   sleep 0.3
 done

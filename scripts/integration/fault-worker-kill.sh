@@ -30,46 +30,13 @@ start_worker() {
   worker_pid=$!
 }
 
-lines() { wc -l <"$RECORD"; }
-
-# Waits (bounded) until the record file has at least $1 lines.
-wait_lines() {
-  local want=$1 deadline=$((SECONDS + 180))
-  until (($(lines) >= want)); do
-    ((SECONDS < deadline)) || { echo "FAIL: only $(lines) of $want records after 180 s"; tail -20 "$WORK/worker.log"; exit 1; }
-    sleep 0.05
-  done
-}
-
-unique() { cut -d' ' -f1 "$RECORD" | sort -u | wc -l; }
-
 echo "enqueueing $N record jobs into $Q"
 "$BIN" enqueue record --args "{\"file\":\"$RECORD\"}" --queue "$Q" --count "$N" --id job
 
 start_worker
-for threshold in $((N / 5)) $((N / 2)); do
-  wait_lines "$threshold"
-  kill -9 "$worker_pid"
-  wait "$worker_pid" 2>/dev/null || true
-  echo "SIGKILL worker at $(lines) records"
-  start_worker
-done
-
-deadline=$((SECONDS + 240))
-until (($(unique) >= N)); do
-  ((SECONDS < deadline)) || break
-  sleep 0.2
-done
-kill -TERM "$worker_pid"
-wait "$worker_pid" || true
+kill_worker_at $((N / 5)) $((N / 2))
+wait_record_ids "$N"
+stop_gracefully "$worker_pid"
 worker_pid=""
 
-total=$(lines)
-uniq=$(unique)
-missing=$((N - uniq))
-dups=$((total - uniq))
-bound=$((2 * PREFETCH))
-echo "fault-worker-kill: jobs=$N recorded=$total unique=$uniq missing=$missing duplicates=$dups (bound $bound = prefetch x 2 kills)"
-if ((missing != 0)); then echo "FAIL: $missing jobs lost"; exit 1; fi
-if ((dups > bound)); then echo "FAIL: $dups duplicates exceed the bound $bound"; exit 1; fi
-echo "PASS"
+check_records fault-worker-kill "$N" "$((N - $(record_ids)))" "$PREFETCH"

@@ -5,13 +5,9 @@
 # Env: WARREN_TEST_URL (broker), WARREN_BIN (worker binary, default .build/debug/warren, built if missing).
 set -euo pipefail
 cd "$(dirname "$0")/../.."
-if ! command -v swift >/dev/null && [[ -x /opt/swift/usr/bin/swift ]]; then
-  export PATH=/opt/swift/usr/bin:$PATH
-fi
-export WARREN_URL=${WARREN_TEST_URL:-amqp://guest:guest@127.0.0.1:5672/%2F}
-export WARREN_LOG_LEVEL=${WARREN_LOG_LEVEL:-warning}
 # shellcheck source=scripts/lib/integration.sh
 source scripts/lib/integration.sh
+integration_env
 ruby -e 'require "bunny"' || { echo "FAIL: ruby with bunny needed (deploy/install-deps.sh)"; exit 1; }
 command -v go >/dev/null || { echo "FAIL: go needed (deploy/install-deps.sh)"; exit 1; }
 BIN=$(warren_bin)
@@ -23,12 +19,7 @@ ECHO=$WORK/echo.txt
 : >"$ECHO"
 pid=
 
-cleanup() {
-  [[ -n $pid ]] && kill -9 "$pid" 2>/dev/null || true
-  delete_queues "$QR" "$QR.dead" "$QG" "$QG.dead"
-  rm -rf "$WORK"
-}
-trap cleanup EXIT
+trap 'finish_run "$pid" "" "$QR" "$QR.dead" "$QG" "$QG.dead"' EXIT
 
 echo "== build examples/go/producer.go offline (Debian's Go source tree, no module download)"
 GO111MODULE=off GOPATH=/usr/share/gocode GOCACHE=$WORK/gocache \
@@ -37,20 +28,11 @@ GO111MODULE=off GOPATH=/usr/share/gocode GOCACHE=$WORK/gocache \
 start_worker() {
   "$BIN" worker --queue "$QR,$QG" --concurrency 1 --prefetch 1 >>"$WORK/worker.log" 2>&1 &
   pid=$!
-  local deadline=$((SECONDS + 60)) q
-  for q in "$QR" "$QG"; do
-    until ruby -rbunny -e 'c = Bunny.new(ENV["WARREN_URL"], logger: Logger.new(nil)).tap(&:start)
-                          n = begin; c.create_channel.queue_declare(ARGV[0], passive: true).consumer_count; rescue Bunny::NotFound; 0; end
-                          c.close; exit(n.positive? ? 0 : 1)' "$q" 2>/dev/null; do
-      ((SECONDS < deadline)) || { echo "FAIL: worker did not start"; cat "$WORK/worker.log"; exit 1; }
-      sleep 0.3
-    done
-  done
+  wait_consumers "$WORK/worker.log" "$QR" "$QG"
 }
 
 stop_worker() {
-  kill -TERM "$pid" 2>/dev/null || true
-  wait "$pid" 2>/dev/null || true
+  stop_gracefully "$pid"
   pid=
 }
 
