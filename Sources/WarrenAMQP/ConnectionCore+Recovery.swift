@@ -18,7 +18,7 @@ extension ConnectionCore {
         shared.emit(.disconnected(error))
         if config.recovery.enabled && !stopping {
             reconnectAttempt = 0
-            nextReconnect = ContinuousClock.now + .seconds(config.recovery.backoff.delay(attempt: 1))
+            nextReconnect = ContinuousClock.now + config.recovery.backoff.delay(attempt: 1)
         } else {
             giveUp(error)
         }
@@ -64,7 +64,7 @@ extension ConnectionCore {
             if let max = config.recovery.maxAttempts, reconnectAttempt >= max {
                 giveUp(error)
             } else {
-                nextReconnect = ContinuousClock.now + .seconds(config.recovery.backoff.delay(attempt: reconnectAttempt + 1))
+                nextReconnect = ContinuousClock.now + config.recovery.backoff.delay(attempt: reconnectAttempt + 1)
             }
         }
     }

@@ -49,7 +49,7 @@ struct SchedulerCommand: AsyncParsableCommand {
         let topology = try topologyOptions.topology(queues: SchedulerService.queueNames(schedules))
         let config = SchedulerConfiguration(
             group: group, lockRetryInterval: .milliseconds(Int64(lockRetry * 1000)), heartbeat: heartbeat,
-            lateFireWindow: try parseDuration(lateWindow))
+            lateFireWindow: .milliseconds(Int64((try parseDuration(lateWindow) * 1000).rounded())))
         let metrics = metricsPort > 0 ? WarrenMetrics.bootstrap() : nil
         let service = try SchedulerService(
             schedules: schedules, broker: try BrokerEnvironment.configuration(name: "warren-scheduler"),

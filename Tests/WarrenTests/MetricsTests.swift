@@ -21,7 +21,7 @@ final class MetricsTests: XCTestCase {
         let dead = WireFormat.deadLetterQueue(for: q.name)
 
         var registry = JobRegistry()
-        let fast = RetryPolicy(maxAttempts: 3, backoff: Backoff(base: 0.05, cap: 0.1, jitter: 0))
+        let fast = RetryPolicy(maxAttempts: 3, backoff: Backoff(base: .milliseconds(50), cap: .milliseconds(100), jitter: 0))
         registry.register(TestFlaky.self, retry: fast) { args, ctx in
             if ctx.attempt <= args.failures { throw JobFailure.retryable("planned failure \(ctx.attempt)") }
         }

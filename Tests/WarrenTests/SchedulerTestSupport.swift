@@ -31,7 +31,7 @@ struct RunningScheduler {
     let recorder: SchedulerRecorder
     let task: Task<Void, any Error>
 
-    static func start(_ schedules: [ScheduleDefinition], group: String, lateFireWindow: Double = 30,
+    static func start(_ schedules: [ScheduleDefinition], group: String, lateFireWindow: Duration = .seconds(30),
                       connectionName: String = "warren-scheduler-tests") throws -> RunningScheduler {
         let recorder = SchedulerRecorder()
         var broker = try AMQPConfiguration(url: JobsBroker.url)

@@ -148,12 +148,12 @@ final class SchedulerTests: XCTestCase {
         let schedules = [try everySecond("tick", queue: queue, missed: .fireLatest)]
         addTeardownBlock { await cleanUpScheduler(queue: queue, schedules: ["tick"], group: group) }
 
-        let a = try RunningScheduler.start(schedules, group: group, lateFireWindow: 0)
+        let a = try RunningScheduler.start(schedules, group: group, lateFireWindow: .zero)
         try await eventually(timeout: 20) { a.recorder.fires.count >= 1 }
         await a.stop()
         let lastOfA = try XCTUnwrap(a.recorder.fires.map(\.fireTime).max())
         try await Task.sleep(for: .milliseconds(3200))
-        let b = try RunningScheduler.start(schedules, group: group, lateFireWindow: 0)
+        let b = try RunningScheduler.start(schedules, group: group, lateFireWindow: .zero)
         try await eventually(timeout: 20) { b.recorder.isLeading && !b.recorder.fires.isEmpty }
         await b.stop()
 

@@ -33,7 +33,7 @@ struct LeaderTerm: Sendable {
         let now = Date()
         var missed: [(schedule: Int, fire: Date)] = []
         for (i, s) in schedules.enumerated() {
-            let fires = FirePlan.catchUp(s, lastFired: last[i], now: now, lateWindow: configuration.lateFireWindow)
+            let fires = FirePlan.catchUp(s, lastFired: last[i], now: now, lateWindow: configuration.lateFireWindow.seconds)
             missed += fires.map { (i, $0) }
         }
         if !missed.isEmpty {
