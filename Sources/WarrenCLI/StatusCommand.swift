@@ -62,7 +62,7 @@ struct StatusCommand: AsyncParsableCommand {
         let connection = try await AMQPConnection.connect(config, logger: logger)
         let inspector = try await QueueInspector(connection: connection)
         let holding = topology.queues.flatMap { topology.declarations(of: $0).map { QueueMigration.holdingQueue(for: $0.name) } }
-        let sample = try await inspector.inspect(QueueInspector.queueNames(of: topology, delayLevels: true) + holding)
+        let sample = try await inspector.inspect(topology.queueNames(delayLevels: true) + holding)
         await inspector.close()
         await connection.close()
         let info = Dictionary(sample.map { ($0.name, $0.info) }, uniquingKeysWith: { a, _ in a })

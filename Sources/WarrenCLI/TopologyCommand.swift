@@ -36,7 +36,7 @@ struct TopologyCommand: AsyncParsableCommand {
             let channel = try await connection.openChannel()
             try await topology.declare(on: channel)
             await connection.close()
-            print("declared \(topology.mode.rawValue) topology: queues \(QueueInspector.queueNames(of: topology, delayLevels: false)) and \(DelayRouting.levels) delay levels")
+            print("declared \(topology.mode.rawValue) topology: queues \(topology.queueNames(delayLevels: false)) and \(DelayRouting.levels) delay levels")
         }
     }
 

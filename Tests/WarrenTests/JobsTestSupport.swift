@@ -39,7 +39,7 @@ enum JobsBroker {
     /// Deletes a work queue with its lanes and dead-letter queue.
     static func cleanUp(_ queue: Topology.Queue, on connection: AMQPConnection) async {
         guard let ch = try? await connection.openChannel() else { return }
-        for name in queue.laneNames + [WireFormat.deadLetterQueue(for: queue.name)] { _ = try? await ch.deleteQueue(name) }
+        for name in queue.queueNames { _ = try? await ch.deleteQueue(name) }
         await ch.close()
     }
 }

@@ -31,7 +31,7 @@ final class MetricsTests: XCTestCase {
         config.declareTopology = false
 
         let ops = Operations(host: "127.0.0.1", port: 0, connection: conn,
-                             sampledQueues: QueueInspector.queueNames(of: topology, delayLevels: false),
+                             sampledQueues: topology.queueNames(delayLevels: false),
                              sampleInterval: .milliseconds(200), metrics: WarrenMetrics(), logger: quietLogger("test.metrics"))
         let worker = Worker(connection: conn, registry: registry, topology: topology, configuration: config,
                             observer: ops.observer, logger: quietLogger("test.worker"))

@@ -115,18 +115,17 @@ public struct DeadLetterMover: Sendable {
         var confirmed: [AMQPDelivery] = []
         if let publisher {
             let messages = batch.compactMap(\.message)
-            let results = await publisher.publish(messages)
+            let results = await ConfirmedPublisher(channel: publisher, republishFor: .zero).publish(count: messages.count, describe: {
+                (messages[$0].properties.messageID ?? "?", ConfirmedPublisher.queue(of: messages[$0]))
+            }) { messages[$0] }
             for (item, result) in zip(batch, results) {
-                let id = item.delivery.properties.messageID ?? "?"
                 switch result {
-                case .success(let o):
-                    if case .failure(let error) = JobProducer.check(o, id: id, message: item.message!) {
-                        outcome.fail("\(error)")
-                    } else {
-                        confirmed.append(item.delivery)
-                    }
+                case .success:
+                    confirmed.append(item.delivery)
+                case .failure(let error) where error.underlying != nil:
+                    outcome.fail("\(error) (it stays in the dead-letter queue; a copy may have arrived)")
                 case .failure(let error):
-                    outcome.fail("publishing job \(id): \(error) (it stays in the dead-letter queue; a copy may have arrived)")
+                    outcome.fail("\(error)")
                 }
             }
         } else {

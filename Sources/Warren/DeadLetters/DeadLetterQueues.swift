@@ -23,7 +23,7 @@ public enum DeadLetterQueues {
         var found: [QueueInfo] = []
         for name in names.map({ exact ? $0 : deadLetterQueue(for: $0) }) where seen.insert(name).inserted {
             do throws(AMQPError) {
-                if let info = try await channel.unlessRefused(404, { () async throws(AMQPError) in try await channel.inspectQueue(name) }) {
+                if let info = try await channel.queueIfExists(name) {
                     found.append(info)
                 }
             } catch {

@@ -104,20 +104,23 @@ struct LeaderTerm: Sendable {
             messages.append(message)
         }
         let publishedAt = Date()
-        let outcomes = await producer.channel.publish(messages)
+        // Republishing through a lost connection is not this term's to do: the lock went with the connection.
+        let publisher = ConfirmedPublisher(channel: producer.channel, republishFor: .zero)
+        let sent = messages
+        let results = await publisher.publish(count: sent.count, describe: { (ids[$0], ConfirmedPublisher.queue(of: sent[$0])) }) {
+            sent[$0]
+        }
         let confirmedAt = Date()
-        for (k, outcome) in outcomes.enumerated() {
+        for (k, result) in results.enumerated() {
             let (i, fire) = fires[k]
-            switch outcome {
-            case .success(let o):
-                if case .failure(let error) = JobProducer.check(o, id: ids[k], message: messages[k]) {
-                    logger.error("fire refused by the broker", metadata: ["id": "\(ids[k])", "error": "\(error)"])
-                    continue
-                }
+            switch result {
+            case .success:
                 service.observer?.fired(FireRecord(schedule: schedules[i].name, fireID: ids[k], fireTime: fire,
                                                    publishedAt: publishedAt, confirmedAt: confirmedAt, caughtUp: caughtUp))
+            case .failure(let error) where error.underlying != nil:
+                throw error  // the channel or connection failed: the term ends
             case .failure(let error):
-                throw error
+                logger.error("fire refused by the broker", metadata: ["id": "\(ids[k])", "error": "\(error)"])
             }
         }
     }
