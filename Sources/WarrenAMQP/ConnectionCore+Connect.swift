@@ -68,8 +68,7 @@ extension ConnectionCore {
         let heartbeat = amqp_get_heartbeat(c)
         pollTimeoutMS = heartbeat > 0 ? min(1000, max(50, heartbeat * 250)) : 1000
         success = true
-        conn = c
-        connectedEndpoint = where_
+        link = .connected(c, endpoint: where_)
         shared.update { $0.connected = true; $0.blocked = false }
         logger.info("connected", metadata: ["endpoint": "\(where_)", "heartbeat": "\(heartbeat)"])
     }
