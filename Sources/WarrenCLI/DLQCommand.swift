@@ -97,7 +97,7 @@ struct DLQFilterOptions: ParsableArguments {
         guard let age = try? parseDuration(text) else {
             throw ValidationError("'\(text)' is neither an ISO-8601 time nor an age like 30m, 2h, 3d")
         }
-        return Date().addingTimeInterval(-age)
+        return Date().addingTimeInterval(-age.seconds)
     }
 }
 

@@ -49,7 +49,7 @@ struct SchedulerCommand: AsyncParsableCommand {
         let topology = try topologyOptions.topology(queues: SchedulerService.queueNames(schedules))
         let config = SchedulerConfiguration(
             group: group, lockRetryInterval: .milliseconds(Int64(lockRetry * 1000)), heartbeat: heartbeat,
-            lateFireWindow: .milliseconds(Int64((try parseDuration(lateWindow) * 1000).rounded())))
+            lateFireWindow: try parseDuration(lateWindow))
         let metrics = metricsPort > 0 ? WarrenMetrics.bootstrap() : nil
         let service = try SchedulerService(
             schedules: schedules, broker: try BrokerEnvironment.configuration(name: "warren-scheduler"),
@@ -90,7 +90,7 @@ struct SchedulerLog: SchedulerObserver {
     func fired(_ fire: FireRecord) {
         metrics?.fired(fire)
         logger.info("fired", metadata: [
-            "id": "\(fire.fireID)", "late_ms": "\(Int((fire.lateness * 1000).rounded()))",
+            "id": "\(fire.fireID)", "late_ms": "\(Int((fire.lateness.seconds * 1000).rounded()))",
             "caught_up": "\(fire.caughtUp)",
         ])
     }

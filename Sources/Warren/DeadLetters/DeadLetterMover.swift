@@ -103,7 +103,7 @@ public struct DeadLetterMover: Sendable {
         }
         await cursor.close()
         await publisher?.close()
-        report.seconds = (ContinuousClock.now - started).seconds
+        report.elapsed = ContinuousClock.now - started
         progress(report.progress(total: max(cursor.total, cursor.read)))
         return report
     }
@@ -188,13 +188,13 @@ public struct DeadLetterMoveReport: Sendable, Codable, Hashable {
     public var failed = 0
     /// The first errors, for people.
     public var errors: [String] = []
-    /// Seconds the run took.
-    public var seconds = 0.0
+    /// How long the run took.
+    public var elapsed: Duration = .zero
     /// How many messages a kill of this run could have duplicated (the batch size).
     public var maxDuplicatesIfKilled: Int
 
     /// Messages per second.
-    public var rate: Double { seconds > 0 ? Double(done) / seconds : 0 }
+    public var rate: Double { elapsed > .zero ? Double(done) / elapsed.seconds : 0 }
 
     init(queue: String, maxDuplicatesIfKilled: Int) {
         self.queue = queue

@@ -97,7 +97,7 @@ struct LeaderTerm: Sendable {
             let s = schedules[i]
             let options = EnqueueOptions(
                 queue: s.queue, priority: s.priority.map { UInt8(clamping: $0) },
-                expiresAt: s.expiry.map { fire.addingTimeInterval($0) }, jobID: s.fireID(for: fire),
+                expiresAt: s.expiry.map { fire.addingTimeInterval($0.seconds) }, jobID: s.fireID(for: fire),
                 headers: ledger.headers(schedule: s.name, fire: fire))
             let (id, message) = try producer.build(JobRequest(name: s.job, arguments: Array(s.arguments.utf8), options: options))
             ids.append(id)
