@@ -66,7 +66,7 @@ struct SchedulerBenchmark: AsyncParsableCommand {
         let fireSeconds = Set(records.map { Int($0.fireTime.timeIntervalSince1970) }).sorted()
         if let worst = records.max(by: { $0.lateness < $1.lateness }),
            let k = fireSeconds.firstIndex(of: Int(worst.fireTime.timeIntervalSince1970)) {
-            print(String(format: "worst fire: %@, %.2f ms late (fire second %d of %d)", worst.fireID, worst.lateness * 1000,
+            print(String(format: "worst fire: %@, %.2f ms late (fire second %d of %d)", worst.fireID, worst.lateness.seconds * 1000,
                          k + 1, fireSeconds.count))
         }
         if json {
