@@ -34,6 +34,8 @@ final class ConnectionCore: @unchecked Sendable {
     var reconnectAttempt = 0
     var nextReconnect: ContinuousClock.Instant?
     var pollTimeoutMS: Int32 = 1000
+    /// The channel running a passive declare: a 404 there is the answer "missing", not a fault to warn about.
+    var probing: UInt16?
     /// Scratch C memory for publishes, reset after each one.
     let publishArena = CArena()
 
