@@ -35,6 +35,8 @@ final class ConnectionCore: @unchecked Sendable {
     var pollTimeoutMS: Int32 = 1000
     /// The I/O thread, once it runs (for ``assertOnIOThread()``).
     private var ioThread: pthread_t?
+    /// The channel running a passive declare: a 404 there is the answer "missing", not a fault to warn about.
+    var probing: UInt16?
     /// Scratch C memory for publishes, reset after each one.
     let publishArena = CArena()
 

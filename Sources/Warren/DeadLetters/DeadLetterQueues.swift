@@ -1,3 +1,4 @@
+import Logging
 import WarrenAMQP
 
 /// Naming of dead-letter queues, and finding which of a list exist.
@@ -10,6 +11,16 @@ public enum DeadLetterQueues {
     /// The work queue a dead-letter queue belongs to (the name without `.dead`).
     public static func workQueue(of deadLetterQueue: String) -> String {
         deadLetterQueue.hasSuffix(".dead") ? String(deadLetterQueue.dropLast(".dead".count)) : deadLetterQueue
+    }
+
+    /// Connects for dead-letter work (browse, requeue, purge, export, import) with automatic recovery turned
+    /// off, whatever `configuration` says: a lost connection must end the run (the broker then returns every
+    /// message not acked) instead of carrying on with held deliveries that can no longer be acked. The CLI
+    /// and the dashboard connect through here.
+    public static func connect(_ configuration: AMQPConfiguration, logger: Logger) async throws(AMQPError) -> AMQPConnection {
+        var config = configuration
+        config.recovery.enabled = false
+        return try await AMQPConnection.connect(config, logger: logger)
     }
 
     /// Probes each name's dead-letter queue with a passive declare and returns those that exist, with their
