@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Jobs benchmark (issue 3): enqueue and drain against rawc in the same run, idle RSS of the deployment
+# Jobs benchmark: enqueue and drain against rawc in the same run, idle RSS of the deployment
 # (fully static) worker, delayed-job lateness. Arguments go to `warren-bench jobs`.
 set -euo pipefail
 cd "$(dirname "$0")/.."

@@ -157,6 +157,12 @@ public final class AMQPChannel: Sendable {
         }
     }
 
+    /// The queue's ready-message and consumer counts (a passive declare), or `nil` when no queue of that name
+    /// exists (the broker's 404 closes the channel; it is reopened). The one "does this queue exist".
+    public func queueIfExists(_ name: String) async throws(AMQPError) -> QueueInfo? {
+        try await unlessRefused(404) { () async throws(AMQPError) in try await inspectQueue(name) }
+    }
+
     /// Why the broker closed this channel, if it did and it has not been reopened.
     public var closeReason: AMQPError? {
         get async { try? await run { core, id in core.channels[id]?.closeError } }

@@ -26,14 +26,14 @@ public struct AMQPConfiguration: Sendable, Hashable, CustomStringConvertible {
     public var password: String = "guest"
     /// TLS settings; `nil` (the default) for plain TCP.
     public var tls: TLSConfiguration?
-    /// Heartbeat interval asked of the broker, in seconds; 0 disables. Default 30.
+    /// Heartbeat interval asked of the broker, in whole seconds (the protocol's unit); 0 disables. Default 30.
     public var heartbeat: Int = 30
-    /// TCP connect timeout in seconds. Default 10.
-    public var connectTimeout: Double = 10
-    /// AMQP handshake (login) timeout in seconds. Default 10.
-    public var handshakeTimeout: Double = 10
-    /// Timeout for synchronous broker calls (declare, bind, qos, ...) in seconds. Default 30.
-    public var rpcTimeout: Double = 30
+    /// TCP connect timeout. Default 10 s.
+    public var connectTimeout: Duration = .seconds(10)
+    /// AMQP handshake (login) timeout. Default 10 s.
+    public var handshakeTimeout: Duration = .seconds(10)
+    /// Timeout for synchronous broker calls (declare, bind, qos, ...). Default 30 s.
+    public var rpcTimeout: Duration = .seconds(30)
     /// Largest frame, in bytes. Default 131072 (the broker's default).
     public var frameMax: Int = 131_072
     /// Most channels on this connection; 0 means the broker's limit. Default 0.
@@ -84,7 +84,7 @@ public struct RecoveryPolicy: Sendable, Hashable {
     /// Reconnect automatically, re-declare recorded topology and resume consumers. Default `true`.
     public var enabled: Bool = true
     /// Backoff between attempts. Default 0.1 s doubling up to 10 s, full jitter.
-    public var backoff: Backoff = Backoff(base: 0.1, cap: 10, jitter: 0.5)
+    public var backoff: Backoff = Backoff(base: .milliseconds(100), cap: .seconds(10), jitter: 0.5)
     /// Give up after this many consecutive failed attempts; `nil` (default) never gives up.
     public var maxAttempts: Int?
 

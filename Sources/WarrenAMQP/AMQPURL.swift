@@ -90,7 +90,7 @@ extension AMQPConfiguration {
             }
             switch key {
             case "heartbeat": heartbeat = try int()
-            case "connection_timeout": connectTimeout = Double(try int()) / 1000
+            case "connection_timeout": connectTimeout = .milliseconds(try int())
             case "channel_max": channelMax = try int()
             case "frame_max": frameMax = try int()
             case "name", "connection_name": connectionName = value

@@ -108,6 +108,8 @@ extension ConnectionCore {
 
     func inspectQueue(_ id: UInt16, _ name: String) throws(AMQPError) -> QueueInfo {
         let arena = CArena()
+        probing = id
+        defer { probing = nil }
         let ok = try rpc(id, "queue.declare passive '\(name)'") {
             amqp_queue_declare($0, id, arena.bytes(name), 1, 0, 0, 0, amqp_table_t(num_entries: 0, entries: nil))
         }
@@ -118,6 +120,8 @@ extension ConnectionCore {
 
     func inspectExchange(_ id: UInt16, _ name: String) throws(AMQPError) {
         let arena = CArena()
+        probing = id
+        defer { probing = nil }
         _ = try rpc(id, "exchange.declare passive '\(name)'") {
             amqp_exchange_declare($0, id, arena.bytes(name), arena.bytes("direct"), 1, 0, 0, 0,
                                   amqp_table_t(num_entries: 0, entries: nil))

@@ -47,14 +47,14 @@ extension ConnectionCore {
         }
         guard let socket else { throw AMQPError(.protocolError, "cannot create a socket") }
 
-        var connectTimeout = Self.timeInterval(seconds: config.connectTimeout)
+        var connectTimeout = Self.timeInterval(seconds: config.connectTimeout.seconds)
         let rc = amqp_socket_open_noblock(socket, endpoint.host, Int32(endpoint.port), &connectTimeout)
         if rc != AMQP_STATUS_OK.rawValue {
             let probe = rc == AMQP_STATUS_SOCKET_ERROR.rawValue || rc == AMQP_STATUS_TCP_ERROR.rawValue
-                ? warren_tcp_probe(endpoint.host, Int32(endpoint.port), Int32(config.connectTimeout * 1000)) : 0
-            throw Self.connectError(rc, errno: probe, endpoint: where_, timeout: config.connectTimeout)
+                ? warren_tcp_probe(endpoint.host, Int32(endpoint.port), Int32(config.connectTimeout.seconds * 1000)) : 0
+            throw Self.connectError(rc, errno: probe, endpoint: where_, timeout: config.connectTimeout.seconds)
         }
-        var handshake = Self.timeInterval(seconds: config.handshakeTimeout)
+        var handshake = Self.timeInterval(seconds: config.handshakeTimeout.seconds)
         amqp_set_handshake_timeout(c, &handshake)
 
         var properties = FieldTableCodec.encode(clientProperties(), in: arena)
@@ -63,13 +63,12 @@ extension ConnectionCore {
                                        arena.cString(config.user), arena.cString(config.password))
         try Self.checkLogin(reply, endpoint: where_, config: config)
 
-        var rpcTimeout = Self.timeInterval(seconds: config.rpcTimeout)
+        var rpcTimeout = Self.timeInterval(seconds: config.rpcTimeout.seconds)
         amqp_set_rpc_timeout(c, &rpcTimeout)
         let heartbeat = amqp_get_heartbeat(c)
         pollTimeoutMS = heartbeat > 0 ? min(1000, max(50, heartbeat * 250)) : 1000
         success = true
-        conn = c
-        connectedEndpoint = where_
+        link = .connected(c, endpoint: where_)
         shared.update { $0.connected = true; $0.blocked = false }
         logger.info("connected", metadata: ["endpoint": "\(where_)", "heartbeat": "\(heartbeat)"])
     }
@@ -143,7 +142,7 @@ extension ConnectionCore {
         case AMQP_RESPONSE_LIBRARY_EXCEPTION:
             let rc = reply.library_error
             if rc == AMQP_STATUS_TIMEOUT.rawValue {
-                throw AMQPError(.timeout, "AMQP handshake with \(endpoint) timed out after \(config.handshakeTimeout) s")
+                throw AMQPError(.timeout, "AMQP handshake with \(endpoint) timed out after \(config.handshakeTimeout)")
             }
             if rc >= AMQP_STATUS_SSL_ERROR.rawValue - 0x100 && rc <= AMQP_STATUS_SSL_ERROR.rawValue {
                 throw AMQPError(.tlsFailure, "TLS with \(endpoint) failed: \(String(cString: amqp_error_string2(rc)))")

@@ -105,7 +105,10 @@ extension ConnectionCore {
             _ = amqp_send_method(c, id, AMQP_CHANNEL_CLOSE_OK_METHOD, &ok)
         }
         let error = AMQPError(.channelClosed, "the broker closed channel \(id)", replyCode: code, replyText: text)
-        logger.warning("channel closed by the broker", metadata: ["channel": "\(id)", "code": "\(code)", "text": "\(text)"])
+        // A passive declare of something missing is answered with 404: expected, so not a warning.
+        let expected = code == 404 && probing == id
+        logger.log(level: expected ? .debug : .warning, "channel closed by the broker",
+                   metadata: ["channel": "\(id)", "code": "\(code)", "text": "\(text)"])
         guard let ch = channels[id] else { return }
         ch.closeError = error
         ch.invalidate(error)

@@ -6,19 +6,18 @@ extension ConnectionCore {
     /// Deliveries received on the dead connection can no longer be settled (their channel epoch changed):
     /// the broker requeues them, and acking them on the new connection would ack different messages.
     func connectionFailed(_ error: AMQPError) {
-        guard let c = conn else { return }
-        conn = nil
+        guard case .connected(let c, let endpoint) = link else { return }
         amqp_destroy_connection(c)
+        link = .idle
         shared.update { $0.connected = false }
-        logger.warning("connection lost", metadata: ["endpoint": "\(connectedEndpoint)", "error": "\(error)"])
+        logger.warning("connection lost", metadata: ["endpoint": "\(endpoint)", "error": "\(error)"])
         let lost = AMQPError(.connectionLost,
                              "connection lost before the broker answered; a publish may or may not have arrived",
                              replyCode: error.replyCode, replyText: error.replyText)
         for ch in channels.values { ch.invalidate(lost) }
         shared.emit(.disconnected(error))
-        if config.recovery.enabled && !stopping {
-            reconnectAttempt = 0
-            nextReconnect = ContinuousClock.now + .seconds(config.recovery.backoff.delay(attempt: 1))
+        if config.recovery.enabled {
+            link = .reconnecting(attempt: 0, due: ContinuousClock.now + config.recovery.backoff.delay(attempt: 1))
         } else {
             giveUp(error)
         }
@@ -26,7 +25,7 @@ extension ConnectionCore {
 
     /// No more recovery: consumers end with the error; the connection stays unusable.
     private func giveUp(_ error: AMQPError) {
-        nextReconnect = nil
+        link = .failed(error)
         for ch in channels.values {
             ch.closeError = error
             for consumer in ch.consumers.values { consumer.sink.finish(throwing: error) }
@@ -36,7 +35,7 @@ extension ConnectionCore {
     }
 
     func millisecondsUntilReconnect() -> Int32 {
-        guard let next = nextReconnect else { return 1000 }
+        guard case .reconnecting(_, let next) = link else { return 1000 }
         let d = ContinuousClock.now.duration(to: next).components
         let ms = d.seconds * 1000 + d.attoseconds / 1_000_000_000_000_000
         return Int32(clamping: max(1, min(1000, ms)))
@@ -44,27 +43,25 @@ extension ConnectionCore {
 
     /// One reconnection attempt, when its time has come: connect, then restore channels, topology, consumers.
     func reconnectIfDue() {
-        guard let due = nextReconnect, ContinuousClock.now >= due, !stopping else { return }
-        reconnectAttempt += 1
+        guard case .reconnecting(let previous, let due) = link, ContinuousClock.now >= due else { return }
+        let attempt = previous + 1
         let endpoints = config.endpoints
         endpointIndex = (endpointIndex + (endpoints.count > 1 ? 1 : 0)) % endpoints.count
         do throws(AMQPError) {
             try open(endpoints[endpointIndex])
             try restore()
-            logger.info("connection recovered", metadata: ["endpoint": "\(connectedEndpoint)", "attempts": "\(reconnectAttempt)"])
-            shared.emit(.recovered(endpoint: connectedEndpoint, attempts: reconnectAttempt))
-            nextReconnect = nil
+            logger.info("connection recovered", metadata: ["endpoint": "\(connectedEndpoint)", "attempts": "\(attempt)"])
+            shared.emit(.recovered(endpoint: connectedEndpoint, attempts: attempt))
         } catch {
             if let c = conn {  // failed half-way through restoring: start over on a fresh connection
-                conn = nil
                 amqp_destroy_connection(c)
                 shared.update { $0.connected = false }
             }
-            logger.debug("reconnect failed", metadata: ["attempt": "\(reconnectAttempt)", "error": "\(error)"])
-            if let max = config.recovery.maxAttempts, reconnectAttempt >= max {
+            logger.debug("reconnect failed", metadata: ["attempt": "\(attempt)", "error": "\(error)"])
+            if let max = config.recovery.maxAttempts, attempt >= max {
                 giveUp(error)
             } else {
-                nextReconnect = ContinuousClock.now + .seconds(config.recovery.backoff.delay(attempt: reconnectAttempt + 1))
+                link = .reconnecting(attempt: attempt, due: ContinuousClock.now + config.recovery.backoff.delay(attempt: attempt + 1))
             }
         }
     }

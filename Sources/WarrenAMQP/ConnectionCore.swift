@@ -24,18 +24,63 @@ final class ConnectionCore: @unchecked Sendable {
     let mailbox: Mailbox
     let shared: ConnectionShared
 
-    var conn: amqp_connection_state_t?
+    /// Where the connection stands; read and changed on the I/O thread only.
+    var link: Link = .idle {
+        willSet { assertOnIOThread() }
+    }
     var endpointIndex = 0
-    var connectedEndpoint = ""
     var channels: [UInt16: ChannelState] = [:]
     var topology = TopologyRecord()
     var epochCounter: UInt64 = 0
-    var stopping = false
-    var reconnectAttempt = 0
-    var nextReconnect: ContinuousClock.Instant?
     var pollTimeoutMS: Int32 = 1000
+    /// The I/O thread, once it runs (for ``assertOnIOThread()``).
+    private var ioThread: pthread_t?
+    /// The channel running a passive declare: a 404 there is the answer "missing", not a fault to warn about.
+    var probing: UInt16?
     /// Scratch C memory for publishes, reset after each one.
     let publishArena = CArena()
+
+    /// The states of a connection. Recovery moves it `connected` -> `reconnecting` -> `connected` (or
+    /// `failed`); ``shutdown()`` moves any state to `stopped`.
+    enum Link {
+        /// Before the first connect.
+        case idle
+        /// Open, to `endpoint` (host:port).
+        case connected(amqp_connection_state_t, endpoint: String)
+        /// Lost; reconnect attempt `attempt + 1` is due at `due`.
+        case reconnecting(attempt: Int, due: ContinuousClock.Instant)
+        /// Lost for good (recovery off, or out of attempts): every call fails with `error`.
+        case failed(AMQPError)
+        /// Closed by the application; the I/O thread ends.
+        case stopped
+    }
+
+    /// The library's connection while connected.
+    var conn: amqp_connection_state_t? {
+        assertOnIOThread()
+        if case .connected(let c, _) = link { return c }
+        return nil
+    }
+
+    /// The endpoint connected to, or "" when not connected.
+    var connectedEndpoint: String {
+        if case .connected(_, let endpoint) = link { return endpoint }
+        return ""
+    }
+
+    /// True once ``shutdown()`` ran.
+    var stopping: Bool {
+        if case .stopped = link { return true }
+        return false
+    }
+
+    /// Debug builds: traps when called off the I/O thread (as swift-nio's `assertInEventLoop`). Everything
+    /// that touches the library's connection, its channels or ``link`` must run on that thread.
+    @inline(__always)
+    func assertOnIOThread(file: StaticString = #fileID, line: UInt = #line) {
+        assert(ioThread.map { pthread_equal($0, pthread_self()) != 0 } ?? true,
+               "ConnectionCore used off its I/O thread", file: file, line: line)
+    }
 
     /// Channel 1 belongs to the connection itself (topology recovery); applications get 2 and up.
     static let controlChannel: UInt16 = 1
@@ -57,6 +102,7 @@ final class ConnectionCore: @unchecked Sendable {
     // MARK: loop
 
     private func run() {
+        ioThread = pthread_self()
         while !stopping {
             for job in mailbox.take() { job(self) }
             if stopping { break }
@@ -124,8 +170,8 @@ final class ConnectionCore: @unchecked Sendable {
         if let c = conn {
             _ = amqp_connection_close(c, AMQP_REPLY_SUCCESS)
             amqp_destroy_connection(c)
-            conn = nil
         }
+        link = .stopped
         for ch in channels.values {
             ch.invalidate(error)
             for consumer in ch.consumers.values { consumer.sink.finish() }
@@ -133,16 +179,18 @@ final class ConnectionCore: @unchecked Sendable {
         }
         shared.update { $0.connected = false }
         shared.finishEvents()
-        stopping = true
     }
 
     // MARK: channel access for jobs
 
     /// The open channel `id`, or the error that explains why it cannot be used now.
     func requireChannel(_ id: UInt16) throws(AMQPError) -> (amqp_connection_state_t, ChannelState) {
-        if stopping { throw Mailbox.closedError }
-        guard let c = conn else {
-            throw AMQPError(.connectionLost, "not connected to the broker (reconnecting)")
+        let c: amqp_connection_state_t
+        switch link {
+        case .connected(let open, _): c = open
+        case .stopped: throw Mailbox.closedError
+        case .failed(let error): throw AMQPError(.connectionLost, "the connection to the broker failed for good: \(error)")
+        case .idle, .reconnecting: throw AMQPError(.connectionLost, "not connected to the broker (reconnecting)")
         }
         guard let ch = channels[id] else { throw AMQPError(.protocolError, "channel \(id) is not open") }
         guard ch.isOpen else {

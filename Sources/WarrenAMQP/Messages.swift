@@ -134,4 +134,11 @@ public struct QueueInfo: Sendable, Hashable {
     public var messageCount: UInt32
     /// Active consumers.
     public var consumerCount: UInt32
+
+    /// Creates a report (the broker's, or a test's).
+    public init(name: String, messageCount: UInt32, consumerCount: UInt32) {
+        self.name = name
+        self.messageCount = messageCount
+        self.consumerCount = consumerCount
+    }
 }

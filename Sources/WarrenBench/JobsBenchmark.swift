@@ -117,7 +117,7 @@ struct JobsBenchmark: AsyncParsableCommand {
 
     /// Deletes a benchmark queue's lanes and dead-letter queue.
     static func deleteQueues(of queue: Topology.Queue, on channel: AMQPChannel) async {
-        for name in queue.laneNames + [WireFormat.deadLetterQueue(for: queue.name)] { _ = try? await channel.deleteQueue(name) }
+        for name in queue.queueNames { _ = try? await channel.deleteQueue(name) }
     }
 
     /// Deletes a benchmark queue's queues, then closes the channel.

@@ -32,7 +32,7 @@ struct SchedulerBenchmark: AsyncParsableCommand {
         let queue = Bench.uniqueQueue("scheduler")
         let group = Bench.uniqueQueue("group")
         let definitions = try (0..<schedules).map { i in
-            try ScheduleDefinition(name: "bench-\(i)", trigger: .interval(seconds: 1, anchor: nil), job: "noop",
+            try ScheduleDefinition(name: "bench-\(i)", trigger: .interval(every: .seconds(1), anchor: nil), job: "noop",
                                    queue: queue, missedFires: .skip)
         }
         let config = SchedulerConfiguration(group: group)
@@ -47,7 +47,7 @@ struct SchedulerBenchmark: AsyncParsableCommand {
 
         // Fires published at takeover are late by design; measure the steady state only.
         let records = fires.records.withLock { $0 }.filter { !$0.caughtUp }
-        let published = records.map { $0.lateness * 1000 }.sorted()
+        let published = records.map { $0.lateness.seconds * 1000 }.sorted()
         let confirmed = records.map { $0.confirmedAt.timeIntervalSince($0.fireTime) * 1000 }.sorted()
         let connection = try await AMQPConnection.connect(url: broker.resolvedURL, logger: logger)
         let cleanup = try await connection.openChannel()
@@ -66,7 +66,7 @@ struct SchedulerBenchmark: AsyncParsableCommand {
         let fireSeconds = Set(records.map { Int($0.fireTime.timeIntervalSince1970) }).sorted()
         if let worst = records.max(by: { $0.lateness < $1.lateness }),
            let k = fireSeconds.firstIndex(of: Int(worst.fireTime.timeIntervalSince1970)) {
-            print(String(format: "worst fire: %@, %.2f ms late (fire second %d of %d)", worst.fireID, worst.lateness * 1000,
+            print(String(format: "worst fire: %@, %.2f ms late (fire second %d of %d)", worst.fireID, worst.lateness.seconds * 1000,
                          k + 1, fireSeconds.count))
         }
         if json {

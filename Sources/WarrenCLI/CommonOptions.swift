@@ -4,56 +4,48 @@ import Logging
 import Warren
 import WarrenAMQP
 
-/// Broker connection settings, read from the environment only (secrets never go to argv or logs).
-enum BrokerEnvironment {
-    static let defaultURL = "amqp://guest:guest@127.0.0.1:5672/%2F"
-
-    /// `WARREN_URL`, or the first line of the file named by `WARREN_URL_FILE`, or the local default.
-    static func configuration(name: String) throws -> AMQPConfiguration {
-        let env = ProcessInfo.processInfo.environment
-        var url = env["WARREN_URL"] ?? defaultURL
-        if let file = env["WARREN_URL_FILE"] {
-            guard let text = try? String(contentsOfFile: file, encoding: .utf8),
-                  let line = text.split(whereSeparator: \.isNewline).first
-            else { throw ValidationError("cannot read WARREN_URL_FILE \(file)") }
-            url = String(line).trimmingCharacters(in: .whitespaces)
-        }
-        var config = try AMQPConfiguration(url: url)
-        if config.connectionName == "warren" { config.connectionName = name }
-        return config
-    }
-
-    static func connect(name: String, logger: Logger) async throws -> AMQPConnection {
-        let config = try configuration(name: name)
-        logger.info("connecting", metadata: ["broker": "\(config)"])
-        return try await AMQPConnection.connect(config, logger: logger)
-    }
-}
-
 /// How queues are declared; producers and workers must agree, so both read the same flags and environment.
+/// The environment and its rules are the library's ``TopologySettings``; flags override it.
 struct TopologyOptions: ParsableArguments {
-    @Option(help: "Queue type: classic or quorum (env WARREN_MODE).")
-    var mode: String = ProcessInfo.processInfo.environment["WARREN_MODE"] ?? "classic"
+    @Option(help: "Queue type: classic or quorum (env WARREN_MODE, default classic).")
+    var mode: String?
 
-    @Option(help: "x-max-priority of classic work queues, 0 for none (env WARREN_MAX_PRIORITY).")
-    var maxPriority: Int = Int(ProcessInfo.processInfo.environment["WARREN_MAX_PRIORITY"] ?? "") ?? 10
+    @Option(help: "x-max-priority of classic work queues, 0 for none (env WARREN_MAX_PRIORITY, default 10).")
+    var maxPriority: Int?
 
-    @Option(help: "Priority lanes per queue, 1 for none (env WARREN_LANES).")
-    var lanes: Int = Int(ProcessInfo.processInfo.environment["WARREN_LANES"] ?? "") ?? 1
+    @Option(help: "Priority lanes per queue, 1 for none (env WARREN_LANES, default 1).")
+    var lanes: Int?
 
     @Option(name: .customLong("external-queue"), help: ArgumentHelp(
         "Queue declared by another system with no arguments (e.g. Celery's 'celery'); repeatable (env WARREN_EXTERNAL_QUEUES).",
         valueName: "name"))
-    var externalQueues: [String] = splitList([ProcessInfo.processInfo.environment["WARREN_EXTERNAL_QUEUES"] ?? ""])
+    var externalQueues: [String] = []
 
+    /// The environment's settings with the flags applied; `queues` (repeated or comma-separated) replace
+    /// `WARREN_QUEUES` when not empty.
+    func settings(queues: [String] = []) throws -> TopologySettings {
+        var s = try TopologySettings(environment: ProcessInfo.processInfo.environment)
+        if let mode {
+            guard let m = Topology.Mode(rawValue: mode) else { throw ValidationError("--mode must be classic or quorum") }
+            s.mode = m
+        }
+        if let maxPriority { s.maxPriority = maxPriority }
+        if let lanes { s.lanes = lanes }
+        if !externalQueues.isEmpty { s.externalQueues = splitList(externalQueues) }
+        if !queues.isEmpty { s.queues = splitList(queues) }
+        return s
+    }
+
+    /// The topology of exactly these work queues.
     func topology(queues: [String]) throws -> Topology {
-        guard let m = Topology.Mode(rawValue: mode) else { throw ValidationError("--mode must be classic or quorum") }
-        guard (0...255).contains(maxPriority) else { throw ValidationError("--max-priority must be 0...255") }
-        let usePriority = m == .classic && maxPriority > 0 && lanes <= 1
-        return Topology(mode: m, queues: queues.map {
-            Topology.Queue($0, maxPriority: usePriority ? UInt8(maxPriority) : nil, lanes: max(1, lanes),
-                           external: externalQueues.contains($0))
-        })
+        var s = try settings()
+        s.queues = queues
+        return try s.topology()
+    }
+
+    /// The topology of the queues the `--queue` options name, else of `WARREN_QUEUES`, else of `default`.
+    func topology(selecting queues: [String]) throws -> Topology {
+        try settings(queues: queues).topology()
     }
 }
 
@@ -71,7 +63,5 @@ enum CLILogging {
     }
 }
 
-/// Splits repeated and comma-separated list options.
-func splitList(_ values: [String]) -> [String] {
-    values.flatMap { $0.split(separator: ",").map { String($0).trimmingCharacters(in: .whitespaces) } }.filter { !$0.isEmpty }
-}
+/// Splits repeated and comma-separated list options (the library's rule).
+func splitList(_ values: [String]) -> [String] { BrokerEnvironment.list(values) }

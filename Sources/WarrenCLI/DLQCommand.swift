@@ -97,20 +97,18 @@ struct DLQFilterOptions: ParsableArguments {
         guard let age = try? parseDuration(text) else {
             throw ValidationError("'\(text)' is neither an ISO-8601 time nor an age like 30m, 2h, 3d")
         }
-        return Date().addingTimeInterval(-age)
+        return Date().addingTimeInterval(-age.seconds)
     }
 }
 
-/// Connecting for dead-letter work: no automatic recovery, so a lost connection ends the run (the broker
-/// then returns every message not acked) instead of continuing with deliveries that can no longer be acked.
+/// Connecting for dead-letter work, through the library's rule (``DeadLetterQueues/connect(_:logger:)``:
+/// no automatic recovery).
 enum DLQConnection {
     static func open(_ command: String) async throws -> AMQPConnection {
         CLILogging.bootstrap()
-        var config = try BrokerEnvironment.configuration(name: "warren-dlq-\(command)")
-        config.recovery.enabled = false
         var logger = Logger(label: "warren.dlq")
-        if ProcessInfo.processInfo.environment["WARREN_LOG_LEVEL"] == nil { logger.logLevel = .error }  // 404s of probes are expected
-        return try await AMQPConnection.connect(config, logger: logger)
+        if ProcessInfo.processInfo.environment["WARREN_LOG_LEVEL"] == nil { logger.logLevel = .error }  // output is for people and scripts
+        return try await DeadLetterQueues.connect(try BrokerEnvironment.configuration(name: "warren-dlq-\(command)"), logger: logger)
     }
 
     /// Runs `body` with a connection, closing it afterwards.

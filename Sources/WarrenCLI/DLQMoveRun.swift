@@ -36,7 +36,7 @@ enum DLQMoveRun {
             failed += report.failed
             if json { try DLQOutput.printJSON(encodable: report); continue }
             print(String(format: "%@: %@ %d of %d selected (%d read) in %.1f s, %.0f msg/s; %d failed",
-                         info.name, verb, report.done, report.selected, report.scanned, report.seconds, report.rate, report.failed))
+                         info.name, verb, report.done, report.selected, report.scanned, report.elapsed.seconds, report.rate, report.failed))
             for error in report.errors { print("  error: \(error)") }
         }
         if !json {

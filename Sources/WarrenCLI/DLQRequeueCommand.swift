@@ -52,7 +52,7 @@ struct DLQRequeueCommand: AsyncParsableCommand {
     func run() async throws {
         let filter = try selection.filter(ids: ids)
         var options = RequeueOptions(destination: to, keepAttempts: keepAttempts, arguments: setArgs.map { Array($0.utf8) })
-        if let delay { options.delay = .milliseconds(Int64(try parseDuration(delay) * 1000)) }
+        if let delay { options.delay = try parseDuration(delay) }
         try await DLQConnection.with("requeue") { connection in
             let found = try await queues.resolve(on: connection)
             options.topology = try topologyOptions.topology(queues: found.map { to ?? DeadLetterQueues.workQueue(of: $0.name) })

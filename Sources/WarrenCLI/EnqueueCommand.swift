@@ -52,8 +52,8 @@ struct EnqueueCommand: AsyncParsableCommand {
         CLILogging.bootstrap()
         let logger = Logger(label: "warren.enqueue")
         var options = EnqueueOptions(queue: queue, priority: priority, maxAttempts: maxAttempts)
-        if let delay { options.delay = .milliseconds(Int64(try parseDuration(delay) * 1000)) }
-        if let expires { options.expiresAt = Date().addingTimeInterval(try parseDuration(expires)) }
+        if let delay { options.delay = try parseDuration(delay) }
+        if let expires { options.expiresAt = Date().addingTimeInterval(try parseDuration(expires).seconds) }
         let topology = try topologyOptions.topology(queues: [queue])
         let connection = try await BrokerEnvironment.connect(name: "warren-enqueue", logger: logger)
         defer { Task { await connection.close() } }

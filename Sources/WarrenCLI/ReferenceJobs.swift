@@ -31,11 +31,11 @@ enum ReferenceJobs {
         r.register(Sleep.self, positionalArguments: ["ms"]) { args, _ in
             try await Task.sleep(for: .milliseconds(args.ms))
         }
-        r.register(Fail.self, retry: RetryPolicy(maxAttempts: 3, backoff: .init(base: 0.2, cap: 2, jitter: 0.2)),
+        r.register(Fail.self, retry: RetryPolicy(maxAttempts: 3, backoff: .init(base: .milliseconds(200), cap: .seconds(2), jitter: 0.2)),
                    positionalArguments: ["message"]) { args, _ in
             throw JobFailure.retryable(args.message)
         }
-        r.register(Flaky.self, retry: RetryPolicy(maxAttempts: 10, backoff: .init(base: 0.1, cap: 1, jitter: 0.2)),
+        r.register(Flaky.self, retry: RetryPolicy(maxAttempts: 10, backoff: .init(base: .milliseconds(100), cap: .seconds(1), jitter: 0.2)),
                    positionalArguments: ["failures"]) { args, context in
             if context.attempt <= args.failures {
                 throw JobFailure.retryable("flaky: attempt \(context.attempt) of \(args.failures) planned failures")

@@ -82,8 +82,8 @@ private func loadOrExit(_ file: String) throws -> [ScheduleDefinition] {
 private func triggerText(_ trigger: ScheduleTrigger) -> String {
     switch trigger {
     case .cron(let expression): return "cron \"\(expression)\""
-    case .interval(let seconds, let anchor):
-        return "every \(String(format: "%g", seconds))s" + (anchor.map { " from \(format($0, in: ScheduleDefinition.utc))" } ?? "")
+    case .interval(let every, let anchor):
+        return "every \(String(format: "%g", every.seconds))s" + (anchor.map { " from \(format($0, in: ScheduleDefinition.utc))" } ?? "")
     case .once(let date): return "at \(format(date, in: ScheduleDefinition.utc))"
     }
 }

@@ -90,7 +90,7 @@ struct SchedulerLog: SchedulerObserver {
     func fired(_ fire: FireRecord) {
         metrics?.fired(fire)
         logger.info("fired", metadata: [
-            "id": "\(fire.fireID)", "late_ms": "\(Int((fire.lateness * 1000).rounded()))",
+            "id": "\(fire.fireID)", "late_ms": "\(Int((fire.lateness.seconds * 1000).rounded()))",
             "caught_up": "\(fire.caughtUp)",
         ])
     }

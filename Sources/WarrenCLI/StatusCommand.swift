@@ -24,78 +24,15 @@ struct StatusCommand: AsyncParsableCommand {
 
     @OptionGroup var topologyOptions: TopologyOptions
 
-    /// One queue's counts; `nil` fields are unknown (queue missing, or no rabbitmqctl for unacked).
-    struct Row: Codable {
-        var queue: String
-        var exists: Bool
-        var ready: Int?
-        var unacked: Int?
-        var consumers: Int?
-        var dead: Int?
-    }
-
-    struct DelayLevel: Codable {
-        var level: Int
-        var queue: String
-        var messages: Int
-    }
-
-    /// A holding queue left by an interrupted `warren topology migrate`.
-    struct PendingMigration: Codable {
-        var holdingQueue: String
-        var messages: Int
-    }
-
-    struct Report: Codable {
-        var queues: [Row]
-        var delayLevels: [DelayLevel]
-        var pendingMigrations: [PendingMigration]
-        var unackedSource: String
-    }
-
     func run() async throws {
         CLILogging.bootstrap()
-        let logger = Logger(label: "warren.status")
-        let names = splitList(queues.isEmpty ? [ProcessInfo.processInfo.environment["WARREN_QUEUES"] ?? "default"] : queues)
-        let topology = try topologyOptions.topology(queues: names)
-        let config = try BrokerEnvironment.configuration(name: "warren-status")
-        let connection = try await AMQPConnection.connect(config, logger: logger)
-        let inspector = try await QueueInspector(connection: connection)
-        let holding = topology.queues.flatMap { topology.declarations(of: $0).map { QueueMigration.holdingQueue(for: $0.name) } }
-        let sample = try await inspector.inspect(QueueInspector.queueNames(of: topology, delayLevels: true) + holding)
-        await inspector.close()
-        await connection.close()
-        let info = Dictionary(sample.map { ($0.name, $0.info) }, uniquingKeysWith: { a, _ in a })
-
-        var counts: [String: (ready: Int, unacked: Int, consumers: Int)]?
-        var unackedSource = "n/a (set WARREN_RABBITMQCTL)"
-        if let ctl = RabbitMQCtl.fromEnvironment() {
-            do {
-                counts = try ctl.queueCounts(vhost: config.virtualHost)
-                unackedSource = "rabbitmqctl"
-            } catch {
-                unackedSource = "n/a (\(error))"
-            }
+        let topology = try topologyOptions.topology(selecting: queues)
+        let connection = try await AMQPConnection.connect(try BrokerEnvironment.configuration(name: "warren-status"),
+                                                          logger: Logger(label: "warren.status"))
+        let report = try await connection.closing { connection in
+            try await BrokerStatus.collect(topology: topology, connection: connection,
+                                           statistics: RabbitMQCtl.fromEnvironment().map { [$0] } ?? [])
         }
-        var rows: [Row] = []
-        for q in topology.queues {
-            let dead = info[WireFormat.deadLetterQueue(for: q.name)].flatMap { $0 }.map { Int($0.messageCount) }
-            for lane in q.laneNames {
-                let i = info[lane].flatMap { $0 }
-                rows.append(Row(queue: lane, exists: i != nil, ready: i.map { Int($0.messageCount) },
-                                unacked: i == nil ? nil : counts?[lane]?.unacked, consumers: i.map { Int($0.consumerCount) },
-                                dead: lane == q.name ? dead : nil))
-            }
-        }
-        let levels = (0..<DelayRouting.levels).compactMap { level -> DelayLevel? in
-            let name = DelayRouting.queue(level: level)
-            guard let i = info[name].flatMap({ $0 }), i.messageCount > 0 else { return nil }
-            return DelayLevel(level: level, queue: name, messages: Int(i.messageCount))
-        }
-        let migrations = holding.compactMap { name in
-            info[name].flatMap { $0 }.map { PendingMigration(holdingQueue: name, messages: Int($0.messageCount)) }
-        }
-        let report = Report(queues: rows, delayLevels: levels, pendingMigrations: migrations, unackedSource: unackedSource)
         if json {
             let encoder = JSONEncoder()
             encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
@@ -105,7 +42,7 @@ struct StatusCommand: AsyncParsableCommand {
         }
     }
 
-    static func table(_ r: Report) -> String {
+    static func table(_ r: BrokerStatus) -> String {
         func cell(_ v: Int?) -> String { v.map(String.init) ?? "n/a" }
         var lines = [["QUEUE", "READY", "UNACKED", "CONSUMERS", "DEAD"]]
         for row in r.queues {

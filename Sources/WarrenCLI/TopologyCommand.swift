@@ -20,8 +20,17 @@ struct TopologyCommand: AsyncParsableCommand {
 
         @OptionGroup var topologyOptions: TopologyOptions
 
+        /// The library's definitions export of the selected topology (needs `WARREN_RABBITMQCTL`).
+        func definitions(vhost: String) async throws -> BrokerDefinitions {
+            guard let ctl = RabbitMQCtl.fromEnvironment() else {
+                throw ValidationError("set WARREN_RABBITMQCTL to the rabbitmqctl command (e.g. 'deploy/rabbitmq-local.sh ctl')")
+            }
+            return try await BrokerDefinitions.export(try topology(), vhost: vhost,
+                                                      configuration: try BrokerEnvironment.configuration(name: "warren-topology"), ctl: ctl)
+        }
+
         func topology() throws -> Topology {
-            try topologyOptions.topology(queues: splitList(queues.isEmpty ? [ProcessInfo.processInfo.environment["WARREN_QUEUES"] ?? "default"] : queues))
+            try topologyOptions.topology(selecting: queues)
         }
     }
 
@@ -36,7 +45,7 @@ struct TopologyCommand: AsyncParsableCommand {
             let channel = try await connection.openChannel()
             try await topology.declare(on: channel)
             await connection.close()
-            print("declared \(topology.mode.rawValue) topology: queues \(QueueInspector.queueNames(of: topology, delayLevels: false)) and \(DelayRouting.levels) delay levels")
+            print("declared \(topology.mode.rawValue) topology: queues \(topology.queueNames(delayLevels: false)) and \(DelayRouting.levels) delay levels")
         }
     }
 
@@ -82,7 +91,7 @@ struct TopologyCommand: AsyncParsableCommand {
 
         func run() async throws {
             CLILogging.bootstrap()
-            let defs = try await BrokerDefinitions.export(try selection.topology(), vhost: "/")
+            let defs = try await selection.definitions(vhost: "/")
             for e in defs.objects("exchanges") { print("exchange \(e["name"] ?? "") (\(e["type"] ?? ""))") }
             for q in defs.objects("queues") { print("queue    \(q["name"] ?? "") \(BrokerDefinitions.json(q["arguments"] ?? [:]))") }
             for b in defs.objects("bindings") {
@@ -105,52 +114,7 @@ struct TopologyCommand: AsyncParsableCommand {
 
         func run() async throws {
             CLILogging.bootstrap()
-            let defs = try await BrokerDefinitions.export(try selection.topology(), vhost: vhost)
-            print(BrokerDefinitions.json(defs.document, pretty: true))
+            print(try await selection.definitions(vhost: vhost).text(pretty: true))
         }
-    }
-}
-
-/// A topology as RabbitMQ definitions, read back from a broker after declaring it in a scratch virtual host.
-struct BrokerDefinitions {
-    var document: [String: Any]
-
-    func objects(_ key: String) -> [[String: Any]] { document[key] as? [[String: Any]] ?? [] }
-
-    static func export(_ topology: Topology, vhost: String) async throws -> BrokerDefinitions {
-        guard let ctl = RabbitMQCtl.fromEnvironment() else {
-            throw ValidationError("set WARREN_RABBITMQCTL to the rabbitmqctl command (e.g. 'deploy/rabbitmq-local.sh ctl')")
-        }
-        var config = try BrokerEnvironment.configuration(name: "warren-topology")
-        let scratch = "warren-definitions-\(UUID().uuidString.prefix(8).lowercased())"
-        _ = try ctl.run(["add_vhost", scratch])
-        defer { _ = try? ctl.run(["delete_vhost", scratch]) }
-        _ = try ctl.run(["set_permissions", "-p", scratch, config.user, ".*", ".*", ".*"])
-        config.virtualHost = scratch
-        let connection = try await AMQPConnection.connect(config, logger: Logger(label: "warren.topology"))
-        do {
-            try await topology.declare(on: try await connection.openChannel())
-        } catch {
-            await connection.close()
-            throw error
-        }
-        await connection.close()
-        let exported = try JSONSerialization.jsonObject(with: try ctl.run(["export_definitions", "-", "--format", "json"]))
-        guard let all = exported as? [String: Any] else { throw ValidationError("rabbitmqctl export_definitions gave no JSON object") }
-        var doc: [String: Any] = ["vhosts": [["name": vhost]]]
-        for key in ["exchanges", "queues", "bindings"] {
-            let mine = (all[key] as? [[String: Any]] ?? []).filter { $0["vhost"] as? String == scratch }
-            doc[key] = mine.map { item -> [String: Any] in
-                var item = item
-                item["vhost"] = vhost
-                return item
-            }.sorted { json($0) < json($1) }
-        }
-        return BrokerDefinitions(document: doc)
-    }
-
-    static func json(_ value: Any, pretty: Bool = false) -> String {
-        let data = (try? JSONSerialization.data(withJSONObject: value, options: pretty ? [.prettyPrinted, .sortedKeys] : [.sortedKeys])) ?? Data()
-        return String(decoding: data, as: UTF8.self)
     }
 }

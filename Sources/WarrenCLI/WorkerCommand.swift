@@ -59,7 +59,7 @@ struct WorkerCommand: AsyncParsableCommand {
         config.releaseStartupPages = ProcessInfo.processInfo.environment["WARREN_RELEASE_STARTUP_PAGES"] != "0"
         let connection = try await BrokerEnvironment.connect(name: "warren-worker", logger: logger)
         let ops = metricsPort > 0 ? Operations(port: metricsPort, connection: connection,
-                                               sampledQueues: QueueInspector.queueNames(of: topology, delayLevels: false),
+                                               sampledQueues: topology.queueNames(delayLevels: false),
                                                metrics: .bootstrap(), logger: logger) : nil
         let worker = Worker(connection: connection, registry: ReferenceJobs.registry(), topology: topology,
                             configuration: config, observer: ops?.observer, logger: logger)

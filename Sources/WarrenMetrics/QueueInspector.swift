@@ -22,24 +22,8 @@ public final class QueueInspector: Sendable {
     public func inspect(_ names: [String]) async throws(AMQPError) -> [(name: String, info: QueueInfo?)] {
         var out: [(name: String, info: QueueInfo?)] = []
         out.reserveCapacity(names.count)
-        for name in names {
-            do {
-                out.append((name, try await channel.inspectQueue(name)))
-            } catch where error.code == .channelClosed {
-                out.append((name, nil))
-                try await channel.reopen()
-            }
-        }
+        for name in names { out.append((name, try await channel.queueIfExists(name))) }
         return out
-    }
-
-    /// Every queue of `topology`: the lanes and the dead-letter queue of each work queue, then, with
-    /// `delayLevels`, the 32 delay-level queues.
-    public static func queueNames(of topology: Topology, delayLevels: Bool) -> [String] {
-        var names: [String] = []
-        for q in topology.queues { names += q.laneNames + [WireFormat.deadLetterQueue(for: q.name)] }
-        if delayLevels { names += (0..<DelayRouting.levels).map(DelayRouting.queue(level:)) }
-        return names
     }
 
     /// Closes the probing channel.

@@ -17,7 +17,7 @@ public final class QueueSampler: Service, Sendable {
     let logger: Logger
     private let gauges = Mutex<[String: (messages: Gauge, consumers: Gauge)]>([:])
 
-    /// A sampler of `queues` (see ``QueueInspector/queueNames(of:delayLevels:)``) on `connection`.
+    /// A sampler of `queues` (see ``Topology/queueNames(delayLevels:)``) on `connection`.
     public init(connection: AMQPConnection, queues: [String], interval: Duration = .seconds(15), metrics: WarrenMetrics,
                 logger: Logger = Logger(label: "warren.metrics")) {
         self.connection = connection

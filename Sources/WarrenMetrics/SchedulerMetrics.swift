@@ -23,7 +23,7 @@ public struct SchedulerMetrics: Sendable {
     public func fired(_ fire: FireRecord) {
         let d = [("schedule", fire.schedule), ("caught_up", fire.caughtUp ? "true" : "false")]
         Counter(label: MetricName.schedulerFires, dimensions: d, factory: factory).increment()
-        let late = max(0, fire.publishedAt.timeIntervalSince(fire.fireTime))
+        let late = max(0, fire.lateness.seconds)
         Timer(label: MetricName.schedulerLateness, dimensions: [("schedule", fire.schedule)], factory: factory)
             .recordNanoseconds(Int64(late * 1e9))
     }

@@ -14,7 +14,7 @@ final class ConnectionTests: XCTestCase {
 
         var closed = try TestBroker.configuration()
         closed.endpoints = [.init(host: "127.0.0.1", port: 1)]
-        closed.connectTimeout = 2
+        closed.connectTimeout = .seconds(2)
         let refused = await assertAMQPError(.connectFailed) { try await AMQPConnection.connect(closed) }
         XCTAssertTrue(refused?.message.contains("refused") ?? false, "\(String(describing: refused))")
 
@@ -80,7 +80,7 @@ final class ConnectionTests: XCTestCase {
 
         var wrong = good
         wrong.tls?.caCertificatePath = "\(dir)/wrong-ca.pem"
-        wrong.connectTimeout = 5
+        wrong.connectTimeout = .seconds(5)
         let error = await assertAMQPError(.tlsFailure) { try await AMQPConnection.connect(wrong) }
         XCTAssertTrue(error?.message.contains("localhost:5671") ?? false, "\(String(describing: error))")
     }

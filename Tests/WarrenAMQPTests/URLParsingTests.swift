@@ -9,7 +9,7 @@ final class URLParsingTests: XCTestCase {
         XCTAssertEqual(c.password, "s@cret")
         XCTAssertEqual(c.virtualHost, "prod/jobs")
         XCTAssertEqual(c.heartbeat, 7)
-        XCTAssertEqual(c.connectTimeout, 2.5)
+        XCTAssertEqual(c.connectTimeout, .milliseconds(2500))
         XCTAssertEqual(c.channelMax, 9)
         XCTAssertEqual(c.frameMax, 65536)
         XCTAssertEqual(c.connectionName, "api")

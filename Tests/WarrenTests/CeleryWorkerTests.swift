@@ -26,7 +26,7 @@ final class CeleryWorkerTests: XCTestCase {
         registry.register(CeleryAdd.self, positionalArguments: ["x", "y"]) { args, ctx in
             await log.add("add", ctx, note: "\(args.x + args.y)")
         }
-        registry.register(CeleryBoom.self, retry: RetryPolicy(maxAttempts: 2, backoff: .init(base: 0.05, cap: 0.1, jitter: 0))) { _, ctx in
+        registry.register(CeleryBoom.self, retry: RetryPolicy(maxAttempts: 2, backoff: .init(base: .milliseconds(50), cap: .milliseconds(100), jitter: 0))) { _, ctx in
             await log.add("boom", ctx)
             throw JobFailure.retryable("boom on attempt \(ctx.attempt)")
         }

@@ -39,7 +39,7 @@ enum JobsBroker {
     /// Deletes a work queue with its lanes and dead-letter queue.
     static func cleanUp(_ queue: Topology.Queue, on connection: AMQPConnection) async {
         guard let ch = try? await connection.openChannel() else { return }
-        for name in queue.laneNames + [WireFormat.deadLetterQueue(for: queue.name)] { _ = try? await ch.deleteQueue(name) }
+        for name in queue.queueNames { _ = try? await ch.deleteQueue(name) }
         await ch.close()
     }
 }
@@ -136,12 +136,13 @@ func declare(_ topology: Topology, on connection: AMQPConnection) async throws {
 /// Declares `topology`, starts a worker on all its queues with `registry` (and whatever `configure` sets),
 /// and opens a producer for it.
 func startWorker(_ connection: AMQPConnection, _ topology: Topology, _ registry: JobRegistry,
+                 middleware: [any JobMiddleware] = [],
                  _ configure: (inout WorkerConfiguration) -> Void = { _ in }) async throws -> (RunningWorker, JobProducer) {
     try await declare(topology, on: connection)
     var config = WorkerConfiguration()
     config.queues = topology.queues.map(\.name)
     configure(&config)
     let worker = Worker(connection: connection, registry: registry, topology: topology, configuration: config,
-                        logger: quietLogger("test.worker"))
+                        middleware: middleware, logger: quietLogger("test.worker"))
     return (RunningWorker.start(worker), try await JobProducer(connection: connection, topology: topology))
 }

@@ -21,7 +21,7 @@ final class MetricsTests: XCTestCase {
         let dead = WireFormat.deadLetterQueue(for: q.name)
 
         var registry = JobRegistry()
-        let fast = RetryPolicy(maxAttempts: 3, backoff: Backoff(base: 0.05, cap: 0.1, jitter: 0))
+        let fast = RetryPolicy(maxAttempts: 3, backoff: Backoff(base: .milliseconds(50), cap: .milliseconds(100), jitter: 0))
         registry.register(TestFlaky.self, retry: fast) { args, ctx in
             if ctx.attempt <= args.failures { throw JobFailure.retryable("planned failure \(ctx.attempt)") }
         }
@@ -31,7 +31,7 @@ final class MetricsTests: XCTestCase {
         config.declareTopology = false
 
         let ops = Operations(host: "127.0.0.1", port: 0, connection: conn,
-                             sampledQueues: QueueInspector.queueNames(of: topology, delayLevels: false),
+                             sampledQueues: topology.queueNames(delayLevels: false),
                              sampleInterval: .milliseconds(200), metrics: WarrenMetrics(), logger: quietLogger("test.metrics"))
         let worker = Worker(connection: conn, registry: registry, topology: topology, configuration: config,
                             observer: ops.observer, logger: quietLogger("test.worker"))

@@ -27,7 +27,7 @@ final class QuorumModeTests: XCTestCase {
         let topology = Topology(mode: .quorum, queues: [q])
         let log = JobLog()
         var registry = JobRegistry()
-        registry.register(TestFlaky.self, retry: RetryPolicy(maxAttempts: 2, backoff: .init(base: 0.05, cap: 0.05, jitter: 0))) { args, ctx in
+        registry.register(TestFlaky.self, retry: RetryPolicy(maxAttempts: 2, backoff: .init(base: .milliseconds(50), cap: .milliseconds(50), jitter: 0))) { args, ctx in
             await log.add("flaky", ctx)
             if ctx.attempt <= args.failures { throw JobFailure.retryable("no") }
         }

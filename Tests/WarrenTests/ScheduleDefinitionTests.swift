@@ -32,13 +32,13 @@ final class ScheduleDefinitionTests: XCTestCase {
             ("priority -1 is out of range 0-255", .invalidValue,
              { try ScheduleDefinition(name: "n", trigger: cron, job: "j", priority: -1) }),
             ("jitter must be zero or more seconds", .invalidValue,
-             { try ScheduleDefinition(name: "n", trigger: cron, job: "j", jitter: -1) }),
+             { try ScheduleDefinition(name: "n", trigger: cron, job: "j", jitter: .seconds(-1)) }),
             ("expiry must be more than zero seconds", .invalidValue,
-             { try ScheduleDefinition(name: "n", trigger: cron, job: "j", expiry: 0) }),
+             { try ScheduleDefinition(name: "n", trigger: cron, job: "j", expiry: .zero) }),
             ("interval must be more than zero seconds", .invalidValue,
-             { try ScheduleDefinition(name: "n", trigger: .interval(seconds: 0, anchor: nil), job: "j") }),
+             { try ScheduleDefinition(name: "n", trigger: .interval(every: .zero, anchor: nil), job: "j") }),
             ("missed-fire window must be more than zero seconds", .invalidValue,
-             { try ScheduleDefinition(name: "n", trigger: cron, job: "j", missedFires: .fireAll(within: 0)) }),
+             { try ScheduleDefinition(name: "n", trigger: cron, job: "j", missedFires: .fireAll(within: .zero)) }),
         ]
         for (message, code, make) in cases {
             XCTAssertThrowsError(try make(), message) { error in
@@ -47,7 +47,7 @@ final class ScheduleDefinitionTests: XCTestCase {
             }
         }
         XCTAssertNoThrow(try ScheduleDefinition(name: "n", trigger: cron, job: "j", arguments: "[1, \"a\"]",
-                                                priority: 0, jitter: 0, expiry: 0.5))
+                                                priority: 0, jitter: .zero, expiry: .milliseconds(500)))
     }
 
     func testFireTimesFollowTimeZone() throws {
@@ -59,7 +59,7 @@ final class ScheduleDefinitionTests: XCTestCase {
 
     func testDueFiresUsePolicy() throws {
         let definition = try ScheduleDefinition(name: "n", trigger: .cron(CronExpression("0 * * * *")), job: "j",
-                                                missedFires: .fireAll(within: 7200))
+                                                missedFires: .fireAll(within: .seconds(7200)))
         XCTAssertEqual(definition.dueFires(after: isoDate("2026-01-01T00:00:00Z"), upTo: isoDate("2026-01-01T05:30:00Z")),
                        [isoDate("2026-01-01T04:00:00Z"), isoDate("2026-01-01T05:00:00Z")])
     }
@@ -80,7 +80,7 @@ final class DurationTextTests: XCTestCase {
         let cases: [(String, Double)] = [("250ms", 0.25), ("10s", 10), ("5m", 300), ("2h", 7200), ("1d", 86_400),
                                          ("1.5", 1.5), ("1.5s", 1.5), (" 3s ", 3), ("0", 0), ("45", 45)]
         for (text, seconds) in cases {
-            XCTAssertEqual(try parseDuration(text), seconds, accuracy: 1e-9, text)
+            XCTAssertEqual(try parseDuration(text).seconds, seconds, accuracy: 1e-9, text)
         }
     }
 

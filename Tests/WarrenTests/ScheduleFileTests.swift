@@ -43,11 +43,11 @@ final class ScheduleFileTests: XCTestCase {
         XCTAssertEqual(nightly.arguments, #"{"day":"yesterday"}"#)
         XCTAssertEqual(nightly.queue, "reports")
         XCTAssertEqual(nightly.priority, 5)
-        XCTAssertEqual(nightly.jitter, 10)
-        XCTAssertEqual(nightly.expiry, 3600)
+        XCTAssertEqual(nightly.jitter, .seconds(10))
+        XCTAssertEqual(nightly.expiry, .seconds(3600))
         XCTAssertEqual(nightly.missedFires, .fireLatest)
         let heartbeat = definitions[1]
-        XCTAssertEqual(heartbeat.trigger, .interval(seconds: 30, anchor: nil))
+        XCTAssertEqual(heartbeat.trigger, .interval(every: .seconds(30), anchor: nil))
         XCTAssertEqual(heartbeat.timeZone, ScheduleDefinition.utc)
         XCTAssertEqual(heartbeat.arguments, "{}")
         XCTAssertEqual(heartbeat.queue, "default")
@@ -72,8 +72,8 @@ final class ScheduleFileTests: XCTestCase {
         let definition = try XCTUnwrap(try ScheduleFile.parse(yaml, fileName: "s.yaml").first)
         XCTAssertEqual(definition.arguments,
                        #"{"n":1,"f":1.5,"ok":true,"none":null,"s":"2","list":[1,"a\"b"],"nested":{"k":"v"}}"#)
-        XCTAssertEqual(definition.trigger, .interval(seconds: 0.25, anchor: nil))
-        XCTAssertEqual(definition.missedFires, .fireAll(within: 21_600))
+        XCTAssertEqual(definition.trigger, .interval(every: .milliseconds(250), anchor: nil))
+        XCTAssertEqual(definition.missedFires, .fireAll(within: .seconds(21_600)))
     }
 
     func testEmptyFiles() throws {

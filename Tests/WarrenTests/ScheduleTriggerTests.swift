@@ -4,7 +4,7 @@ import XCTest
 
 final class ScheduleTriggerTests: XCTestCase {
     func testIntervalAnchoredAtEpochByDefault() {
-        let trigger = ScheduleTrigger.interval(seconds: 30, anchor: nil)
+        let trigger = ScheduleTrigger.interval(every: .seconds(30), anchor: nil)
         XCTAssertEqual(trigger.nextFire(after: isoDate("2026-01-01T00:00:10Z"), in: TestZone.utc), isoDate("2026-01-01T00:00:30Z"))
         XCTAssertEqual(trigger.nextFire(after: isoDate("2026-01-01T00:00:30Z"), in: TestZone.utc), isoDate("2026-01-01T00:01:00Z"))
         // Time zones do not matter for intervals.
@@ -12,14 +12,14 @@ final class ScheduleTriggerTests: XCTestCase {
     }
 
     func testFractionalInterval() {
-        let trigger = ScheduleTrigger.interval(seconds: 0.25, anchor: nil)
+        let trigger = ScheduleTrigger.interval(every: .milliseconds(250), anchor: nil)
         XCTAssertEqual(trigger.nextFire(after: Date(timeIntervalSince1970: 1.1), in: TestZone.utc),
                        Date(timeIntervalSince1970: 1.25))
     }
 
     func testIntervalWithAnchorStartsAtAnchor() {
         let anchor = isoDate("2026-01-01T00:00:05Z")
-        let trigger = ScheduleTrigger.interval(seconds: 90, anchor: anchor)
+        let trigger = ScheduleTrigger.interval(every: .seconds(90), anchor: anchor)
         XCTAssertEqual(trigger.nextFire(after: isoDate("2025-12-31T00:00:00Z"), in: TestZone.utc), anchor)
         XCTAssertEqual(trigger.nextFire(after: anchor, in: TestZone.utc), isoDate("2026-01-01T00:01:35Z"))
         XCTAssertEqual(trigger.nextFire(after: isoDate("2026-01-01T01:00:00Z"), in: TestZone.utc), isoDate("2026-01-01T01:00:05Z"))
@@ -27,8 +27,8 @@ final class ScheduleTriggerTests: XCTestCase {
     }
 
     func testNonPositiveIntervalNeverFires() {
-        XCTAssertNil(ScheduleTrigger.interval(seconds: 0, anchor: nil).nextFire(after: Date(), in: TestZone.utc))
-        XCTAssertNil(ScheduleTrigger.interval(seconds: -1, anchor: nil).nextFire(after: Date(), in: TestZone.utc))
+        XCTAssertNil(ScheduleTrigger.interval(every: .zero, anchor: nil).nextFire(after: Date(), in: TestZone.utc))
+        XCTAssertNil(ScheduleTrigger.interval(every: .seconds(-1), anchor: nil).nextFire(after: Date(), in: TestZone.utc))
     }
 
     func testOnce() {
@@ -63,29 +63,29 @@ final class MissedFirePolicyTests: XCTestCase {
     }
 
     func testFireAllWithinWindow() {
-        XCTAssertEqual(missed(.fireAll(within: 3 * 3600), from: "2026-01-01T00:00:00Z", to: "2026-01-01T05:30:00Z"),
+        XCTAssertEqual(missed(.fireAll(within: .seconds(3 * 3600)), from: "2026-01-01T00:00:00Z", to: "2026-01-01T05:30:00Z"),
                        ["03", "04", "05"].map { isoDate("2026-01-01T\($0):00:00Z") })
-        XCTAssertEqual(missed(.fireAll(within: 86_400), from: "2026-01-01T00:00:00Z", to: "2026-01-01T05:30:00Z"),
+        XCTAssertEqual(missed(.fireAll(within: .seconds(86_400)), from: "2026-01-01T00:00:00Z", to: "2026-01-01T05:30:00Z"),
                        ["01", "02", "03", "04", "05"].map { isoDate("2026-01-01T\($0):00:00Z") })
     }
 
     func testNothingMissed() {
-        for policy in [MissedFirePolicy.skip, .fireLatest, .fireAll(within: 86_400)] {
+        for policy in [MissedFirePolicy.skip, .fireLatest, .fireAll(within: .seconds(86_400))] {
             XCTAssertEqual(missed(policy, from: "2026-01-01T05:00:00Z", to: "2026-01-01T05:30:00Z"), [])
             XCTAssertEqual(missed(policy, from: "2026-01-01T06:00:00Z", to: "2026-01-01T05:30:00Z"), [])
         }
     }
 
     func testFireAllIsBounded() {
-        let everySecond = ScheduleTrigger.interval(seconds: 1, anchor: nil)
-        let fires = missed(.fireAll(within: 172_800), everySecond, from: "2026-01-01T00:00:00Z", to: "2026-01-02T00:00:00Z")
+        let everySecond = ScheduleTrigger.interval(every: .seconds(1), anchor: nil)
+        let fires = missed(.fireAll(within: .seconds(172_800)), everySecond, from: "2026-01-01T00:00:00Z", to: "2026-01-02T00:00:00Z")
         XCTAssertEqual(fires.count, MissedFirePolicy.maximumFires)
         XCTAssertEqual(fires.first, isoDate("2026-01-01T00:00:01Z"))
         XCTAssertEqual(fires.last, isoDate("2026-01-01T02:46:40Z"))
     }
 
     func testFireLatestAfterLongOutageOfFrequentFires() throws {
-        let everySecond = ScheduleTrigger.interval(seconds: 1, anchor: nil)
+        let everySecond = ScheduleTrigger.interval(every: .seconds(1), anchor: nil)
         XCTAssertEqual(missed(.fireLatest, everySecond, from: "2026-01-01T00:00:00Z", to: "2026-03-01T00:00:00.500Z"),
                        [isoDate("2026-03-01T00:00:00Z")])
         // Dense fires in the morning, none since: the latest is the last morning second.

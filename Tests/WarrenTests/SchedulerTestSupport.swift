@@ -31,7 +31,7 @@ struct RunningScheduler {
     let recorder: SchedulerRecorder
     let task: Task<Void, any Error>
 
-    static func start(_ schedules: [ScheduleDefinition], group: String, lateFireWindow: Double = 30,
+    static func start(_ schedules: [ScheduleDefinition], group: String, lateFireWindow: Duration = .seconds(30),
                       connectionName: String = "warren-scheduler-tests") throws -> RunningScheduler {
         let recorder = SchedulerRecorder()
         var broker = try AMQPConfiguration(url: JobsBroker.url)
@@ -52,8 +52,8 @@ struct RunningScheduler {
 
 /// A schedule firing every whole second into `queue`.
 func everySecond(_ name: String, queue: String, missed: MissedFirePolicy = .fireLatest,
-                 priority: Int? = nil, expiry: Double? = nil) throws -> ScheduleDefinition {
-    try ScheduleDefinition(name: name, trigger: .interval(seconds: 1, anchor: nil), job: "noop", arguments: #"{"n":1}"#,
+                 priority: Int? = nil, expiry: Duration? = nil) throws -> ScheduleDefinition {
+    try ScheduleDefinition(name: name, trigger: .interval(every: .seconds(1), anchor: nil), job: "noop", arguments: #"{"n":1}"#,
                            queue: queue, priority: priority, expiry: expiry, missedFires: missed)
 }
 

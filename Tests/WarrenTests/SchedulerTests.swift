@@ -20,7 +20,7 @@ final class SchedulerTests: XCTestCase {
         XCTAssertEqual(FirePlan.catchUp(try everySecond("s", queue: "q", missed: .skip), lastFired: t0, now: now, lateWindow: 0), [])
         XCTAssertEqual(FirePlan.catchUp(try everySecond("s", queue: "q", missed: .fireLatest), lastFired: t0, now: now, lateWindow: 0),
                        [t0 + 5])
-        XCTAssertEqual(FirePlan.catchUp(try everySecond("s", queue: "q", missed: .fireAll(within: 2.6)), lastFired: t0, now: now,
+        XCTAssertEqual(FirePlan.catchUp(try everySecond("s", queue: "q", missed: .fireAll(within: .milliseconds(2600))), lastFired: t0, now: now,
                                         lateWindow: 0), [t0 + 3, t0 + 4, t0 + 5])
         // Within the late window, fireLatest adds nothing older: the recent fires are the latest.
         XCTAssertEqual(FirePlan.catchUp(try everySecond("s", queue: "q", missed: .fireLatest), lastFired: t0, now: now, lateWindow: 1.2),
@@ -30,13 +30,13 @@ final class SchedulerTests: XCTestCase {
     }
 
     func testExpiredAndUnrecordedFiresAreNotCaughtUp() throws {
-        let expiring = try everySecond("s", queue: "q", missed: .fireAll(within: 60), expiry: 2.2)
+        let expiring = try everySecond("s", queue: "q", missed: .fireAll(within: .seconds(60)), expiry: .milliseconds(2200))
         XCTAssertEqual(FirePlan.catchUp(expiring, lastFired: t0, now: t0 + 5.5, lateWindow: 0), [t0 + 4, t0 + 5])
         XCTAssertEqual(FirePlan.catchUp(try everySecond("s", queue: "q"), lastFired: nil, now: t0 + 5.5, lateWindow: 30), [])
     }
 
     func testJitterDelaysThePublishButNotTheFire() throws {
-        let s = try ScheduleDefinition(name: "j", trigger: .interval(seconds: 10, anchor: nil), job: "noop", jitter: 3)
+        let s = try ScheduleDefinition(name: "j", trigger: .interval(every: .seconds(10), anchor: nil), job: "noop", jitter: .seconds(3))
         for _ in 0..<20 {
             let entry = try XCTUnwrap(FirePlan.next(s, index: 0, after: t0 + 1))
             XCTAssertEqual(entry.fire, t0 + 10)
@@ -148,12 +148,12 @@ final class SchedulerTests: XCTestCase {
         let schedules = [try everySecond("tick", queue: queue, missed: .fireLatest)]
         addTeardownBlock { await cleanUpScheduler(queue: queue, schedules: ["tick"], group: group) }
 
-        let a = try RunningScheduler.start(schedules, group: group, lateFireWindow: 0)
+        let a = try RunningScheduler.start(schedules, group: group, lateFireWindow: .zero)
         try await eventually(timeout: 20) { a.recorder.fires.count >= 1 }
         await a.stop()
         let lastOfA = try XCTUnwrap(a.recorder.fires.map(\.fireTime).max())
         try await Task.sleep(for: .milliseconds(3200))
-        let b = try RunningScheduler.start(schedules, group: group, lateFireWindow: 0)
+        let b = try RunningScheduler.start(schedules, group: group, lateFireWindow: .zero)
         try await eventually(timeout: 20) { b.recorder.isLeading && !b.recorder.fires.isEmpty }
         await b.stop()
 
@@ -168,7 +168,7 @@ final class SchedulerTests: XCTestCase {
     func testAFireCarriesItsIdHeadersAndExpiry() async throws {
         let group = JobsBroker.uniqueQueue("sched-headers")
         let queue = JobsBroker.uniqueQueue("sched-headers-q")
-        let schedule = try everySecond("report", queue: queue, priority: 3, expiry: 60)
+        let schedule = try everySecond("report", queue: queue, priority: 3, expiry: .milliseconds(60000))
         addTeardownBlock { await cleanUpScheduler(queue: queue, schedules: ["report"], group: group) }
 
         let a = try RunningScheduler.start([schedule], group: group)

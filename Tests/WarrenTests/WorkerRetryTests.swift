@@ -24,7 +24,7 @@ final class WorkerRetryTests: XCTestCase {
         let topology = Topology(queues: [q])
         let log = JobLog()
         var registry = JobRegistry()
-        let fast = Backoff(base: 0.05, cap: 0.1, jitter: 0)
+        let fast = Backoff(base: .milliseconds(50), cap: .milliseconds(100), jitter: 0)
         registry.register(TestFlaky.self, retry: RetryPolicy(maxAttempts: 3, backoff: fast)) { args, ctx in
             await log.add("flaky", ctx, note: "\(args.failures)")
             if ctx.attempt <= args.failures { throw JobFailure.retryable("planned failure \(ctx.attempt)") }

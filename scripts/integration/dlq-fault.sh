@@ -1,12 +1,12 @@
 #!/usr/bin/env bash
-# Fault test (issue 5): 5,000 dead jobs; `warren dlq requeue --all` is killed with SIGKILL at random points three
+# Fault test: 5,000 dead jobs; `warren dlq requeue --all` is killed with SIGKILL at random points three
 # times, then run to completion. Every job id must then be in the work queue or the dead-letter queue (none
 # missing); duplicates are counted and must stay within the bound (one confirm batch per kill).
 # Env: WARREN_TEST_URL (broker), FAULT_JOBS (default 5000), FAULT_BATCH (default 200),
 #      FAULT_RATE (msg/s while it may be killed, default 800: three kills always land mid-run), WARREN_BIN (default .build/debug/warren).
 set -euo pipefail
 cd "$(dirname "$0")/../.."
-export PATH=/opt/swift/usr/bin:$PATH
+if ! command -v swift >/dev/null && [[ -x /opt/swift/usr/bin/swift ]]; then export PATH=/opt/swift/usr/bin:$PATH; fi
 export WARREN_URL=${WARREN_TEST_URL:-amqp://guest:guest@127.0.0.1:5672/%2F}
 export WARREN_LOG_LEVEL=warning
 N=${FAULT_JOBS:-5000}

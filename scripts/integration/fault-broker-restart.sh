@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Fault test (issue 7): the broker is stopped and started again mid-run with 5,000 persistent `record` jobs in
+# Fault test: the broker is stopped and started again mid-run with 5,000 persistent `record` jobs in
 # flight. Passes when every job is recorded (none lost); duplicates are reported. While the broker is down the
 # worker's /readyz must answer 503, after it reconnects 200 again, and /metrics must count the reconnect.
 # Runs its own broker instance (deploy/rabbitmq-local.sh with its own dir, node and ports 5695/5696) so the
@@ -7,7 +7,7 @@
 # Env: FAULT_JOBS (5000), WARREN_BIN (default .build/debug/warren), FAULT_KEEP=1 keeps the logs.
 set -euo pipefail
 cd "$(dirname "$0")/../.."
-export PATH=/opt/swift/usr/bin:$PATH
+if ! command -v swift >/dev/null && [[ -x /opt/swift/usr/bin/swift ]]; then export PATH=/opt/swift/usr/bin:$PATH; fi
 N=${FAULT_JOBS:-5000}
 # shellcheck source=scripts/lib/integration.sh
 source scripts/lib/integration.sh

@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Fault test (issue 7): quorum mode on a 3-node cluster; the node holding the work queue's leader is stopped
+# Fault test: quorum mode on a 3-node cluster; the node holding the work queue's leader is stopped
 # while producers are publishing and the worker is consuming 5,000 `record` jobs.
 # Passes when every confirmed job is recorded (none lost) and every producer run ended with each of its jobs
 # either confirmed or reported failed (never silence, never a hang). Duplicates are reported.
@@ -8,7 +8,7 @@
 # Env: FAULT_JOBS (5000), FAULT_BATCH (100 per producer run), WARREN_BIN (default .build/debug/warren).
 set -euo pipefail
 cd "$(dirname "$0")/../.."
-export PATH=/opt/swift/usr/bin:$PATH
+if ! command -v swift >/dev/null && [[ -x /opt/swift/usr/bin/swift ]]; then export PATH=/opt/swift/usr/bin:$PATH; fi
 N=${FAULT_JOBS:-5000}
 BATCH=${FAULT_BATCH:-100}
 # shellcheck source=scripts/lib/integration.sh

@@ -1,10 +1,10 @@
 #!/usr/bin/env bash
-# Fault test (issue 3): 10,000 `record` jobs; the worker is killed with SIGKILL twice mid-run and restarted.
+# Fault test: 10,000 `record` jobs; the worker is killed with SIGKILL twice mid-run and restarted.
 # Every job id must be recorded at least once; duplicates at most the prefetch per kill.
 # Env: WARREN_TEST_URL (broker), FAULT_JOBS (default 10000), FAULT_PREFETCH (default 50).
 set -euo pipefail
 cd "$(dirname "$0")/../.."
-export PATH=/opt/swift/usr/bin:$PATH
+if ! command -v swift >/dev/null && [[ -x /opt/swift/usr/bin/swift ]]; then export PATH=/opt/swift/usr/bin:$PATH; fi
 export WARREN_URL=${WARREN_TEST_URL:-amqp://guest:guest@127.0.0.1:5672/%2F}
 export WARREN_LOG_LEVEL=warning
 N=${FAULT_JOBS:-10000}

@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Polyglot producers (issue 6): jobs enqueued by pika (examples/python/producer.py), amqp-publish
+# Polyglot producers: jobs enqueued by pika (examples/python/producer.py), amqp-publish
 # (examples/shell/producer.sh) and Celery's send_task (examples/python/celery_producer.py) run on the Swift
 # worker with the right arguments, priority, delay and trace; a Celery task that always fails and malformed
 # input end in the dead-letter queues with warren-dead-reason and an actionable message.
@@ -7,7 +7,7 @@
 #      WARREN_BIN (worker binary, default .build/debug/warren, built if missing).
 set -euo pipefail
 cd "$(dirname "$0")/../.."
-export PATH=/opt/swift/usr/bin:$PATH
+if ! command -v swift >/dev/null && [[ -x /opt/swift/usr/bin/swift ]]; then export PATH=/opt/swift/usr/bin:$PATH; fi
 export WARREN_URL=${WARREN_TEST_URL:-amqp://guest:guest@127.0.0.1:5672/%2F}
 export WARREN_LOG_LEVEL=${WARREN_LOG_LEVEL:-warning}
 PY=${WARREN_VENV:-.venv}/bin/python

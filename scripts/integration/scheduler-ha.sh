@@ -1,12 +1,12 @@
 #!/usr/bin/env bash
-# HA scheduler test (issue 4): three `warren scheduler` replicas on a 1-second schedule; the leader is killed
+# HA scheduler test: three `warren scheduler` replicas on a 1-second schedule; the leader is killed
 # with SIGKILL, later the next one. A worker then drains the queue with the `record` job, and every fire
 # second between the first and the last must appear exactly once (counted by message id = job id).
 # Prints the takeover gaps. Env: WARREN_TEST_URL (broker), HA_PHASE (seconds between kills, default 8),
 # WARREN_BIN (the warren binary, default .build/debug/warren, built if missing).
 set -euo pipefail
 cd "$(dirname "$0")/../.."
-export PATH=/opt/swift/usr/bin:$PATH
+if ! command -v swift >/dev/null && [[ -x /opt/swift/usr/bin/swift ]]; then export PATH=/opt/swift/usr/bin:$PATH; fi
 export WARREN_URL=${WARREN_TEST_URL:-amqp://guest:guest@127.0.0.1:5672/%2F}
 PHASE=${HA_PHASE:-8}
 # shellcheck source=scripts/lib/integration.sh

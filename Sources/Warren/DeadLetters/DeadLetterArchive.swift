@@ -59,15 +59,17 @@ public struct DeadLetterArchive: Sendable {
         do { channel = try await connection.openChannel(confirmWindow: batchSize) } catch {
             throw WarrenError(error, "opening the import channel")
         }
+        let publisher = ConfirmedPublisher(channel: channel, republishFor: .zero)  // no recovery: a loss is an error
         var imported = 0
         var batch: [OutgoingMessage] = []
         func flush() async throws(WarrenError) {
-            let results = await channel.publish(batch)
-            for (message, result) in zip(batch, results) {
-                let id = message.properties.messageID ?? "?"
-                switch result {
-                case .success(let o): try JobProducer.check(o, id: id, message: message).get()
-                case .failure(let error): throw WarrenError(error, "importing job \(id) after \(imported) confirmed")
+            let messages = batch
+            let results = await publisher.publish(count: messages.count, describe: {
+                (messages[$0].properties.messageID ?? "?", ConfirmedPublisher.queue(of: messages[$0]))
+            }) { messages[$0] }
+            for result in results {
+                if case .failure(let error) = result {
+                    throw WarrenError(error.code, "importing after \(imported) confirmed: \(error.message)", underlying: error.underlying)
                 }
                 imported += 1
             }

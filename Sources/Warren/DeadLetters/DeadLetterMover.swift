@@ -103,7 +103,7 @@ public struct DeadLetterMover: Sendable {
         }
         await cursor.close()
         await publisher?.close()
-        report.seconds = (ContinuousClock.now - started).seconds
+        report.elapsed = ContinuousClock.now - started
         progress(report.progress(total: max(cursor.total, cursor.read)))
         return report
     }
@@ -115,18 +115,17 @@ public struct DeadLetterMover: Sendable {
         var confirmed: [AMQPDelivery] = []
         if let publisher {
             let messages = batch.compactMap(\.message)
-            let results = await publisher.publish(messages)
+            let results = await ConfirmedPublisher(channel: publisher, republishFor: .zero).publish(count: messages.count, describe: {
+                (messages[$0].properties.messageID ?? "?", ConfirmedPublisher.queue(of: messages[$0]))
+            }) { messages[$0] }
             for (item, result) in zip(batch, results) {
-                let id = item.delivery.properties.messageID ?? "?"
                 switch result {
-                case .success(let o):
-                    if case .failure(let error) = JobProducer.check(o, id: id, message: item.message!) {
-                        outcome.fail("\(error)")
-                    } else {
-                        confirmed.append(item.delivery)
-                    }
+                case .success:
+                    confirmed.append(item.delivery)
+                case .failure(let error) where error.underlying != nil:
+                    outcome.fail("\(error) (it stays in the dead-letter queue; a copy may have arrived)")
                 case .failure(let error):
-                    outcome.fail("publishing job \(id): \(error) (it stays in the dead-letter queue; a copy may have arrived)")
+                    outcome.fail("\(error)")
                 }
             }
         } else {
@@ -189,13 +188,13 @@ public struct DeadLetterMoveReport: Sendable, Codable, Hashable {
     public var failed = 0
     /// The first errors, for people.
     public var errors: [String] = []
-    /// Seconds the run took.
-    public var seconds = 0.0
+    /// How long the run took.
+    public var elapsed: Duration = .zero
     /// How many messages a kill of this run could have duplicated (the batch size).
     public var maxDuplicatesIfKilled: Int
 
     /// Messages per second.
-    public var rate: Double { seconds > 0 ? Double(done) / seconds : 0 }
+    public var rate: Double { elapsed > .zero ? Double(done) / elapsed.seconds : 0 }
 
     init(queue: String, maxDuplicatesIfKilled: Int) {
         self.queue = queue

@@ -1,3 +1,4 @@
+import Logging
 import WarrenAMQP
 
 /// Naming of dead-letter queues, and finding which of a list exist.
@@ -12,6 +13,16 @@ public enum DeadLetterQueues {
         deadLetterQueue.hasSuffix(".dead") ? String(deadLetterQueue.dropLast(".dead".count)) : deadLetterQueue
     }
 
+    /// Connects for dead-letter work (browse, requeue, purge, export, import) with automatic recovery turned
+    /// off, whatever `configuration` says: a lost connection must end the run (the broker then returns every
+    /// message not acked) instead of carrying on with held deliveries that can no longer be acked. The CLI
+    /// and the dashboard connect through here.
+    public static func connect(_ configuration: AMQPConfiguration, logger: Logger) async throws(AMQPError) -> AMQPConnection {
+        var config = configuration
+        config.recovery.enabled = false
+        return try await AMQPConnection.connect(config, logger: logger)
+    }
+
     /// Probes each name's dead-letter queue with a passive declare and returns those that exist, with their
     /// ready-message counts, in the order given (duplicates removed). AMQP has no "list queues": callers pass
     /// the names (the CLI reads `--queue` and `WARREN_QUEUES`). A missing queue (404 closes the channel) is
@@ -23,7 +34,7 @@ public enum DeadLetterQueues {
         var found: [QueueInfo] = []
         for name in names.map({ exact ? $0 : deadLetterQueue(for: $0) }) where seen.insert(name).inserted {
             do throws(AMQPError) {
-                if let info = try await channel.unlessRefused(404, { () async throws(AMQPError) in try await channel.inspectQueue(name) }) {
+                if let info = try await channel.queueIfExists(name) {
                     found.append(info)
                 }
             } catch {

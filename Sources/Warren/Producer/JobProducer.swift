@@ -13,54 +13,50 @@ import WarrenAMQP
 /// ``publishTimeout``: a job may then arrive twice, never zero times.
 public final class JobProducer: Sendable {
     /// The confirm-mode channel jobs are published on.
-    public let channel: AMQPChannel
+    public var channel: AMQPChannel { publisher.channel }
+    /// Publishes with confirms, republishing through connection losses until ``publishTimeout``.
+    public let publisher: ConfirmedPublisher
     /// The topology used for routing (priority lanes, delays).
     public let topology: Topology
     /// Largest body accepted, in bytes. Default 1 MiB; keep it equal to the workers' limit.
     public let maxMessageBytes: Int
     /// How long to keep retrying a publish cut off by a connection loss. Default 30 s.
-    public let publishTimeout: Duration
+    public var publishTimeout: Duration { publisher.republishFor }
     /// Trace context put on every job this producer enqueues (used for follow-up jobs).
     public let traceparent: String?
     /// Told the latency and outcome of every publish.
-    public let observer: (any PublishObserver)?
+    public var observer: (any PublishObserver)? { publisher.observer }
     /// How long a queue found to exist is trusted before it is checked again. Default 30 s.
     public static let routeCheckInterval: Duration = .seconds(30)
     let routes: RouteCheck
 
     /// Opens a confirm channel on `connection`.
-    public init(connection: AMQPConnection, topology: Topology = Topology(), confirmWindow: Int = 1000,
+    public convenience init(connection: AMQPConnection, topology: Topology = Topology(), confirmWindow: Int = 1000,
                 maxMessageBytes: Int = 1 << 20, publishTimeout: Duration = .seconds(30),
                 observer: (any PublishObserver)? = nil) async throws(WarrenError) {
+        let channel: AMQPChannel
         do {
-            self.channel = try await connection.openChannel(confirmWindow: confirmWindow)
+            channel = try await connection.openChannel(confirmWindow: confirmWindow)
         } catch {
             throw WarrenError(error, "opening the producer channel")
         }
-        self.topology = topology
-        self.maxMessageBytes = maxMessageBytes
-        self.publishTimeout = publishTimeout
-        self.traceparent = nil
-        self.observer = observer
-        self.routes = RouteCheck(connection: connection)
+        self.init(publisher: ConfirmedPublisher(channel: channel, republishFor: publishTimeout, observer: observer),
+                  topology: topology, maxMessageBytes: maxMessageBytes, traceparent: nil, routes: RouteCheck(connection: connection))
     }
 
-    private init(channel: AMQPChannel, topology: Topology, maxMessageBytes: Int, publishTimeout: Duration,
-                 traceparent: String?, observer: (any PublishObserver)?, routes: RouteCheck) {
-        self.channel = channel
+    private init(publisher: ConfirmedPublisher, topology: Topology, maxMessageBytes: Int, traceparent: String?, routes: RouteCheck) {
+        self.publisher = publisher
         self.topology = topology
         self.maxMessageBytes = maxMessageBytes
-        self.publishTimeout = publishTimeout
         self.traceparent = traceparent
-        self.observer = observer
         self.routes = routes
     }
 
     /// The same producer, stamping `traceparent` on what it enqueues.
     public func tracing(_ traceparent: String?) -> JobProducer {
         guard traceparent != self.traceparent else { return self }
-        return JobProducer(channel: channel, topology: topology, maxMessageBytes: maxMessageBytes,
-                           publishTimeout: publishTimeout, traceparent: traceparent, observer: observer, routes: routes)
+        return JobProducer(publisher: publisher, topology: topology, maxMessageBytes: maxMessageBytes,
+                           traceparent: traceparent, routes: routes)
     }
 
     /// Enqueues a typed job; returns its id.
@@ -122,60 +118,10 @@ public final class JobProducer: Sendable {
         return OutgoingMessage(exchange: exchange, routingKey: key, mandatory: mandatory, properties: properties, body: request.arguments)
     }
 
-    /// Publishes with confirm, retrying through connection losses until ``publishTimeout``.
-    /// Publishes to the work queue `queue` (for errors and metrics), retrying through connection losses.
+    /// Publishes with confirm to the work queue `queue` (for errors and metrics), retrying through connection
+    /// losses until ``publishTimeout``.
     func publish(_ message: OutgoingMessage, id: String, queue: String) async throws(WarrenError) {
-        let started = ContinuousClock.now
-        do throws(WarrenError) {
-            try await publishRetrying(message, id: id, queue: queue, started: started)
-            report(queue, since: started, ok: true)
-        } catch {
-            report(queue, since: started, ok: false)
-            throw error
-        }
-    }
-
-    private func report(_ queue: String, since started: ContinuousClock.Instant, ok: Bool) {
-        observer?.published(queue: queue, duration: ContinuousClock.now - started, ok: ok)
-    }
-
-    private func publishRetrying(_ message: OutgoingMessage, id: String, queue: String, started: ContinuousClock.Instant) async throws(WarrenError) {
-        let deadline = started + publishTimeout
-        var attempt = 0
-        while true {
-            let outcome: PublishOutcome
-            do throws(AMQPError) {
-                outcome = try await channel.publish(message)
-            } catch where error.code == .connectionLost && ContinuousClock.now < deadline {
-                attempt += 1
-                await Self.pauseBeforeRepublishing(attempt: attempt)
-                continue
-            } catch {
-                throw WarrenError(error, "enqueueing job \(id)")
-            }
-            try Self.check(outcome, id: id, queue: queue).get()
-            return
-        }
-    }
-
-    /// Waits before publishing again what a lost connection cut off, while the connection recovers: 50 ms
-    /// more per attempt, at most 1 s (single jobs and batches alike, until ``publishTimeout``).
-    static func pauseBeforeRepublishing(attempt: Int) async {
-        try? await Task.sleep(for: .milliseconds(min(1000, 50 * attempt)))
-    }
-
-    /// ``check(_:id:queue:)`` for a message whose queue is named by its header or routing key.
-    static func check(_ outcome: PublishOutcome, id: String, message: OutgoingMessage) -> Result<Void, WarrenError> {
-        check(outcome, id: id, queue: HeaderValues.string(message.properties.headers?[WireFormat.Header.queue]) ?? message.routingKey)
-    }
-
-    static func check(_ outcome: PublishOutcome, id: String, queue: String) -> Result<Void, WarrenError> {
-        switch outcome {
-        case .acked, .sent: return .success(())
-        case .nacked: return .failure(WarrenError(.nacked, "the broker refused job \(id) (queue full or broker error)"))
-        case .returned(let code, let text):
-            return .failure(WarrenError(.unroutable, "job \(id) was not routed to any queue (\(code) \(text)): is queue '\(queue)' declared?"))
-        }
+        try await publisher.publish(message, id: id, queue: queue)
     }
 }
 
@@ -193,7 +139,7 @@ final class RouteCheck: Sendable {
         var missing = false
         do throws(AMQPError) {
             let channel = try await probeChannel()
-            missing = try await channel.unlessRefused(404, { () async throws(AMQPError) in try await channel.inspectQueue(queue) }) == nil
+            missing = try await channel.queueIfExists(queue) == nil
         } catch {
             throw WarrenError(error, "checking queue '\(queue)'")
         }

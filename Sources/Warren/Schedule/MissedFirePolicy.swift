@@ -7,8 +7,8 @@ public enum MissedFirePolicy: Sendable, Hashable {
     case skip
     /// Publish only the most recent missed fire.
     case fireLatest
-    /// Publish every missed fire less than `within` seconds old, oldest first.
-    case fireAll(within: Double)
+    /// Publish every missed fire less than `within` old, oldest first.
+    case fireAll(within: Duration)
 
     /// The most fires `fires(missedBetween:and:trigger:timeZone:)` returns.
     public static let maximumFires = 10_000
@@ -23,7 +23,7 @@ public enum MissedFirePolicy: Sendable, Hashable {
         case .skip:
             return []
         case .fireAll(let window):
-            let start = max(lastFired, now.addingTimeInterval(-max(window, 0)))
+            let start = max(lastFired, now.addingTimeInterval(-max(window.seconds, 0)))
             return Self.fires(after: start, upTo: now, trigger: trigger, timeZone: timeZone)
         case .fireLatest:
             return Self.latestFire(after: lastFired, upTo: now, trigger: trigger, timeZone: timeZone).map { [$0] } ?? []

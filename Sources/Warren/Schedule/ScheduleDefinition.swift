@@ -17,9 +17,9 @@ public struct ScheduleDefinition: Sendable, Hashable {
     /// Message priority, 0-255, or `nil` for the queue's default.
     public let priority: Int?
     /// Up to this many seconds of random delay added to each fire, or `nil`.
-    public let jitter: Double?
+    public let jitter: Duration?
     /// How long after its fire time a job is still worth running, in seconds, or `nil` for ever.
-    public let expiry: Double?
+    public let expiry: Duration?
     /// What to do about fires missed while no scheduler ran.
     public let missedFires: MissedFirePolicy
 
@@ -34,7 +34,7 @@ public struct ScheduleDefinition: Sendable, Hashable {
     ///   interval or a catch-up window is not positive.
     public init(name: String, trigger: ScheduleTrigger, timeZone: TimeZone = ScheduleDefinition.utc,
                 job: String, arguments: String = "{}", queue: String = "default",
-                priority: Int? = nil, jitter: Double? = nil, expiry: Double? = nil,
+                priority: Int? = nil, jitter: Duration? = nil, expiry: Duration? = nil,
                 missedFires: MissedFirePolicy = .fireLatest) throws(ScheduleError) {
         try Validate.notEmpty(name, "name")
         try Validate.notEmpty(job, "job")
@@ -108,8 +108,8 @@ public struct ScheduleDefinition: Sendable, Hashable {
         }
 
         static func trigger(_ trigger: ScheduleTrigger) throws(ScheduleError) {
-            if case .interval(let seconds, _) = trigger {
-                try require(seconds > 0 && seconds.isFinite, "interval must be more than zero seconds")
+            if case .interval(let every, _) = trigger {
+                try require(every > .zero, "interval must be more than zero seconds")
             }
         }
 
@@ -117,17 +117,17 @@ public struct ScheduleDefinition: Sendable, Hashable {
             try require((0...255).contains(priority), "priority \(priority) is out of range 0-255")
         }
 
-        static func jitter(_ jitter: Double) throws(ScheduleError) {
-            try require(jitter >= 0 && jitter.isFinite, "jitter must be zero or more seconds")
+        static func jitter(_ jitter: Duration) throws(ScheduleError) {
+            try require(jitter >= .zero, "jitter must be zero or more seconds")
         }
 
-        static func expiry(_ expiry: Double) throws(ScheduleError) {
-            try require(expiry > 0 && expiry.isFinite, "expiry must be more than zero seconds")
+        static func expiry(_ expiry: Duration) throws(ScheduleError) {
+            try require(expiry > .zero, "expiry must be more than zero seconds")
         }
 
         static func missedFires(_ policy: MissedFirePolicy) throws(ScheduleError) {
             if case .fireAll(let window) = policy {
-                try require(window > 0 && window.isFinite, "missed-fire window must be more than zero seconds")
+                try require(window > .zero, "missed-fire window must be more than zero seconds")
             }
         }
 

@@ -101,12 +101,12 @@ struct ScheduleFileReader {
             try ScheduleDefinition.Validate.priority(priority)
             return priority
         }
-        let jitter = try read("jitter") { (value) throws(ScheduleError) -> Double in
+        let jitter = try read("jitter") { (value) throws(ScheduleError) -> Duration in
             let jitter = try duration(value, "jitter")
             try ScheduleDefinition.Validate.jitter(jitter)
             return jitter
         }
-        let expiry = try read("expires") { (value) throws(ScheduleError) -> Double in
+        let expiry = try read("expires") { (value) throws(ScheduleError) -> Duration in
             let expiry = try duration(value, "expires")
             try ScheduleDefinition.Validate.expiry(expiry)
             return expiry
@@ -149,7 +149,7 @@ struct ScheduleFileReader {
                 throw error.located(file: file, line: value.mark?.line, schedule: schedule, context: "cron")
             }
         case "every":
-            return .interval(seconds: try duration(value, key), anchor: nil)
+            return .interval(every: try duration(value, key), anchor: nil)
         default:
             return .once(try Self.date(try string(value, key, schedule: schedule)))
         }
@@ -167,12 +167,12 @@ struct ScheduleFileReader {
     }
 
     /// A duration: a plain number of seconds, or text for `parseDuration`.
-    private func duration(_ value: Node, _ key: String) throws(ScheduleError) -> Double {
+    private func duration(_ value: Node, _ key: String) throws(ScheduleError) -> Duration {
         if value.isPlain, let seconds = value.float, value.tag.description != Tag.Name.str.rawValue {
             guard seconds >= 0, seconds.isFinite else {
                 throw ScheduleError(.invalidDuration, "\(key) must not be negative")
             }
-            return seconds
+            return try durationFromSeconds(seconds, "\(seconds)")
         }
         guard case .scalar(let scalar) = value else {
             throw ScheduleError(.invalidDuration, "\(key) must be a duration such as 10s")

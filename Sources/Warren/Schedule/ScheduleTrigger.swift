@@ -5,10 +5,10 @@ public enum ScheduleTrigger: Sendable, Hashable {
     /// Fires whenever the cron expression matches the wall clock of the
     /// schedule's time zone.
     case cron(CronExpression)
-    /// Fires every `seconds` seconds at `anchor + k * seconds` for k = 0, 1, 2, ...
+    /// Fires every `every` at `anchor + k * every` for k = 0, 1, 2, ...
     /// A `nil` anchor means the Unix epoch, so that every replica computes the
     /// same fire times without coordinating. Time zones do not apply.
-    case interval(seconds: Double, anchor: Date?)
+    case interval(every: Duration, anchor: Date?)
     /// Fires once, at the given instant.
     case once(Date)
 
@@ -19,8 +19,9 @@ public enum ScheduleTrigger: Sendable, Hashable {
         switch self {
         case .cron(let expression):
             return expression.nextFire(after: date, in: timeZone)
-        case .interval(let seconds, let anchor):
-            guard seconds > 0, seconds.isFinite else { return nil }
+        case .interval(let every, let anchor):
+            let seconds = every.seconds
+            guard seconds > 0 else { return nil }
             let start = anchor ?? Date(timeIntervalSince1970: 0)
             guard date >= start else { return start }
             var k = (date.timeIntervalSince(start) / seconds).rounded(.down) + 1

@@ -35,7 +35,7 @@ struct FirePlan {
                         .map { [$0] } ?? []
                 }
             case .fireAll(let window):
-                let start = max(last, now.addingTimeInterval(-window))
+                let start = max(last, now.addingTimeInterval(-window.seconds))
                 if start < lateStart {
                     older = MissedFirePolicy.fires(after: start, upTo: lateStart, trigger: trigger, timeZone: zone)
                 }
@@ -43,13 +43,13 @@ struct FirePlan {
         }
         let all = older + late
         guard let expiry = schedule.expiry else { return all }
-        return all.filter { $0.addingTimeInterval(expiry) > now }
+        return all.filter { $0.addingTimeInterval(expiry.seconds) > now }
     }
 
     /// The first fire strictly after `date`, with its jittered publish time; `nil` when the trigger is done.
     static func next(_ schedule: ScheduleDefinition, index: Int, after date: Date) -> Entry? {
         guard let fire = schedule.nextFire(after: date) else { return nil }
-        let jitter = schedule.jitter.map { $0 > 0 ? Double.random(in: 0...$0) : 0 } ?? 0
+        let jitter = schedule.jitter.map { $0 > .zero ? Double.random(in: 0...$0.seconds) : 0 } ?? 0
         return Entry(schedule: index, fire: fire, publishAt: fire.addingTimeInterval(jitter))
     }
 }

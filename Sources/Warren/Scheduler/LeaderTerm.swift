@@ -33,7 +33,7 @@ struct LeaderTerm: Sendable {
         let now = Date()
         var missed: [(schedule: Int, fire: Date)] = []
         for (i, s) in schedules.enumerated() {
-            let fires = FirePlan.catchUp(s, lastFired: last[i], now: now, lateWindow: configuration.lateFireWindow)
+            let fires = FirePlan.catchUp(s, lastFired: last[i], now: now, lateWindow: configuration.lateFireWindow.seconds)
             missed += fires.map { (i, $0) }
         }
         if !missed.isEmpty {
@@ -97,27 +97,30 @@ struct LeaderTerm: Sendable {
             let s = schedules[i]
             let options = EnqueueOptions(
                 queue: s.queue, priority: s.priority.map { UInt8(clamping: $0) },
-                expiresAt: s.expiry.map { fire.addingTimeInterval($0) }, jobID: s.fireID(for: fire),
+                expiresAt: s.expiry.map { fire.addingTimeInterval($0.seconds) }, jobID: s.fireID(for: fire),
                 headers: ledger.headers(schedule: s.name, fire: fire))
             let (id, message) = try producer.build(JobRequest(name: s.job, arguments: Array(s.arguments.utf8), options: options))
             ids.append(id)
             messages.append(message)
         }
         let publishedAt = Date()
-        let outcomes = await producer.channel.publish(messages)
+        // Republishing through a lost connection is not this term's to do: the lock went with the connection.
+        let publisher = ConfirmedPublisher(channel: producer.channel, republishFor: .zero)
+        let sent = messages
+        let results = await publisher.publish(count: sent.count, describe: { (ids[$0], ConfirmedPublisher.queue(of: sent[$0])) }) {
+            sent[$0]
+        }
         let confirmedAt = Date()
-        for (k, outcome) in outcomes.enumerated() {
+        for (k, result) in results.enumerated() {
             let (i, fire) = fires[k]
-            switch outcome {
-            case .success(let o):
-                if case .failure(let error) = JobProducer.check(o, id: ids[k], message: messages[k]) {
-                    logger.error("fire refused by the broker", metadata: ["id": "\(ids[k])", "error": "\(error)"])
-                    continue
-                }
+            switch result {
+            case .success:
                 service.observer?.fired(FireRecord(schedule: schedules[i].name, fireID: ids[k], fireTime: fire,
                                                    publishedAt: publishedAt, confirmedAt: confirmedAt, caughtUp: caughtUp))
+            case .failure(let error) where error.underlying != nil:
+                throw error  // the channel or connection failed: the term ends
             case .failure(let error):
-                throw error
+                logger.error("fire refused by the broker", metadata: ["id": "\(ids[k])", "error": "\(error)"])
             }
         }
     }

@@ -11,10 +11,10 @@ public struct SchedulerConfiguration: Sendable, Hashable {
     /// Heartbeat of the scheduler's connection, in seconds. A leader cut off from the broker is declared dead
     /// after about two of them, which releases the lock. Default 5.
     public var heartbeat: Int
-    /// Fires missed by less than this many seconds are published late, whatever the schedule's
+    /// Fires missed by less than this are published late, whatever the schedule's
     /// ``MissedFirePolicy``: a takeover or a short reconnect is not downtime. Older fires follow the policy.
     /// Default 30 s.
-    public var lateFireWindow: Double
+    public var lateFireWindow: Duration
     /// Wait between connection attempts, and after a lost connection before competing again. Default 1 s.
     public var reconnectDelay: Duration
     /// Declare the work queues of the schedules (with ``Topology``) on each takeover. Default `true`.
@@ -22,7 +22,7 @@ public struct SchedulerConfiguration: Sendable, Hashable {
 
     /// Creates a configuration; every field has a default.
     public init(group: String = "default", lockRetryInterval: Duration = .seconds(1), heartbeat: Int = 5,
-                lateFireWindow: Double = 30, reconnectDelay: Duration = .seconds(1), declareTopology: Bool = true) {
+                lateFireWindow: Duration = .seconds(30), reconnectDelay: Duration = .seconds(1), declareTopology: Bool = true) {
         self.group = group
         self.lockRetryInterval = lockRetryInterval
         self.heartbeat = heartbeat

@@ -15,8 +15,8 @@ public struct FireRecord: Sendable, Hashable {
     /// Published at takeover or start-up for a fire that passed while no leader ran.
     public var caughtUp: Bool
 
-    /// Publish time minus fire time, in seconds (includes any jitter).
-    public var lateness: Double { publishedAt.timeIntervalSince(fireTime) }
+    /// Publish time minus fire time (includes any jitter).
+    public var lateness: Duration { .seconds(publishedAt.timeIntervalSince(fireTime)) }
 }
 
 /// Hooks for logs, metrics, status files and benchmarks. Called from the scheduler's task: return quickly.

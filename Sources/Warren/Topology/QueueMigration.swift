@@ -77,7 +77,7 @@ public struct QueueMigration: Sendable {
         let name = declaration.name
         let holding = Self.holdingQueue(for: name)
         var outcome = Outcome(queue: name, migrated: false, movedOut: 0, movedBack: 0)
-        let pending = try await channel.unlessRefused(404, { () async throws(AMQPError) in try await channel.inspectQueue(holding) }) != nil
+        let pending = try await channel.queueIfExists(holding) != nil
         if try await !isCurrent(declaration, on: channel) {
             let consumers = try await channel.inspectQueue(name).consumerCount
             guard consumers == 0 else {

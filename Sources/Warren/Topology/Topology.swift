@@ -39,6 +39,8 @@ public struct Topology: Sendable, Hashable {
         public func lane(_ k: Int) -> String { k == 0 ? name : "\(name).lane\(k)" }
         /// All lane queue names, highest lane first.
         public var laneNames: [String] { (0..<lanes).reversed().map(lane) }
+        /// Every queue of this work queue: its lanes, highest first, then its dead-letter queue.
+        public var queueNames: [String] { laneNames + [WireFormat.deadLetterQueue(for: name)] }
         /// The queue a job of `priority` goes to.
         public func queue(forPriority priority: UInt8?) -> String {
             lanes > 1 ? lane(min(Int(priority ?? 0), lanes - 1)) : name
@@ -141,6 +143,14 @@ public struct Topology: Sendable, Hashable {
                 .init(exchange: WireFormat.deliverExchange, routingKey: DelayRouting.deliverKey(queue: name)),
             ])
         }
+    }
+
+    /// Every queue of the topology: the lanes and the dead-letter queue of each work queue, then, with
+    /// `delayLevels`, the delay-level queues. The one list of a topology's queues (status, metrics, clean-up).
+    public func queueNames(delayLevels: Bool) -> [String] {
+        var names = queues.flatMap(\.queueNames)
+        if delayLevels { names += (0..<DelayRouting.levels).map(DelayRouting.queue(level:)) }
+        return names
     }
 
     /// Where a job for `queue` with `priority` and a delay goes: exchange and routing key.

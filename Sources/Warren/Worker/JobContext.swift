@@ -26,8 +26,10 @@ public struct JobContext: Sendable {
     /// Built on first use: setting metadata is costly with some log handlers, and most jobs never log.
     public var logger: Logger { jobLogger.logger }
     let jobLogger: JobLogger
-    /// Producer that stamps this job's trace context on follow-up jobs.
-    public let producer: JobProducer
+    /// Producer for follow-up jobs; the worker's trace middleware makes it stamp this job's trace context.
+    public var producer: JobProducer
+    /// Where ``progress(_:_:)`` goes; set by a job store's middleware, `nil` without one.
+    public var progressReporter: (any JobProgressReporter)?
 
     /// Whether the job has been cancelled (timeout or shutdown); long jobs should check it and stop.
     public var isCancelled: Bool { Task.isCancelled }

@@ -2,80 +2,55 @@ import Foundation
 import Logging
 import WarrenAMQP
 
-/// Takes one delivery from receipt to settlement: checks, runs the job, then acks, retries or dead-letters.
-/// A retry or dead letter is published with confirms before the delivery is acked.
+/// Takes one delivery from receipt to settlement: reads it, asks ``JobDecision`` whether to run it, runs
+/// it through the middleware chain within its time limit, asks ``JobDecision`` what becomes of it, tells the
+/// middlewares, and has ``Settlement`` carry that out. It decides nothing itself.
 struct JobProcessor: Sendable {
-    let worker: Worker
-    let producer: JobProducer
+    let registry: JobRegistry
+    let decision: JobDecision
+    let formats: [ForeignFormat]
+    let middleware: MiddlewareChain
+    let settlement: Settlement
+    let attempts: AttemptRunner
     /// This run's concurrency limits per job.
     let limits: JobLimits
-    var config: WorkerConfiguration { worker.configuration }
-    var logger: Logger { worker.logger }
+    let defaultTimeout: Duration
+    let observer: WorkerObserver?
+    let logger: Logger
 
-    /// Runs one delivery on the runner `runner`. Returns `false` when the job overran its time limit and a
-    /// new runner (from `runners`) took over its settlement: the calling runner must then stop.
-    func process(_ item: DeliveryBuffer.Item, runner: RunnerHandle, runners: JobRunners) async -> Bool {
+    /// Starts a new runner whose first work is `settle` (a timed-out job's settlement).
+    typealias Takeover = @Sendable (_ settle: @escaping @Sendable () async -> Void) -> Void
+
+    /// Runs one delivery on the runner `runner`. Returns `false` when the job overran its time limit and
+    /// `takeover` started a new runner to settle it: the calling runner must then stop.
+    func process(_ item: DeliveryBuffer.Item, runner: RunnerHandle, takeover: @escaping Takeover) async -> Bool {
         let delivery = item.delivery
         let source = item.source
-        if delivery.body.count > config.maxMessageBytes {
-            await reject(delivery, source, .oversized,
-                         "message body is \(delivery.body.count) bytes; the worker limit is \(config.maxMessageBytes)")
+        let decoded = delivery.body.count > decision.maxMessageBytes
+            ? .failure(JobDecodingError("oversized", reason: .oversized)) : read(delivery)
+        let definition = (try? decoded.get()).flatMap { registry[$0.name] }
+        if let disposition = decision.beforeAttempt(bodyBytes: delivery.body.count, decoded: decoded, definition: definition,
+                                                    knownJobs: registry.names, now: Date()) {
+            await refuse(delivery, decoded, source, disposition)
             return true
         }
-        let envelope: JobEnvelope
-        do throws(JobDecodingError) {
-            envelope = try decode(delivery)
-        } catch {
-            await reject(delivery, source, error.reason, error.description)
-            return true
-        }
-        let now = Date()
-        if let expires = envelope.expiresAt, expires < now {
-            await deadLetter(delivery, envelope, source, .expired, type: "expired",
-                             message: "expired at \(expires) before it could start (now \(now))")
-            return true
-        }
-        if let runAt = envelope.runAt, runAt.timeIntervalSince(now) > 0.002 {
-            _ = await publishThenAck(delivery, envelope, queue: source.baseQueue, route: worker.topology.route(
-                queue: source.queue, priority: delivery.properties.priority,
-                delayMilliseconds: UInt64(runAt.timeIntervalSince(now) * 1000)), outcome: .deferred)
-            return true
-        }
-        guard let definition = worker.registry[envelope.name] else {
-            await deadLetter(delivery, envelope, source, .unknownJob, type: "unknown-job",
-                             message: "no job named '\(envelope.name)' is registered on this worker (known: \(worker.registry.names.joined(separator: ", ")))")
-            worker.observer?.messageRejected(queue: source.baseQueue, reason: .unknownJob)
-            return true
-        }
+        guard case .success(let envelope) = decoded, let definition else { return true }  // decided above
         // Over its concurrency limit, the job waits here for a place; at shutdown it is left unacked for the
         // broker to redeliver.
         let limit = limits[envelope.name]
         if let limit, await !limit.acquire() { return true }
-        let maxAttempts = envelope.maxAttempts ?? definition.retry?.maxAttempts ?? config.defaultRetry.maxAttempts
-        let (id, name, queue, attempt, trace) = (envelope.id, envelope.name, source.baseQueue, envelope.attempt, envelope.traceparent)
-        let lazyLogger = JobLogger(base: logger) {
-            var metadata: Logger.Metadata = [
-                "job.id": "\(id)", "job.name": "\(name)", "job.queue": "\(queue)", "job.attempt": "\(attempt)",
-            ]
-            if let trace { metadata["trace.parent"] = "\(trace)" }
-            return metadata
-        }
-        let context = JobContext(
-            jobID: envelope.id, jobName: envelope.name, queue: source.baseQueue, attempt: envelope.attempt,
-            maxAttempts: maxAttempts, redelivered: delivery.redelivered, enqueuedAt: envelope.enqueuedAt,
-            traceparent: trace, jobLogger: lazyLogger, producer: producer.tracing(trace))
-
-        worker.observer?.jobStarted(name: envelope.name, queue: source.baseQueue)
+        let attempt = JobAttempt(context: context(envelope, delivery, source, definition), arguments: envelope.body,
+                                 headers: envelope.headers)
+        observer?.jobStarted(name: envelope.name, queue: source.baseQueue)
         let started = ContinuousClock.now
-        let body = envelope.body
         let conclude: @Sendable (AttemptResult) async -> Void = { [self] result in
             limit?.release()  // the attempt is over (or given up on at its time limit)
-            await self.conclude(result, delivery, envelope, source, definition, maxAttempts: maxAttempts,
-                                logger: lazyLogger, started: started)
+            await self.conclude(result, delivery, envelope, source, definition, attempt.context, started: started)
         }
-        switch await worker.attempts.run(timeout: definition.timeout ?? config.defaultTimeout, cancel: { runner.cancel() },
-                                         takeover: { result in runners.spawn(first: { await conclude(result) }) },
-                                         { try await definition.run(body, context) }) {
+        let chain = middleware
+        switch await attempts.run(timeout: definition.timeout ?? defaultTimeout, cancel: { runner.cancel() },
+                                  takeover: { result in takeover { await conclude(result) } },
+                                  { try await chain.run(attempt) { try await definition.run($0.arguments, $0.context) } }) {
         case .finished(let result):
             await conclude(result)
             return true
@@ -84,119 +59,101 @@ struct JobProcessor: Sendable {
         }
     }
 
-    /// Settles an attempt by its result: ack, retry, dead letter, or (cut short by shutdown) nothing.
+    /// Settles an attempt by its result.
     private func conclude(_ result: AttemptResult, _ delivery: AMQPDelivery, _ envelope: JobEnvelope,
-                          _ source: DeliveryBuffer.Source, _ definition: JobRegistry.Definition, maxAttempts: Int,
-                          logger lazyLogger: JobLogger, started: ContinuousClock.Instant) async {
+                          _ source: DeliveryBuffer.Source, _ definition: JobRegistry.Definition, _ context: JobContext,
+                          started: ContinuousClock.Instant) async {
         let elapsed = ContinuousClock.now - started
-        let outcome: JobOutcome
+        let disposition = decision.afterAttempt(result, envelope: envelope, definition: definition,
+                                                shuttingDown: attempts.isAbandoning, jitter: Double.random(in: 0...1))
+        log(disposition, context)
+        var jobResult: JobResult?
+        if case .succeeded(let r) = result { jobResult = r }
+        await tell(disposition, envelope.id, envelope.name, source, envelope.attempt, jobResult, envelope.headers)
+        let outcome = await settlement.carryOut(disposition, delivery, envelope, source)
         var failed = true
-        if worker.attempts.isAbandoning, case .failed = result {
-            // Cut short by shutdown: leave it unacked for redelivery; it did not fail.
-            lazyLogger.logger.info("job cancelled by shutdown; the broker will redeliver it")
-            worker.observer?.jobFinished(name: envelope.name, queue: source.baseQueue, outcome: .abandoned, failed: false, duration: elapsed)
-            return
-        }
-        switch result {
-        case .succeeded:
-            failed = false
-            outcome = await settle(delivery) { try await delivery.ack() } ? .succeeded : .abandoned
-        case .failed(let error as ArgumentsError):
-            lazyLogger.logger.error("job arguments do not decode", metadata: ["error": "\(error.message)"])
-            outcome = await deadLetter(delivery, envelope, source, error.reason, type: error.reason.rawValue, message: error.message)
-        case .failed(let error):
-            let type = error.typeName
-            let message = "\(error)"
-            if !error.isRetryable {
-                lazyLogger.logger.error("job failed permanently", metadata: ["error": "\(message)"])
-                outcome = await deadLetter(delivery, envelope, source, .nonRetryable, type: type, message: message)
-            } else {
-                outcome = await retryOrBury(delivery, envelope, source, maxAttempts: maxAttempts,
-                                            retry: definition.retry ?? config.defaultRetry, type: type, message: message,
-                                            logger: lazyLogger.logger)
-            }
-        case .timedOut(let limit):
-            outcome = await retryOrBury(delivery, envelope, source, maxAttempts: maxAttempts,
-                                        retry: definition.retry ?? config.defaultRetry, type: "timeout",
-                                        message: "job did not finish within its time limit of \(limit)", logger: lazyLogger.logger)
-        }
-        worker.observer?.jobFinished(name: envelope.name, queue: source.baseQueue, outcome: outcome, failed: failed, duration: elapsed)
+        if case .succeeded = result { failed = false }
+        if case .leave = disposition { failed = false }
+        observer?.jobFinished(name: envelope.name, queue: source.baseQueue, outcome: outcome, failed: failed, duration: elapsed)
     }
 
-    private func decode(_ delivery: AMQPDelivery) throws(JobDecodingError) -> JobEnvelope {
-        let headers = delivery.properties.headers ?? [:]
-        if headers[WireFormat.Header.job] == nil {
-            for format in config.foreignFormats {
-                if let envelope = try format.decode(delivery.properties, delivery.body, worker.registry) { return envelope }
+    /// Settles a delivery that is not run (unreadable, unknown job, expired, not yet due).
+    private func refuse(_ delivery: AMQPDelivery, _ decoded: Result<JobEnvelope, JobDecodingError>,
+                        _ source: DeliveryBuffer.Source, _ disposition: Disposition) async {
+        let envelope: JobEnvelope
+        switch decoded {
+        case .success(let e):
+            envelope = e
+        case .failure:
+            // Not a readable job: dead-lettered with its properties and body untouched.
+            envelope = JobEnvelope(unreadable: delivery.properties, body: delivery.body)
+            if case .deadLetter(let reason, let failure) = disposition {
+                logger.error("dead-lettering unreadable message", metadata: [
+                    "queue": "\(source.queue)", "reason": "\(reason.rawValue)", "error": "\(failure.message)",
+                    "message_id": "\(delivery.properties.messageID ?? "-")",
+                ])
             }
         }
-        return try JobEnvelope(properties: delivery.properties, body: delivery.body)
-    }
-
-    private func retryOrBury(_ delivery: AMQPDelivery, _ envelope: JobEnvelope, _ source: DeliveryBuffer.Source,
-                             maxAttempts: Int, retry: RetryPolicy, type: String, message: String, logger: Logger) async -> JobOutcome {
-        guard envelope.attempt < maxAttempts else {
-            logger.error("job failed on its last attempt", metadata: ["error": "\(message)", "attempts": "\(maxAttempts)"])
-            return await deadLetter(delivery, envelope, source, .exhausted, type: type, message: message)
+        let readable = (try? decoded.get()) != nil
+        await tell(disposition, readable ? envelope.id : delivery.properties.messageID, readable ? envelope.name : nil,
+                   source, envelope.attempt, nil, delivery.properties.headers ?? [:])
+        _ = await settlement.carryOut(disposition, delivery, envelope, source)
+        if case .deadLetter(let reason, _) = disposition, reason != .expired {
+            observer?.messageRejected(queue: source.baseQueue, reason: reason)
         }
-        let delay = retry.delay(beforeAttempt: envelope.attempt + 1)
-        logger.warning("job failed; retrying", metadata: ["error": "\(message)", "retry_in": "\(delay)"])
-        let next = envelope.retried(after: failureEntry(envelope, type: type, message: message))
-        let route = worker.topology.route(queue: source.queue, priority: delivery.properties.priority,
-                                          delayMilliseconds: UInt64(max(1, delay.seconds * 1000)))
-        return await publishThenAck(delivery, next, queue: source.baseQueue, route: route, outcome: .retried)
     }
 
-    @discardableResult
-    private func deadLetter(_ delivery: AMQPDelivery, _ envelope: JobEnvelope, _ source: DeliveryBuffer.Source,
-                            _ reason: DeadLetterReason, type: String, message: String) async -> JobOutcome {
-        var dead = envelope.deadLettered(reason: reason, failure: failureEntry(envelope, type: type, message: message))
-        if dead.headers[WireFormat.Header.queue] == nil { dead.setHeader(WireFormat.Header.queue, .string(source.baseQueue)) }
-        return await publishThenAck(delivery, dead, queue: source.baseQueue, route: (WireFormat.deadExchange, source.baseQueue),
-                                    outcome: .deadLettered)
+    private func tell(_ disposition: Disposition, _ id: String?, _ name: String?, _ source: DeliveryBuffer.Source,
+                      _ attempt: Int, _ result: JobResult?, _ headers: FieldTable) async {
+        guard !middleware.isEmpty else { return }
+        await middleware.willSettle(JobSettlement(jobID: id, jobName: name, queue: source.baseQueue, attempt: attempt,
+                                                  disposition: disposition, result: result, headers: headers))
     }
 
-    /// Dead-letters a delivery that is not a readable job, keeping its properties and body untouched.
-    private func reject(_ delivery: AMQPDelivery, _ source: DeliveryBuffer.Source, _ reason: DeadLetterReason, _ message: String) async {
-        logger.error("dead-lettering unreadable message", metadata: [
-            "queue": "\(source.queue)", "reason": "\(reason.rawValue)", "error": "\(message)",
-            "message_id": "\(delivery.properties.messageID ?? "-")",
-        ])
-        let envelope = JobEnvelope(unreadable: delivery.properties, body: delivery.body)
-        await deadLetter(delivery, envelope, source, reason, type: reason.rawValue, message: message)
-        worker.observer?.messageRejected(queue: source.baseQueue, reason: reason)
+    private func log(_ disposition: Disposition, _ context: JobContext) {
+        switch disposition {
+        case .ack, .defer: break
+        case .leave:
+            context.logger.info("job cancelled by shutdown; the broker will redeliver it")
+        case .retry(_, let delay, let failure):
+            context.logger.warning("job failed; retrying", metadata: ["error": "\(failure.message)", "retry_in": "\(delay)"])
+        case .deadLetter(.exhausted, let failure):
+            context.logger.error("job failed on its last attempt", metadata: ["error": "\(failure.message)", "attempts": "\(context.maxAttempts)"])
+        case .deadLetter(.invalidArguments, let failure), .deadLetter(.undecodable, let failure):
+            context.logger.error("job arguments do not decode", metadata: ["error": "\(failure.message)"])
+        case .deadLetter(_, let failure):
+            context.logger.error("job failed permanently", metadata: ["error": "\(failure.message)"])
+        }
     }
 
-    private func failureEntry(_ envelope: JobEnvelope, type: String, message: String) -> FailureRecord.Entry {
-        FailureRecord.Entry(attempt: envelope.attempt, type: type, message: message, at: Date(), host: config.hostname)
-    }
-
-    /// Publishes `envelope` (confirmed), then acks the delivery. If the publish fails the delivery is not
-    /// acked: it is requeued (or redelivered after a connection loss), so nothing is lost.
-    private func publishThenAck(_ delivery: AMQPDelivery, _ envelope: JobEnvelope, queue: String,
-                                route: (exchange: String, routingKey: String), outcome: JobOutcome) async -> JobOutcome {
-        let message = envelope.message(exchange: route.exchange, routingKey: route.routingKey)
-        do throws(WarrenError) {
-            try await producer.publish(message, id: envelope.id, queue: queue)
+    /// Reads a delivery as a Warren job, or as the first foreign format that recognises it.
+    private func read(_ delivery: AMQPDelivery) -> Result<JobEnvelope, JobDecodingError> {
+        do throws(JobDecodingError) {
+            let headers = delivery.properties.headers ?? [:]
+            if headers[WireFormat.Header.job] == nil {
+                for format in formats {
+                    if let envelope = try format.decode(delivery.properties, delivery.body, registry) { return .success(envelope) }
+                }
+            }
+            return .success(try JobEnvelope(properties: delivery.properties, body: delivery.body))
         } catch {
-            logger.error("could not publish retry/dead letter; leaving the message to the broker",
-                         metadata: ["job.id": "\(envelope.id)", "error": "\(error)"])
-            _ = await settle(delivery) { try await delivery.nack(requeue: true) }
-            try? await Task.sleep(for: .seconds(1))  // do not spin on a broken route
-            return .abandoned
+            return .failure(error)
         }
-        return await settle(delivery) { try await delivery.ack() } ? outcome : .abandoned
     }
 
-    /// Runs an ack/nack; a stale delivery (connection lost meanwhile) is logged: the broker redelivers it.
-    private func settle(_ delivery: AMQPDelivery, _ body: () async throws -> Void) async -> Bool {
-        do {
-            try await body()
-            return true
-        } catch {
-            logger.warning("could not settle delivery; the broker will redeliver it",
-                           metadata: ["message_id": "\(delivery.properties.messageID ?? "-")", "error": "\(error)"])
-            return false
+    private func context(_ envelope: JobEnvelope, _ delivery: AMQPDelivery, _ source: DeliveryBuffer.Source,
+                         _ definition: JobRegistry.Definition) -> JobContext {
+        let (id, name, queue, attempt, trace) = (envelope.id, envelope.name, source.baseQueue, envelope.attempt, envelope.traceparent)
+        let lazyLogger = JobLogger(base: logger) {
+            var metadata: Logger.Metadata = [
+                "job.id": "\(id)", "job.name": "\(name)", "job.queue": "\(queue)", "job.attempt": "\(attempt)",
+            ]
+            if let trace { metadata["trace.parent"] = "\(trace)" }
+            return metadata
         }
+        return JobContext(
+            jobID: id, jobName: name, queue: queue, attempt: attempt, maxAttempts: decision.maxAttempts(envelope, definition),
+            redelivered: delivery.redelivered, enqueuedAt: envelope.enqueuedAt, traceparent: trace, jobLogger: lazyLogger,
+            producer: settlement.producer, progressReporter: nil)
     }
 }

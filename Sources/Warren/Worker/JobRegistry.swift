@@ -16,8 +16,8 @@ public struct JobRegistry: Sendable {
         /// Most attempts of this job running at once in one worker, or `nil` for no limit beyond the
         /// worker's concurrency (see ``register(_:retry:timeout:maxConcurrent:positionalArguments:handler:)``).
         public let maxConcurrent: Int?
-        /// Decodes the arguments and runs the handler.
-        let run: @Sendable (_ body: [UInt8], _ context: JobContext) async throws -> Void
+        /// Decodes the arguments, runs the handler and encodes its result.
+        let run: @Sendable (_ body: [UInt8], _ context: JobContext) async throws -> JobResult
     }
 
     private var definitions: [String: Definition] = [:]
@@ -37,6 +37,36 @@ public struct JobRegistry: Sendable {
         positionalArguments: [String] = [],
         handler: @escaping @Sendable (P, JobContext) async throws -> Void
     ) {
+        register(type, retry: retry, timeout: timeout, maxConcurrent: maxConcurrent,
+                 positionalArguments: positionalArguments) { (parameters: P, context: JobContext) -> JobResult in
+            try await handler(parameters, context)
+            return .none
+        }
+    }
+
+    /// Registers a typed job that returns a result: the result is encoded as JSON and handed to the
+    /// worker's middlewares (a job store keeps it; see ``JobResult``). Otherwise as
+    /// ``register(_:retry:timeout:maxConcurrent:positionalArguments:handler:)``.
+    public mutating func register<P: JobParameters, R: Encodable & Sendable>(
+        _ type: P.Type, retry: RetryPolicy? = nil, timeout: Duration? = nil, maxConcurrent: Int? = nil,
+        positionalArguments: [String] = [],
+        handler: @escaping @Sendable (P, JobContext) async throws -> R
+    ) {
+        register(type, retry: retry, timeout: timeout, maxConcurrent: maxConcurrent,
+                 positionalArguments: positionalArguments) { (parameters: P, context: JobContext) -> JobResult in
+            let result = try await handler(parameters, context)
+            do throws(WarrenError) {
+                return JobResult(json: try JSONArguments.encode(result))
+            } catch {
+                throw JobFailure.permanent("the job's result does not encode as JSON: \(error.message)")
+            }
+        }
+    }
+
+    private mutating func register<P: JobParameters>(
+        _ type: P.Type, retry: RetryPolicy?, timeout: Duration?, maxConcurrent: Int?, positionalArguments: [String],
+        run: @escaping @Sendable (P, JobContext) async throws -> JobResult
+    ) {
         // Jobs without arguments are common (`{}` or an empty body): decode that once, not per job.
         let decodedEmpty = try? JSONArguments.decode(P.self, from: [])
         definitions[P.jobName] = Definition(name: P.jobName, retry: retry, timeout: timeout,
@@ -48,7 +78,7 @@ public struct JobRegistry: Sendable {
             } else {
                 parameters = try JSONArguments.decode(P.self, from: body)
             }
-            try await handler(parameters, context)
+            return try await run(parameters, context)
         }
     }
 
@@ -66,6 +96,7 @@ public struct JobRegistry: Sendable {
                 throw ArgumentsError(reason: .undecodable, message: "body is not valid JSON")
             }
             try await handler(body, context)
+            return .none
         }
     }
 

@@ -31,7 +31,7 @@ final class JobRunners: Sendable {
                 buffer.finished()
             }
             while let item = await buffer.next() {
-                guard await processor.process(item, runner: handle, runners: self) else { return }
+                guard await processor.process(item, runner: handle, takeover: { [self] settle in spawn(first: settle) }) else { return }
                 buffer.finished()
             }
         })

@@ -1,12 +1,5 @@
 import Synchronization
 
-/// How one attempt ended.
-enum AttemptResult: Sendable {
-    case succeeded
-    case failed(any Error)
-    case timedOut(Duration)
-}
-
 /// How ``AttemptRunner/run(timeout:cancel:takeover:_:)`` came back.
 enum AttemptReturn: Sendable {
     /// The body finished (or threw) before its limit: the caller settles it.
@@ -77,7 +70,7 @@ final class AttemptRunner: Sendable {
     /// Runs `body` in the current task. `cancel` cancels the current task; `takeover` receives the timeout
     /// if the limit passes first (it must not block: start a task).
     func run(timeout: Duration, cancel: @escaping @Sendable () -> Void, takeover: @escaping @Sendable (AttemptResult) -> Void,
-             _ body: () async throws -> Void) async -> AttemptReturn {
+             _ body: () async throws -> JobResult) async -> AttemptReturn {
         startMonitorIfNeeded()
         let id = nextID.add(1, ordering: .relaxed).newValue
         let slot = running.withLock {
@@ -85,8 +78,7 @@ final class AttemptRunner: Sendable {
         }
         let result: AttemptResult
         do {
-            try await body()
-            result = .succeeded
+            result = .succeeded(try await body())
         } catch {
             result = .failed(error)
         }

@@ -9,7 +9,7 @@ public struct RetryPolicy: Sendable, Hashable {
     public var backoff: Backoff
 
     /// Creates a policy.
-    public init(maxAttempts: Int, backoff: Backoff = Backoff(base: 1, cap: 300, jitter: 0.2)) {
+    public init(maxAttempts: Int, backoff: Backoff = Backoff(base: .seconds(1), cap: .seconds(300), jitter: 0.2)) {
         self.maxAttempts = max(1, maxAttempts)
         self.backoff = backoff
     }
@@ -19,42 +19,13 @@ public struct RetryPolicy: Sendable, Hashable {
     /// One attempt: failures go straight to the dead-letter queue.
     public static let never = RetryPolicy(maxAttempts: 1)
 
-    /// The wait before attempt `next` (2 = first retry).
+    /// The wait before attempt `next` (2 = first retry), with random jitter.
     public func delay(beforeAttempt next: Int) -> Duration {
-        .milliseconds(Int64((backoff.delay(attempt: next - 1) * 1000).rounded()))
-    }
-}
-
-/// Throw this (or an error conforming to ``NonRetryableError``) from a job to skip retries and go straight
-/// to the dead-letter queue with reason `non-retryable`.
-public struct JobFailure: Error, Sendable, CustomStringConvertible {
-    /// What went wrong.
-    public var message: String
-    /// Whether retrying could help.
-    public var retryable: Bool
-
-    /// A retryable failure.
-    public static func retryable(_ message: String) -> JobFailure { JobFailure(message: message, retryable: true) }
-    /// A failure retrying cannot fix.
-    public static func permanent(_ message: String) -> JobFailure { JobFailure(message: message, retryable: false) }
-
-    public var description: String { message }
-}
-
-/// Errors of types conforming to this are never retried.
-public protocol NonRetryableError: Error {}
-
-extension Error {
-    /// Whether Warren may retry a job that threw this.
-    var isRetryable: Bool {
-        if self is NonRetryableError { return false }
-        if let f = self as? JobFailure { return f.retryable }
-        return true
+        backoff.delay(attempt: next - 1)
     }
 
-    /// A stable name for the error's type, for headers and metrics.
-    var typeName: String {
-        if let f = self as? JobFailure { return f.retryable ? "JobFailure" : "JobFailure.permanent" }
-        return String(reflecting: type(of: self))
+    /// The wait before attempt `next` with the jitter fixed by `jitter` (0...1), for pure decisions.
+    public func delay(beforeAttempt next: Int, jitter: Double) -> Duration {
+        backoff.delay(attempt: next - 1, unit: jitter)
     }
 }

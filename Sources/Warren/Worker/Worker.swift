@@ -22,15 +22,20 @@ public final class Worker: Service, Sendable {
     let logger: Logger
     let attempts = AttemptRunner()
     let observer: WorkerObserver?
+    let middleware: [any JobMiddleware]
 
     /// Creates a worker; nothing happens until ``run()``.
+    ///
+    /// - Parameter middleware: surrounds every attempt, the first outermost (see ``JobMiddleware``). The
+    ///   worker's own trace-context middleware runs outside them all.
     public init(connection: AMQPConnection, registry: JobRegistry, topology: Topology = Topology(),
-                configuration: WorkerConfiguration = WorkerConfiguration(), observer: WorkerObserver? = nil,
-                logger: Logger = Logger(label: "warren.worker")) {
+                configuration: WorkerConfiguration = WorkerConfiguration(), middleware: [any JobMiddleware] = [],
+                observer: WorkerObserver? = nil, logger: Logger = Logger(label: "warren.worker")) {
         self.connection = connection
         self.registry = registry
         self.topology = topology
         self.configuration = configuration
+        self.middleware = middleware
         self.observer = observer
         self.logger = logger
     }
@@ -93,7 +98,11 @@ public final class Worker: Service, Sendable {
             logger.debug("released start-up pages", metadata: ["bytes": "\(bytes)"])
         }
         let limits = JobLimits(registry)
-        let processor = JobProcessor(worker: self, producer: producer, limits: limits)
+        let processor = JobProcessor(
+            registry: registry, decision: JobDecision(maxMessageBytes: config.maxMessageBytes, defaultRetry: config.defaultRetry),
+            formats: config.foreignFormats, middleware: MiddlewareChain(middlewares: [TraceContextMiddleware()] + middleware),
+            settlement: Settlement(producer: producer, topology: topology, hostname: config.hostname, logger: logger),
+            attempts: attempts, limits: limits, defaultTimeout: config.defaultTimeout, observer: observer, logger: logger)
 
         JobRunners(buffer: buffer, processor: processor).start(count: config.concurrency)
 

@@ -1,0 +1,69 @@
+import Foundation
+import WarrenAMQP
+
+/// JSON encoding and decoding of job arguments, in one place.
+public enum JSONArguments {
+    /// Encodes arguments (sorted keys, so equal arguments give equal bytes).
+    public static func encode<P: Encodable>(_ value: P) throws(WarrenError) -> [UInt8] {
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
+        do { return Array(try encoder.encode(value)) } catch {
+            throw WarrenError(.invalidArguments, "cannot encode arguments as JSON: \(error)")
+        }
+    }
+
+    /// True for an empty body or exactly `{}`: arguments that need no parsing.
+    static func isEmptyObject(_ body: [UInt8]) -> Bool {
+        body.isEmpty || (body.count == 2 && body[0] == UInt8(ascii: "{") && body[1] == UInt8(ascii: "}"))
+    }
+
+    /// One decoder for every job: decoding is thread-safe, and making one per job costs more than a short job.
+    private static let decoder = JSONDecoder()
+
+    /// Decodes arguments; an empty body reads as `{}`. Errors name the failing field path.
+    public static func decode<P: Decodable>(_ type: P.Type, from body: [UInt8]) throws(ArgumentsError) -> P {
+        let data = body.isEmpty ? Data("{}".utf8) : Data(body)
+        do { return try decoder.decode(type, from: data) } catch let error as DecodingError {
+            throw ArgumentsError(error)
+        } catch {
+            throw ArgumentsError(reason: .invalidArguments, message: "\(error)")
+        }
+    }
+}
+
+/// Arguments that do not decode: either not JSON at all (`undecodable`) or the wrong shape (`invalidArguments`).
+public struct ArgumentsError: Error, Sendable, CustomStringConvertible {
+    /// The dead-letter reason this maps to.
+    public var reason: DeadLetterReason
+    /// What is wrong, naming the field.
+    public var message: String
+
+    init(reason: DeadLetterReason, message: String) {
+        self.reason = reason
+        self.message = message
+    }
+
+    init(_ error: DecodingError) {
+        func path(_ c: DecodingError.Context) -> String {
+            let p = c.codingPath.map { $0.intValue.map { "[\($0)]" } ?? ".\($0.stringValue)" }.joined()
+            return p.isEmpty ? "arguments" : "arguments\(p)"
+        }
+        switch error {
+        case .typeMismatch(let type, let c):
+            self.init(reason: .invalidArguments, message: "\(path(c)): expected \(type), \(c.debugDescription)")
+        case .valueNotFound(let type, let c):
+            self.init(reason: .invalidArguments, message: "\(path(c)): expected \(type) but found null")
+        case .keyNotFound(let key, let c):
+            let p = path(c)
+            self.init(reason: .invalidArguments, message: "\(p == "arguments" ? "" : "\(p): ")missing required argument '\(key.stringValue)'")
+        case .dataCorrupted(let c) where c.codingPath.isEmpty:
+            self.init(reason: .undecodable, message: "body is not valid JSON: \(c.underlyingError.map { "\($0)" } ?? c.debugDescription)")
+        case .dataCorrupted(let c):
+            self.init(reason: .invalidArguments, message: "\(path(c)): \(c.debugDescription)")
+        @unknown default:
+            self.init(reason: .invalidArguments, message: "\(error)")
+        }
+    }
+
+    public var description: String { message }
+}

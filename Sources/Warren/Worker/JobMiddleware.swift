@@ -1,0 +1,106 @@
+import WarrenAMQP
+
+/// Surrounds every attempt of every job a worker runs: the place for behaviour that cuts across jobs (trace
+/// context, state tracking, unique keys, global limits, workflows).
+///
+/// A worker's middlewares form a chain in the order given to ``Worker/init(connection:registry:topology:configuration:middleware:observer:logger:)``:
+/// the first is the outermost. Each ``handle(_:next:)`` calls `next` to run the rest of the chain and then
+/// the job, and may change what goes in (the attempt's context) or what comes out (the result), or throw.
+///
+/// Threading: both methods are called from the worker's job runners (Swift tasks), many at once; a
+/// middleware must be thread-safe. They run inside the attempt's time limit (``handle(_:next:)``) or just
+/// before the delivery is settled (``willSettle(_:)``), so keep them quick; never block a thread.
+///
+/// At-least-once: ``willSettle(_:)`` is awaited before the worker publishes a retry or dead letter and acks
+/// the delivery. What a middleware records there happens before the ack: a worker killed in between repeats
+/// it on redelivery, never skips it.
+public protocol JobMiddleware: Sendable {
+    /// Runs around one attempt. Call `next` once to run the rest of the chain and the job, and return its
+    /// result (or another); an error thrown here is the attempt's failure, retried or dead-lettered by the
+    /// job's retry policy like an error of the job itself.
+    func handle(_ attempt: JobAttempt, next: @Sendable (JobAttempt) async throws -> JobResult) async throws -> JobResult
+
+    /// Told how a delivery is about to be settled, for every delivery: those that ran (succeeded, retried,
+    /// dead-lettered, left to the broker at shutdown) and those dead-lettered or deferred before any attempt
+    /// (unreadable, unknown job, expired, not yet due). Awaited before the settlement is carried out.
+    func willSettle(_ settlement: JobSettlement) async
+}
+
+extension JobMiddleware {
+    /// Default: runs the job unchanged.
+    public func handle(_ attempt: JobAttempt, next: @Sendable (JobAttempt) async throws -> JobResult) async throws -> JobResult {
+        try await next(attempt)
+    }
+
+    /// Default: nothing.
+    public func willSettle(_ settlement: JobSettlement) async {}
+}
+
+/// One attempt of a job, as middleware sees it.
+public struct JobAttempt: Sendable {
+    /// The job's context (id, name, queue, attempt, logger, producer); a middleware may replace its producer
+    /// or progress reporter before calling `next`.
+    public var context: JobContext
+    /// The job's JSON arguments, as received.
+    public let arguments: [UInt8]
+    /// The message's headers (Warren's `warren-*` headers and any the producer added).
+    public let headers: FieldTable
+
+    /// Creates an attempt (the worker does; tests of a middleware may too).
+    public init(context: JobContext, arguments: [UInt8], headers: FieldTable) {
+        self.context = context
+        self.arguments = arguments
+        self.headers = headers
+    }
+}
+
+/// What a job returned: its result as JSON, or nothing (a handler returning `Void`).
+public struct JobResult: Sendable, Hashable {
+    /// The result encoded as JSON, or `nil` when the job returns nothing.
+    public var json: [UInt8]?
+
+    /// A result of `json` bytes.
+    public init(json: [UInt8]?) { self.json = json }
+
+    /// No result.
+    public static let none = JobResult(json: nil)
+}
+
+/// How a delivery is about to be settled, told to ``JobMiddleware/willSettle(_:)``.
+public struct JobSettlement: Sendable {
+    /// The job's id; for an unreadable message, its `message_id` if any.
+    public let jobID: String?
+    /// The job's name, when it could be read.
+    public let jobName: String?
+    /// The work queue (without lane suffix).
+    public let queue: String
+    /// The attempt that ran (or would have run), 1-based.
+    public let attempt: Int
+    /// What the worker decided.
+    public let disposition: Disposition
+    /// The job's result, when it succeeded.
+    public let result: JobResult?
+    /// The message's headers as received.
+    public let headers: FieldTable
+}
+
+/// Runs an attempt through a chain of middlewares, outermost first, ending in `job`.
+struct MiddlewareChain: Sendable {
+    let middlewares: [any JobMiddleware]
+
+    func run(_ attempt: JobAttempt, job: @escaping @Sendable (JobAttempt) async throws -> JobResult) async throws -> JobResult {
+        try await call(0, attempt, job)
+    }
+
+    private func call(_ index: Int, _ attempt: JobAttempt,
+                      _ job: @escaping @Sendable (JobAttempt) async throws -> JobResult) async throws -> JobResult {
+        guard index < middlewares.count else { return try await job(attempt) }
+        return try await middlewares[index].handle(attempt) { next in try await self.call(index + 1, next, job) }
+    }
+
+    func willSettle(_ settlement: JobSettlement) async {
+        for m in middlewares { await m.willSettle(settlement) }
+    }
+
+    var isEmpty: Bool { middlewares.isEmpty }
+}

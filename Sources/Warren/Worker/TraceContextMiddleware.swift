@@ -1,0 +1,10 @@
+/// Carries a job's W3C trace context (``WireFormat/Header/traceparent``) on to the jobs it enqueues: the
+/// attempt's ``JobContext/producer`` stamps the trace parent the job arrived with. Every worker runs it first.
+struct TraceContextMiddleware: JobMiddleware {
+    func handle(_ attempt: JobAttempt, next: @Sendable (JobAttempt) async throws -> JobResult) async throws -> JobResult {
+        guard let trace = attempt.context.traceparent else { return try await next(attempt) }
+        var traced = attempt
+        traced.context.producer = attempt.context.producer.tracing(trace)
+        return try await next(traced)
+    }
+}

@@ -1,0 +1,134 @@
+import Warren
+import WarrenAMQP
+
+/// The state of a deployment's queues, as `warren status` and the dashboard show it: every lane of every work
+/// queue (ready, unacknowledged, consumers, rates), dead-letter counts, the occupancy of the delay levels and
+/// migrations left unfinished by `warren topology migrate`.
+///
+/// Ready and consumer counts come over AMQP (passive declares). AMQP 0-9-1 does not tell unacknowledged
+/// counts or rates: they come from the first ``QueueStatisticsSource`` that answers, and are `nil`
+/// otherwise, ``unackedSource`` saying why.
+public struct BrokerStatus: Sendable, Codable, Hashable {
+    /// One work queue lane. `nil` fields are unknown (queue missing, or no statistics source).
+    public struct Row: Sendable, Codable, Hashable {
+        /// Lane queue name.
+        public var queue: String
+        /// Whether the queue exists.
+        public var exists: Bool
+        /// Ready messages.
+        public var ready: Int?
+        /// Unacknowledged messages (needs a statistics source).
+        public var unacked: Int?
+        /// Consumers.
+        public var consumers: Int?
+        /// Messages in the work queue's dead-letter queue (on the queue's own row, not its other lanes).
+        public var dead: Int?
+        /// Publish, deliver and ack rates per second, when the statistics source measures them.
+        public var publishRate: Double?
+        /// Deliveries per second.
+        public var deliverRate: Double?
+        /// Acknowledgements per second.
+        public var ackRate: Double?
+    }
+
+    /// A delay level holding messages.
+    public struct DelayLevel: Sendable, Codable, Hashable {
+        /// Level k delays 2^k ms.
+        public var level: Int
+        /// Its queue.
+        public var queue: String
+        /// Messages waiting in it.
+        public var messages: Int
+        /// Creates an entry.
+        public init(level: Int, queue: String, messages: Int) {
+            self.level = level
+            self.queue = queue
+            self.messages = messages
+        }
+    }
+
+    /// A holding queue left by an interrupted `warren topology migrate`.
+    public struct PendingMigration: Sendable, Codable, Hashable {
+        /// The holding queue (`<queue>.migrating`).
+        public var holdingQueue: String
+        /// Jobs in it.
+        public var messages: Int
+        /// Creates an entry.
+        public init(holdingQueue: String, messages: Int) {
+            self.holdingQueue = holdingQueue
+            self.messages = messages
+        }
+    }
+
+    /// One row per lane, work queues in topology order.
+    public var queues: [Row]
+    /// Delay levels that hold messages.
+    public var delayLevels: [DelayLevel]
+    /// Unfinished migrations.
+    public var pendingMigrations: [PendingMigration]
+    /// Where unacknowledged counts came from, or why they are missing (`n/a (...)`).
+    public var unackedSource: String
+
+    /// Every queue name the report probes for `topology`: lanes, dead-letter queues, delay levels and
+    /// migration holding queues.
+    public static func probedQueues(of topology: Topology) -> [String] {
+        topology.queueNames(delayLevels: true) + holdingQueues(of: topology)
+    }
+
+    static func holdingQueues(of topology: Topology) -> [String] {
+        topology.queues.flatMap { topology.declarations(of: $0).map { QueueMigration.holdingQueue(for: $0.name) } }
+    }
+
+    /// Probes the queues of `topology` over `connection` (on a channel of its own) and asks `statistics`, in
+    /// order, for what AMQP cannot tell, keeping the first that answers. Throws only when the connection fails.
+    public static func collect(topology: Topology, connection: AMQPConnection,
+                               statistics: [any QueueStatisticsSource]) async throws -> BrokerStatus {
+        let inspector = try await QueueInspector(connection: connection)
+        let sample: [(name: String, info: QueueInfo?)]
+        do { sample = try await inspector.inspect(probedQueues(of: topology)) } catch {
+            await inspector.close()
+            throw error
+        }
+        await inspector.close()
+        var probes: [String: QueueInfo] = [:]
+        for (name, info) in sample { if let info { probes[name] = info } }
+        var figures: [String: QueueFigures]?
+        var failures: [String] = []
+        for source in statistics {
+            do {
+                figures = try await source.queueFigures(vhost: connection.configuration.virtualHost)
+                return assemble(topology: topology, probes: probes, figures: figures, source: source.sourceName)
+            } catch {
+                failures.append("\(source.sourceName): \(error)")
+            }
+        }
+        let why = statistics.isEmpty ? "n/a (set WARREN_RABBITMQCTL)" : "n/a (\(failures.joined(separator: "; ")))"
+        return assemble(topology: topology, probes: probes, figures: nil, source: why)
+    }
+
+    /// The report from probe results (`probes`: queues that exist, by name) and, when known, per-queue
+    /// figures. Pure: what `collect` computes once it has asked the broker.
+    public static func assemble(topology: Topology, probes: [String: QueueInfo], figures: [String: QueueFigures]?,
+                                source: String) -> BrokerStatus {
+        var rows: [Row] = []
+        for q in topology.queues {
+            let dead = probes[WireFormat.deadLetterQueue(for: q.name)].map { Int($0.messageCount) }
+            for lane in q.laneNames {
+                let info = probes[lane]
+                let f = info == nil ? nil : figures?[lane]
+                rows.append(Row(queue: lane, exists: info != nil, ready: info.map { Int($0.messageCount) }, unacked: f?.unacked,
+                                consumers: info.map { Int($0.consumerCount) }, dead: lane == q.name ? dead : nil,
+                                publishRate: f?.publishRate, deliverRate: f?.deliverRate, ackRate: f?.ackRate))
+            }
+        }
+        let levels = (0..<DelayRouting.levels).compactMap { level -> DelayLevel? in
+            let name = DelayRouting.queue(level: level)
+            guard let info = probes[name], info.messageCount > 0 else { return nil }
+            return DelayLevel(level: level, queue: name, messages: Int(info.messageCount))
+        }
+        let migrations = holdingQueues(of: topology).compactMap { name in
+            probes[name].map { PendingMigration(holdingQueue: name, messages: Int($0.messageCount)) }
+        }
+        return BrokerStatus(queues: rows, delayLevels: levels, pendingMigrations: migrations, unackedSource: source)
+    }
+}

@@ -1,0 +1,102 @@
+import Foundation
+import Synchronization
+import Warren
+import WarrenAMQP
+import XCTest
+
+struct TestAnswer: JobParameters {
+    static let jobName = "test-answer"
+    var fail: Bool
+}
+
+/// Records what it sees, under a name, around each attempt and before each settlement.
+private final class Recorder: JobMiddleware {
+    let name: String
+    let events: Mutex<[String]>
+    let shared: SharedEvents
+
+    init(_ name: String, _ shared: SharedEvents) {
+        self.name = name
+        self.events = Mutex([])
+        self.shared = shared
+    }
+
+    func handle(_ attempt: JobAttempt, next: @Sendable (JobAttempt) async throws -> JobResult) async throws -> JobResult {
+        shared.add("\(name) in \(attempt.context.attempt)")
+        do {
+            let result = try await next(attempt)
+            shared.add("\(name) out \(String(decoding: result.json ?? [], as: UTF8.self))")
+            return result
+        } catch {
+            shared.add("\(name) saw \(error)")
+            throw error
+        }
+    }
+
+    func willSettle(_ settlement: JobSettlement) async {
+        switch settlement.disposition {
+        case .ack: shared.add("\(name) settle ack \(String(decoding: settlement.result?.json ?? [], as: UTF8.self))")
+        case .retry(let next, _, let failure): shared.add("\(name) settle retry \(next) \(failure.message)")
+        case .deadLetter(let reason, _): shared.add("\(name) settle dead \(reason.rawValue)")
+        default: shared.add("\(name) settle other")
+        }
+    }
+}
+
+final class SharedEvents: Sendable {
+    private let list = Mutex<[String]>([])
+    func add(_ e: String) { list.withLock { $0.append(e) } }
+    var all: [String] { list.withLock { $0 } }
+}
+
+/// Replaces the job's result, to show a middleware can change what comes out.
+private struct Doubler: JobMiddleware {
+    func handle(_ attempt: JobAttempt, next: @Sendable (JobAttempt) async throws -> JobResult) async throws -> JobResult {
+        let result = try await next(attempt)
+        let n = Int(String(decoding: result.json ?? [], as: UTF8.self)) ?? 0
+        return JobResult(json: Array("\(n * 2)".utf8))
+    }
+}
+
+final class JobMiddlewareTests: XCTestCase {
+    func testMiddlewaresRunInOrderSeeResultsAndFailuresAndAreToldTheSettlement() async throws {
+        let conn = try await JobsBroker.connect()
+        let q = Topology.Queue(JobsBroker.uniqueQueue("middleware"))
+        let topology = Topology(queues: [q])
+        let events = SharedEvents()
+        var registry = JobRegistry()
+        registry.register(TestAnswer.self, retry: RetryPolicy(maxAttempts: 2, backoff: Backoff(base: .milliseconds(20), cap: .milliseconds(20), jitter: 0))) {
+            args, _ -> Int in
+            events.add("job")
+            if args.fail { throw JobFailure.retryable("boom") }
+            return 21
+        }
+        let (running, producer) = try await startWorker(conn, topology, registry,
+                                                        middleware: [Recorder("outer", events), Doubler(), Recorder("inner", events)])
+
+        _ = try await producer.enqueue(TestAnswer(fail: false), options: .init(queue: q.name))
+        try await eventually { events.all.contains { $0.hasPrefix("inner settle") } }
+        XCTAssertEqual(events.all, [
+            "outer in 1", "inner in 1", "job", "inner out 21", "outer out 42",
+            "outer settle ack 42", "inner settle ack 42",
+        ])
+
+        let before = events.all.count
+        _ = try await producer.enqueue(TestAnswer(fail: true), options: .init(queue: q.name))
+        try await eventually { events.all.contains("inner settle dead exhausted") }
+        XCTAssertEqual(Array(events.all[before...]), [
+            "outer in 1", "inner in 1", "job", "inner saw boom", "outer saw boom",
+            "outer settle retry 2 boom", "inner settle retry 2 boom",
+            "outer in 2", "inner in 2", "job", "inner saw boom", "outer saw boom",
+            "outer settle dead exhausted", "inner settle dead exhausted",
+        ])
+
+        // A message no job reads is told too, before it is dead-lettered.
+        let ch = try await conn.openChannel(confirmWindow: 10)
+        _ = try await ch.publish(OutgoingMessage(routingKey: q.name, properties: BasicProperties(contentType: "application/json"),
+                                                 body: Array("{}".utf8)))
+        try await eventually { events.all.contains("inner settle dead undecodable") }
+        try await running.stop()
+        await JobsBroker.cleanUp(q, on: conn)
+    }
+}
