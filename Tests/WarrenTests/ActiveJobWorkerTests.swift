@@ -36,7 +36,7 @@ final class ActiveJobWorkerTests: XCTestCase {
         registry.register(Report.self, positionalArguments: ["file"]) { args, ctx in
             await log.add("report", ctx, note: "\(args.file) \(args.label)")
         }
-        registry.register(Flaky.self, retry: RetryPolicy(maxAttempts: 5, backoff: .init(base: 0.05, cap: 0.1, jitter: 0))) { _, ctx in
+        registry.register(Flaky.self, retry: RetryPolicy(maxAttempts: 5, backoff: .init(base: .milliseconds(50), cap: .milliseconds(100), jitter: 0))) { _, ctx in
             await log.add("flaky", ctx)
             if ctx.attempt == 2 { throw JobFailure.retryable("fails on attempt 2") }
         }
