@@ -31,6 +31,14 @@ final class ActiveJobWorkerTests: XCTestCase {
         let conn = try await JobsBroker.connect()
         let q = Topology.Queue(JobsBroker.uniqueQueue("activejob"))
         let exchange = "sneakers.\(q.name)"
+        addTeardownBlock {  // also when the test fails midway
+            if let ch = try? await conn.openChannel() {
+                try? await ch.deleteExchange(exchange)
+                await ch.close()
+            }
+            await JobsBroker.cleanUp(q, on: conn)
+            await conn.close()
+        }
         let log = JobLog()
         var registry = JobRegistry()
         registry.register(Report.self, positionalArguments: ["file"]) { args, ctx in
@@ -97,16 +105,17 @@ final class ActiveJobWorkerTests: XCTestCase {
         XCTAssertTrue(dead["aj-range"]?.errorMessage?.contains("is a Range") == true)
 
         try await running.stop()
-        try await ch.deleteExchange(exchange)
         await ch.close()
-        await JobsBroker.cleanUp(q, on: conn)
-        await conn.close()
     }
 
     func testBrokerExpiredCeleryTaskIsListedAndRunsOnceRequeued() async throws {
         let conn = try await JobsBroker.connect()
         let q = Topology.Queue(JobsBroker.uniqueQueue("celery-expired"))
         let topology = Topology(queues: [q])
+        addTeardownBlock {
+            await JobsBroker.cleanUp(q, on: conn)
+            await conn.close()
+        }
         try await declare(topology, on: conn)
         let ch = try await conn.openChannel(confirmWindow: 10)
         // Celery turns `expires` into the AMQP expiration: with no worker consuming, the broker dead-letters it.
@@ -151,7 +160,5 @@ final class ActiveJobWorkerTests: XCTestCase {
         let left = try await DeadLetterBrowser(connection: conn).list(queue: dlq)
         XCTAssertEqual(left.count, 0, "not dead-lettered again as expired")
         await ch.close()
-        await JobsBroker.cleanUp(q, on: conn)
-        await conn.close()
     }
 }
