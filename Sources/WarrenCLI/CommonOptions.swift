@@ -46,13 +46,16 @@ struct TopologyOptions: ParsableArguments {
         valueName: "name"))
     var externalQueues: [String] = splitList([ProcessInfo.processInfo.environment["WARREN_EXTERNAL_QUEUES"] ?? ""])
 
+    @Option(help: "Most jobs ready per work queue (x-max-length, x-overflow=reject-publish); enqueues beyond it fail with queueFull (env WARREN_MAX_LENGTH).")
+    var maxLength: Int? = Int(ProcessInfo.processInfo.environment["WARREN_MAX_LENGTH"] ?? "")
+
     func topology(queues: [String]) throws -> Topology {
         guard let m = Topology.Mode(rawValue: mode) else { throw ValidationError("--mode must be classic or quorum") }
         guard (0...255).contains(maxPriority) else { throw ValidationError("--max-priority must be 0...255") }
         let usePriority = m == .classic && maxPriority > 0 && lanes <= 1
         return Topology(mode: m, queues: queues.map {
             Topology.Queue($0, maxPriority: usePriority ? UInt8(maxPriority) : nil, lanes: max(1, lanes),
-                           external: externalQueues.contains($0))
+                           external: externalQueues.contains($0), maxLength: maxLength)
         })
     }
 }
