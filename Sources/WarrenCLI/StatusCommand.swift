@@ -22,6 +22,12 @@ struct StatusCommand: AsyncParsableCommand {
     @Flag(help: "Print JSON instead of a table.")
     var json = false
 
+    @Option(name: .customLong("global-limit"), help: ArgumentHelp("Also show this global limit (as given to the workers); repeatable.", valueName: "JOB=N"))
+    var globalLimits: [String] = []
+
+    @Option(name: .customLong("rate-limit"), help: ArgumentHelp("Also show this rate limit (as given to the workers); repeatable.", valueName: "JOB=N/s"))
+    var rateLimits: [String] = []
+
     @OptionGroup var topologyOptions: TopologyOptions
 
     /// One queue's counts; `nil` fields are unknown (queue missing, or no rabbitmqctl for unacked).
@@ -64,7 +70,7 @@ struct StatusCommand: AsyncParsableCommand {
         let holding = topology.queues.flatMap { topology.declarations(of: $0).map { QueueMigration.holdingQueue(for: $0.name) } }
         let sample = try await inspector.inspect(topology.queueNames(delayLevels: true) + holding)
         await inspector.close()
-        await connection.close()
+        let limits = try await connection.closing { c in try await LimitStatus.read(global: globalLimits, rate: rateLimits, on: try await c.openChannel()) }
         let info = Dictionary(sample.map { ($0.name, $0.info) }, uniquingKeysWith: { a, _ in a })
 
         var counts: [String: (ready: Int, unacked: Int, consumers: Int)]?
@@ -102,6 +108,7 @@ struct StatusCommand: AsyncParsableCommand {
             print(String(decoding: try encoder.encode(report), as: UTF8.self))
         } else {
             print(Self.table(report))
+            for l in limits { print("limit: \(l.line)") }
         }
     }
 
