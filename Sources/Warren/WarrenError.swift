@@ -7,8 +7,15 @@ public struct WarrenError: Error, Sendable, CustomStringConvertible {
     public enum Code: String, Sendable, Hashable {
         /// No queue is bound for the job's queue name (declare the topology first).
         case unroutable
-        /// The broker refused the message (nack), e.g. a full queue with `reject-publish`.
+        /// The broker kept refusing the message (nack) for another reason than a full queue until the publish
+        /// deadline (see ``NackDecision``).
         case nacked
+        /// The work queue is at its length limit (``Topology/Queue/maxLength``, `x-overflow=reject-publish`):
+        /// the job was not enqueued. The message names the queue and its limit.
+        case queueFull
+        /// The broker blocked publishers (`connection.blocked`: a memory or disk alarm) for longer than the
+        /// publish deadline.
+        case brokerBlocked
         /// The message is larger than the configured limit.
         case oversized
         /// The job's arguments could not be encoded or decoded.

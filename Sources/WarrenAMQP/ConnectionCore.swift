@@ -168,7 +168,9 @@ final class ConnectionCore: @unchecked Sendable {
     func shutdown() {
         let error = AMQPError(.closedByClient, "the connection was closed by the application")
         if let c = conn {
-            _ = amqp_connection_close(c, AMQP_REPLY_SUCCESS)
+            // A blocked connection is not read by the broker (memory or disk alarm): its close-ok would only
+            // come after the RPC timeout. Closing the socket is enough there.
+            if !shared.update({ $0.blocked }) { _ = amqp_connection_close(c, AMQP_REPLY_SUCCESS) }
             amqp_destroy_connection(c)
         }
         link = .stopped

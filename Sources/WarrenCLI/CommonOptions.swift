@@ -21,6 +21,9 @@ struct TopologyOptions: ParsableArguments {
         valueName: "name"))
     var externalQueues: [String] = []
 
+    @Option(help: "Most jobs ready per work queue (x-max-length, x-overflow=reject-publish); enqueues beyond it fail with queueFull (env WARREN_MAX_LENGTH).")
+    var maxLength: Int?
+
     /// The environment's settings with the flags applied; `queues` (repeated or comma-separated) replace
     /// `WARREN_QUEUES` when not empty.
     func settings(queues: [String] = []) throws -> TopologySettings {
@@ -32,6 +35,7 @@ struct TopologyOptions: ParsableArguments {
         if let maxPriority { s.maxPriority = maxPriority }
         if let lanes { s.lanes = lanes }
         if !externalQueues.isEmpty { s.externalQueues = splitList(externalQueues) }
+        if let maxLength { s.maxLength = maxLength }
         if !queues.isEmpty { s.queues = splitList(queues) }
         return s
     }

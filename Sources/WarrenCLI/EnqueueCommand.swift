@@ -39,6 +39,12 @@ struct EnqueueCommand: AsyncParsableCommand {
     @Flag(name: .customLong("print-ids"), help: "Print each job id.")
     var printIDs = false
 
+    @Option(help: "Deadline per batch of jobs, e.g. 2s: waiting while the broker blocks publishers, for room with --wait-when-full, through nacks (default 30s).")
+    var timeout: String?
+
+    @Flag(help: "Wait (until --timeout) for room in a full queue instead of failing with queueFull.")
+    var waitWhenFull = false
+
     @OptionGroup var topologyOptions: TopologyOptions
 
     func validate() throws {
@@ -54,6 +60,8 @@ struct EnqueueCommand: AsyncParsableCommand {
         var options = EnqueueOptions(queue: queue, priority: priority, maxAttempts: maxAttempts)
         if let delay { options.delay = try parseDuration(delay) }
         if let expires { options.expiresAt = Date().addingTimeInterval(try parseDuration(expires).seconds) }
+        if let timeout { options.timeout = try parseDuration(timeout) }
+        options.waitWhenFull = waitWhenFull
         let topology = try topologyOptions.topology(queues: [queue])
         let connection = try await BrokerEnvironment.connect(name: "warren-enqueue", logger: logger)
         defer { Task { await connection.close() } }

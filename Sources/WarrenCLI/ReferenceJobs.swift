@@ -25,6 +25,12 @@ enum ReferenceJobs {
         var file: String
     }
 
+    struct Span: JobParameters {
+        static let jobName = "span"
+        var file: String
+        var ms: Int
+    }
+
     static func registry() -> JobRegistry {
         var r = JobRegistry()
         r.register(Noop.self) { _, _ in }
@@ -43,6 +49,12 @@ enum ReferenceJobs {
         }
         r.register(Record.self, positionalArguments: ["file"]) { args, context in
             try appendLine("\(context.jobID) \(context.attempt)\n", to: args.file)
+        }
+        // span {"file", "ms"}: sleeps ms, appends "<id> <start_ms> <end_ms>" (Unix epoch milliseconds).
+        r.register(Span.self) { args, context in
+            let start = Int(Date().timeIntervalSince1970 * 1000)
+            try await Task.sleep(for: .milliseconds(args.ms))
+            try appendLine("\(context.jobID) \(start) \(Int(Date().timeIntervalSince1970 * 1000))\n", to: args.file)
         }
         // echo {"file": PATH, ...}: appends "<id> <attempt> <traceparent or -> <arguments JSON>" to PATH.
         r.register(name: "echo", positionalArguments: ["file"]) { body, context in

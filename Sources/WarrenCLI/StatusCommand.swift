@@ -22,6 +22,12 @@ struct StatusCommand: AsyncParsableCommand {
     @Flag(help: "Print JSON instead of a table.")
     var json = false
 
+    @Option(name: .customLong("global-limit"), help: ArgumentHelp("Also show this global limit (as given to the workers); repeatable.", valueName: "JOB=N"))
+    var globalLimits: [String] = []
+
+    @Option(name: .customLong("rate-limit"), help: ArgumentHelp("Also show this rate limit (as given to the workers); repeatable.", valueName: "JOB=N/s"))
+    var rateLimits: [String] = []
+
     @OptionGroup var topologyOptions: TopologyOptions
 
     func run() async throws {
@@ -29,9 +35,11 @@ struct StatusCommand: AsyncParsableCommand {
         let topology = try topologyOptions.topology(selecting: queues)
         let connection = try await AMQPConnection.connect(try BrokerEnvironment.configuration(name: "warren-status"),
                                                           logger: Logger(label: "warren.status"))
-        let report = try await connection.closing { connection in
-            try await BrokerStatus.collect(topology: topology, connection: connection,
-                                           statistics: RabbitMQCtl.fromEnvironment().map { [$0] } ?? [])
+        let (report, limits) = try await connection.closing { connection in
+            let report = try await BrokerStatus.collect(topology: topology, connection: connection,
+                                                        statistics: RabbitMQCtl.fromEnvironment().map { [$0] } ?? [])
+            let limits = try await LimitStatus.read(global: globalLimits, rate: rateLimits, on: try await connection.openChannel())
+            return (report, limits)
         }
         if json {
             let encoder = JSONEncoder()
@@ -39,6 +47,7 @@ struct StatusCommand: AsyncParsableCommand {
             print(String(decoding: try encoder.encode(report), as: UTF8.self))
         } else {
             print(Self.table(report))
+            for l in limits { print("limit: \(l.line)") }
         }
     }
 

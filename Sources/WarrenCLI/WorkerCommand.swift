@@ -12,7 +12,7 @@ import Synchronization
 struct WorkerCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "worker",
-        abstract: "Run a worker for the reference jobs (noop, sleep, fail, flaky, record, echo).")
+        abstract: "Run a worker for the reference jobs (noop, sleep, fail, flaky, record, span, echo).")
 
     @Option(name: .customLong("queue"), help: "Queue(s) to consume; repeat or comma-separate (env WARREN_QUEUES).")
     var queues: [String] = []
@@ -38,11 +38,23 @@ struct WorkerCommand: AsyncParsableCommand {
     @Option(help: "Port for /metrics, /healthz and /readyz; 0 = off (env WARREN_METRICS_PORT).")
     var metricsPort: Int = Int(ProcessInfo.processInfo.environment["WARREN_METRICS_PORT"] ?? "") ?? 0
 
+    @Option(name: .customLong("global-limit"), help: ArgumentHelp(
+        "At most N of JOB running at once across all workers (JOB.FIELD=N: per value of argument FIELD); repeatable.",
+        valueName: "JOB=N"))
+    var globalLimits: [String] = []
+
+    @Option(name: .customLong("rate-limit"), help: ArgumentHelp(
+        "At most N starts of JOB per second/minute/hour across all workers, e.g. noop=200/s or mail=10/min:BURST; repeatable.",
+        valueName: "JOB=N/s"))
+    var rateLimits: [String] = []
+
     @OptionGroup var topologyOptions: TopologyOptions
 
     func run() async throws {
         CLILogging.bootstrap()
         let logger = Logger(label: "warren.worker")
+        var registry = ReferenceJobs.registry()
+        try registry.applyLimits(global: globalLimits, rate: rateLimits)
         let names = splitList(queues.isEmpty ? [ProcessInfo.processInfo.environment["WARREN_QUEUES"] ?? "default"] : queues)
         let topology = try topologyOptions.topology(queues: names)
         var config = WorkerConfiguration()
@@ -61,7 +73,7 @@ struct WorkerCommand: AsyncParsableCommand {
         let ops = metricsPort > 0 ? Operations(port: metricsPort, connection: connection,
                                                sampledQueues: topology.queueNames(delayLevels: false),
                                                metrics: .bootstrap(), logger: logger) : nil
-        let worker = Worker(connection: connection, registry: ReferenceJobs.registry(), topology: topology,
+        let worker = Worker(connection: connection, registry: registry, topology: topology,
                             configuration: config, observer: ops?.observer, logger: logger)
         try await runUntilSignalled(services: ops?.services(around: worker, name: "worker") ?? [worker], logger: logger)
         await connection.close()

@@ -10,6 +10,7 @@ import Foundation
 /// | ``maxPriority`` | `WARREN_MAX_PRIORITY` (0...255, 0 for none) | 10 |
 /// | ``lanes`` | `WARREN_LANES` (1 for none) | 1 |
 /// | ``externalQueues`` | `WARREN_EXTERNAL_QUEUES` (comma-separated) | none |
+/// | ``maxLength`` | `WARREN_MAX_LENGTH` (jobs ready per work queue) | none |
 public struct TopologySettings: Sendable, Hashable {
     /// Work queue names. Default `["default"]`.
     public var queues: [String] = ["default"]
@@ -21,6 +22,9 @@ public struct TopologySettings: Sendable, Hashable {
     public var lanes: Int = 1
     /// Queues declared by another system with no arguments (e.g. Celery's `celery`). Default none.
     public var externalQueues: [String] = []
+    /// Most jobs ready per work queue (`x-max-length` with `x-overflow=reject-publish`): an enqueue beyond it
+    /// fails with ``WarrenError/Code/queueFull``. Default none.
+    public var maxLength: Int?
 
     /// The defaults.
     public init() {}
@@ -45,6 +49,10 @@ public struct TopologySettings: Sendable, Hashable {
             lanes = value
         }
         externalQueues = BrokerEnvironment.list([environment["WARREN_EXTERNAL_QUEUES"] ?? ""])
+        if let l = environment["WARREN_MAX_LENGTH"] {
+            guard let value = Int(l), value >= 1 else { throw WarrenError(.invalidInput, "WARREN_MAX_LENGTH must be a positive integer, not '\(l)'") }
+            maxLength = value
+        }
     }
 
     /// The topology these settings describe. Priority (`x-max-priority`) is declared only on classic queues
@@ -56,7 +64,7 @@ public struct TopologySettings: Sendable, Hashable {
         let usePriority = mode == .classic && maxPriority > 0 && lanes <= 1
         return Topology(mode: mode, queues: queues.map {
             Topology.Queue($0, maxPriority: usePriority ? UInt8(maxPriority) : nil, lanes: lanes,
-                           external: externalQueues.contains($0))
+                           external: externalQueues.contains($0), maxLength: maxLength)
         })
     }
 }

@@ -21,6 +21,14 @@ public struct EnqueueOptions: Sendable {
     public var correlationID: String?
     /// Extra headers, kept as they are.
     public var headers: FieldTable
+    /// How long the enqueue may take, from its start to the broker's confirm: waiting while the broker blocks
+    /// publishers (then ``WarrenError/Code/brokerBlocked``), for room in a full queue (with ``waitWhenFull``),
+    /// and publishing again through nacks and connection losses. Default `nil`: the producer's
+    /// ``JobProducer/publishTimeout`` (30 s).
+    public var timeout: Duration?
+    /// When the queue is at its length limit (``Topology/Queue/maxLength``), wait for room until the deadline
+    /// (``timeout``) instead of failing at once with ``WarrenError/Code/queueFull``. Default `false`.
+    public var waitWhenFull: Bool = false
 
     /// Creates options.
     public init(queue: String = "default", priority: UInt8? = nil, delay: Duration? = nil, runAt: Date? = nil,

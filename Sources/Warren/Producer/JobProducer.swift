@@ -40,8 +40,10 @@ public final class JobProducer: Sendable {
         } catch {
             throw WarrenError(error, "opening the producer channel")
         }
-        self.init(publisher: ConfirmedPublisher(channel: channel, republishFor: publishTimeout, observer: observer),
-                  topology: topology, maxMessageBytes: maxMessageBytes, traceparent: nil, routes: RouteCheck(connection: connection))
+        let probe = QueueProbe(connection: connection)
+        self.init(publisher: ConfirmedPublisher(channel: channel, republishFor: publishTimeout, observer: observer,
+                                                capacity: QueueCapacity(topology: topology, probe: probe)),
+                  topology: topology, maxMessageBytes: maxMessageBytes, traceparent: nil, routes: RouteCheck(probe: probe))
     }
 
     private init(publisher: ConfirmedPublisher, topology: Topology, maxMessageBytes: Int, traceparent: String?, routes: RouteCheck) {
@@ -72,11 +74,18 @@ public final class JobProducer: Sendable {
     }
 
     /// Enqueues one request; returns its id.
+    ///
+    /// Waits up to the request's deadline (``EnqueueOptions/timeout``, else ``publishTimeout``) while the broker
+    /// blocks publishers, then fails with ``WarrenError/Code/brokerBlocked``. A queue at its length limit fails
+    /// with ``WarrenError/Code/queueFull`` at once, or when ``EnqueueOptions/waitWhenFull`` is set, once the
+    /// deadline passed without room. Other nacks are retried until the deadline (see ``NackDecision``).
     @discardableResult
     public func enqueue(_ request: JobRequest) async throws(WarrenError) -> String {
         let (id, message) = try build(request, mandatory: false)
+        let rules = publisher.rules(request.options)
+        try await publisher.waitWhileBlocked(until: rules.deadline, id: id, queue: request.options.queue)
         try await routes.verify(target(of: request))
-        try await publish(message, id: id, queue: request.options.queue)
+        try await publisher.publish(message, id: id, queue: request.options.queue, rules: rules)
         return id
     }
 
@@ -125,37 +134,26 @@ public final class JobProducer: Sendable {
     }
 }
 
-/// Which queues exist, checked with passive declares on a channel of its own (a 404 closes it), and
-/// remembered for ``JobProducer/routeCheckInterval``.
+/// Which queues exist, checked with passive declares on the producer's probe channel, and remembered for
+/// ``JobProducer/routeCheckInterval``.
 final class RouteCheck: Sendable {
-    private let connection: AMQPConnection
-    private let state = Mutex<(channel: AMQPChannel?, verified: [String: ContinuousClock.Instant])>((nil, [:]))
+    private let probe: QueueProbe
+    private let verified = Mutex<[String: ContinuousClock.Instant]>([:])
 
-    init(connection: AMQPConnection) { self.connection = connection }
+    init(probe: QueueProbe) { self.probe = probe }
 
     func verify(_ queue: String) async throws(WarrenError) {
         let now = ContinuousClock.now
-        if let at = state.withLock({ $0.verified[queue] }), now - at < JobProducer.routeCheckInterval { return }
+        if let at = verified.withLock({ $0[queue] }), now - at < JobProducer.routeCheckInterval { return }
         var missing = false
         do throws(AMQPError) {
-            let channel = try await probeChannel()
-            missing = try await channel.queueIfExists(queue) == nil
+            missing = try await probe.inspect(queue) == nil
         } catch {
             throw WarrenError(error, "checking queue '\(queue)'")
         }
         if missing {
             throw WarrenError(.unroutable, "queue '\(queue)' does not exist: declare the topology first (the worker does at start)")
         }
-        state.withLock { $0.verified[queue] = now }
-    }
-
-    private func probeChannel() async throws(AMQPError) -> AMQPChannel {
-        if let channel = state.withLock({ $0.channel }) { return channel }
-        let channel = try await connection.openChannel()
-        return state.withLock { s in
-            if let existing = s.channel { return existing }
-            s.channel = channel
-            return channel
-        }
+        verified.withLock { $0[queue] = now }
     }
 }

@@ -26,13 +26,23 @@ public struct Topology: Sendable, Hashable {
         /// with no lanes, priority or broker-side dead-lettering; Warren's workers still dead-letter into
         /// `<name>.dead` themselves, and delays still reach it.
         public var external: Bool
+        /// Most jobs ready in the queue (each lane counts its own): declared as `x-max-length` with
+        /// `x-overflow=reject-publish`, so that the broker refuses an enqueue into a full queue, which the
+        /// producer reports as ``WarrenError/Code/queueFull`` (or waits for room, with
+        /// ``EnqueueOptions/waitWhenFull``). Jobs being run (unacked) do not count. `nil`: no limit (default).
+        /// Retries and delayed jobs reach the queue through the broker's dead-lettering, which a full
+        /// `reject-publish` queue refuses too: they stay in their delay level until there is room (quorum
+        /// mode, at-least-once dead-lettering) or, in classic mode, are dropped by the broker, so keep the limit
+        /// well above the queue's usual backlog there.
+        public var maxLength: Int?
 
         /// Creates a queue description.
-        public init(_ name: String, maxPriority: UInt8? = nil, lanes: Int = 1, external: Bool = false) {
+        public init(_ name: String, maxPriority: UInt8? = nil, lanes: Int = 1, external: Bool = false, maxLength: Int? = nil) {
             self.name = name
             self.maxPriority = external ? nil : maxPriority
             self.lanes = external ? 1 : max(1, lanes)
             self.external = external
+            self.maxLength = external ? nil : maxLength.map { max(0, $0) }
         }
 
         /// Name of lane `k` (lane 0 is the queue itself).
@@ -138,6 +148,10 @@ public struct Topology: Sendable, Hashable {
                 args["x-dead-letter-routing-key"] = .string(queue.name)
             }
             if mode == .classic, let p = queue.maxPriority, queue.lanes == 1 { args["x-max-priority"] = .int32(Int32(p)) }
+            if let limit = queue.maxLength {
+                args["x-max-length"] = .int64(Int64(limit))
+                args["x-overflow"] = "reject-publish"
+            }
             return QueueDeclaration(name: name, arguments: args, bindings: [
                 .init(exchange: WireFormat.workExchange, routingKey: name),
                 .init(exchange: WireFormat.deliverExchange, routingKey: DelayRouting.deliverKey(queue: name)),

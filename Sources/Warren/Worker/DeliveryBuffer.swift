@@ -18,6 +18,15 @@ final class DeliveryBuffer: Sendable {
     struct Item: Sendable {
         let delivery: AMQPDelivery
         let source: Source
+        /// Parked for its limits across workers and let through (``park()``, ``pushLeased(_:)``).
+        var admitted = false
+        /// The global-limit lease it holds, if its job has a ``GlobalLimit``.
+        var lease: Lease?
+
+        init(delivery: AMQPDelivery, source: Source) {
+            self.delivery = delivery
+            self.source = source
+        }
     }
 
     private struct State {
@@ -31,8 +40,12 @@ final class DeliveryBuffer: Sendable {
         /// Items handed out and not yet ``finished()``.
         var running = 0
         var turn = 0
+        /// Items waiting for a global-limit lease, off any runner.
+        var parked = 0
+        /// Parked items that got their lease: handed out before any new delivery.
+        var leased: Deque<Item> = []
 
-        var ended: Bool { stopped || (open == 0 && buffers.allSatisfy(\.isEmpty)) }
+        var ended: Bool { stopped || (open == 0 && buffers.allSatisfy(\.isEmpty) && parked == 0 && leased.isEmpty) }
 
         /// Who to wake now that it ended: every waiting runner (with nil) and every end waiter.
         mutating func takeWaitersIfEnded() -> ([CheckedContinuation<Item?, Never>], [CheckedContinuation<Void, Never>]) {
@@ -62,6 +75,32 @@ final class DeliveryBuffer: Sendable {
             return nil
         }
         if let (w, item) = handoff { w.resume(returning: item) }
+    }
+
+    /// A handed-out item is to leave its runner to wait for a lease (the runner then reports ``finished()``).
+    func park() { state.withLock { $0.parked += 1 } }
+
+    /// A parked item got its lease: it runs next, before new deliveries.
+    func pushLeased(_ item: Item) {
+        let handoff = state.withLock { s -> CheckedContinuation<Item?, Never>? in
+            s.parked -= 1
+            if !s.stopped, let w = s.waiters.popFirst() {
+                s.running += 1
+                return w
+            }
+            s.leased.append(item)
+            return nil
+        }
+        handoff?.resume(returning: item)
+    }
+
+    /// A parked item gave up waiting (shutdown or a broker error): its delivery is left to the broker.
+    func unpark() {
+        let (runners, enders) = state.withLock { s in
+            s.parked -= 1
+            return s.takeWaitersIfEnded()
+        }
+        wake(runners, enders)
     }
 
     /// A source's consumer ended.
@@ -97,7 +136,7 @@ final class DeliveryBuffer: Sendable {
                     s.running += 1
                     return (.some(item), s.takeWaitersIfEnded().1)
                 }
-                if s.open == 0 { return (.some(nil), []) }
+                if s.open == 0 && s.parked == 0 { return (.some(nil), []) }
                 s.waiters.append(c)
                 return (nil, [])
             }
@@ -134,6 +173,7 @@ final class DeliveryBuffer: Sendable {
     }
 
     private func pick(_ s: inout State) -> Item? {
+        if let item = s.leased.popFirst() { return item }
         let nonEmpty = s.buffers.indices.filter { !s.buffers[$0].isEmpty }
         guard !nonEmpty.isEmpty else { return nil }
         let chosen: Int

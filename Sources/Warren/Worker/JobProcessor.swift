@@ -14,6 +14,8 @@ struct JobProcessor: Sendable {
     let attempts: AttemptRunner
     /// This run's concurrency limits per job.
     let limits: JobLimits
+    /// Where jobs over a limit across workers wait, if any job has one.
+    let parking: LeaseParking?
     let defaultTimeout: Duration
     let observer: WorkerObserver?
     let logger: Logger
@@ -35,16 +37,25 @@ struct JobProcessor: Sendable {
             return true
         }
         guard case .success(let envelope) = decoded, let definition else { return true }  // decided above
+        if !item.admitted, let parking, let needs = parking.needs(job: envelope.name, arguments: envelope.body) {
+            parking.park(item, needs)  // back, ahead of new deliveries, once it may start
+            return true
+        }
+        let lease = item.lease
         // Over its concurrency limit, the job waits here for a place; at shutdown it is left unacked for the
         // broker to redeliver.
         let limit = limits[envelope.name]
-        if let limit, await !limit.acquire() { return true }
+        if let limit, await !limit.acquire() {
+            await lease?.release()
+            return true
+        }
         let attempt = JobAttempt(context: context(envelope, delivery, source, definition), arguments: envelope.body,
                                  headers: envelope.headers)
         observer?.jobStarted(name: envelope.name, queue: source.baseQueue)
         let started = ContinuousClock.now
         let conclude: @Sendable (AttemptResult) async -> Void = { [self] result in
             limit?.release()  // the attempt is over (or given up on at its time limit)
+            await lease?.release()
             await self.conclude(result, delivery, envelope, source, definition, attempt.context, started: started)
         }
         let chain = middleware

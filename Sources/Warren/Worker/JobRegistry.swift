@@ -16,6 +16,10 @@ public struct JobRegistry: Sendable {
         /// Most attempts of this job running at once in one worker, or `nil` for no limit beyond the
         /// worker's concurrency (see ``register(_:retry:timeout:maxConcurrent:positionalArguments:handler:)``).
         public let maxConcurrent: Int?
+        /// Most attempts running at once across all workers (see ``JobRegistry/limit(_:global:rate:)``).
+        public internal(set) var globalLimit: GlobalLimit?
+        /// Most attempts started per time unit across all workers (see ``JobRegistry/limit(_:global:rate:)``).
+        public internal(set) var rateLimit: RateLimit?
         /// Decodes the arguments, runs the handler and encodes its result.
         let run: @Sendable (_ body: [UInt8], _ context: JobContext) async throws -> JobResult
     }
@@ -98,6 +102,17 @@ public struct JobRegistry: Sendable {
             try await handler(body, context)
             return .none
         }
+    }
+
+    /// Sets the limits across workers of the job registered as `name` (call it after registering): at most
+    /// `global.permits` running at once (``GlobalLimit``), at most `rate` started per time unit (``RateLimit``).
+    /// `nil` removes a limit. Throws for a name that is not registered.
+    public mutating func limit(_ name: String, global: GlobalLimit?, rate: RateLimit? = nil) throws(WarrenError) {
+        guard definitions[name] != nil else {
+            throw WarrenError(.invalidInput, "cannot limit '\(name)': no job of that name is registered (known: \(names.joined(separator: ", ")))")
+        }
+        definitions[name]?.globalLimit = global
+        definitions[name]?.rateLimit = rate
     }
 
     /// The job registered under `name`.

@@ -43,7 +43,9 @@ public final class Worker: Service, Sendable {
     /// Runs until graceful shutdown or task cancellation.
     public func run() async throws {
         let config = configuration
-        let prefetch = UInt16(clamping: config.prefetch ?? config.concurrency)
+        let limitedAcross = registry.names.contains { registry[$0]?.globalLimit != nil || registry[$0]?.rateLimit != nil }
+        // Jobs waiting for a limit across workers hold a prefetch place, not a runner: leave room for them.
+        let prefetch = UInt16(clamping: config.prefetch ?? (limitedAcross ? 2 * config.concurrency : config.concurrency))
         let consuming: AMQPChannel
         let producer: JobProducer
         do {
@@ -98,11 +100,12 @@ public final class Worker: Service, Sendable {
             logger.debug("released start-up pages", metadata: ["bytes": "\(bytes)"])
         }
         let limits = JobLimits(registry)
+        let parking = LeaseParking.make(registry, connection: connection, mode: topology.mode, buffer: buffer, logger: logger)
         let processor = JobProcessor(
             registry: registry, decision: JobDecision(maxMessageBytes: config.maxMessageBytes, defaultRetry: config.defaultRetry),
             formats: config.foreignFormats, middleware: MiddlewareChain(middlewares: [TraceContextMiddleware()] + middleware),
             settlement: Settlement(producer: producer, topology: topology, hostname: config.hostname, logger: logger),
-            attempts: attempts, limits: limits, defaultTimeout: config.defaultTimeout, observer: observer, logger: logger)
+            attempts: attempts, limits: limits, parking: parking, defaultTimeout: config.defaultTimeout, observer: observer, logger: logger)
 
         JobRunners(buffer: buffer, processor: processor).start(count: config.concurrency)
 
@@ -110,6 +113,7 @@ public final class Worker: Service, Sendable {
         let shutdown = { @Sendable in
             observer?.consumingChanged(false)
             limits.close()  // first: a job waiting for a place starts no more
+            parking?.stopWaiting()
             buffer.stop()
             Task { for c in consumers { await c.cancel() } }
         }
@@ -130,6 +134,7 @@ public final class Worker: Service, Sendable {
             _ = await buffer.waitUntilIdle(timeout: .seconds(2))
         }
         attempts.stop()
+        await parking?.close()  // leases still held go back
         await consuming.close()  // unacked deliveries (buffered, or of cancelled jobs) go back to the queues
         await producer.channel.close()
         logger.info("worker stopped")
