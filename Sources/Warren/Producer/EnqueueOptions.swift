@@ -21,11 +21,14 @@ public struct EnqueueOptions: Sendable {
     public var correlationID: String?
     /// Extra headers, kept as they are.
     public var headers: FieldTable
+    /// Enqueue only if no job holds this unique key (see ``UniqueJob``); needs a job store, so only a
+    /// ``TrackedProducer`` accepts it.
+    public var unique: UniqueJob?
 
     /// Creates options.
     public init(queue: String = "default", priority: UInt8? = nil, delay: Duration? = nil, runAt: Date? = nil,
                 expiresAt: Date? = nil, jobID: String? = nil, maxAttempts: Int? = nil, correlationID: String? = nil,
-                headers: FieldTable = [:]) {
+                headers: FieldTable = [:], unique: UniqueJob? = nil) {
         self.queue = queue
         self.priority = priority
         self.delay = delay
@@ -35,6 +38,7 @@ public struct EnqueueOptions: Sendable {
         self.maxAttempts = maxAttempts
         self.correlationID = correlationID
         self.headers = headers
+        self.unique = unique
     }
 
     /// Sets the expiry to `interval` from now.
