@@ -6,6 +6,7 @@
 //   WarrenAMQP  - AMQP 0-9-1 client: one I/O thread per connection, mailbox, confirms, recovery.
 //                 No C type appears in its public API.
 //   Warren      - jobs core: wire format, topology, producer, worker, retry, scheduler, dead letters.
+//   WarrenStore - optional job state store (SQLite, PostgreSQL) behind Warren's JobStore protocol.
 //   WarrenCLI   - the `warren` executable (worker, enqueue, scheduler, dlq, status, bench).
 import PackageDescription
 
@@ -27,6 +28,8 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-metrics", from: "2.13.0"),
         .package(url: "https://github.com/swift-server/swift-prometheus", from: "2.4.1"),
         .package(url: "https://github.com/apple/swift-nio", from: "2.101.2"),
+        .package(url: "https://github.com/vapor/postgres-nio", from: "1.33.2"),
+        .package(url: "https://github.com/vapor/sqlite-nio", from: "1.13.2"),
     ],
     targets: [
         .systemLibrary(
@@ -66,6 +69,18 @@ let package = Package(
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
             ]
         ),
+        .target(
+            name: "WarrenStore",
+            dependencies: [
+                "Warren",
+                "WarrenAMQP",
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "PostgresNIO", package: "postgres-nio"),
+                .product(name: "SQLiteNIO", package: "sqlite-nio"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+            ]
+        ),
         .executableTarget(
             name: "WarrenExample",
             dependencies: [
@@ -81,6 +96,7 @@ let package = Package(
                 "Warren",
                 "WarrenAMQP",
                 "WarrenMetrics",
+                "WarrenStore",
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
@@ -91,6 +107,7 @@ let package = Package(
             dependencies: [
                 "Warren",
                 "WarrenAMQP",
+                "WarrenStore",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
         ),
@@ -98,8 +115,9 @@ let package = Package(
         .target(name: "WarrenTestSupport", dependencies: ["WarrenAMQP", "WarrenMetrics"], path: "Tests/WarrenTestSupport"),
         .testTarget(name: "WarrenAMQPTests", dependencies: ["WarrenAMQP", "WarrenTestSupport"]),
         .testTarget(name: "WarrenTests", dependencies: [
-            "Warren", "WarrenAMQP", "WarrenMetrics", "WarrenTestSupport",
+            "Warren", "WarrenAMQP", "WarrenMetrics", "WarrenTestSupport", "WarrenStore",
             .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+            .product(name: "PostgresNIO", package: "postgres-nio"),
         ]),
     ],
     swiftLanguageModes: [.v6]

@@ -10,17 +10,19 @@ cd "$(dirname "$0")/.."
 
 # ruby-activejob, ruby-bunny, golang-go and golang-github-rabbitmq-amqp091-go-dev: the Rails ActiveJob, Ruby
 # and Go producers of scripts/integration/activejob*.sh and ruby-go-producers.sh (Go builds offline from
-# Debian's source tree: GO111MODULE=off GOPATH=/usr/share/gocode).
+# Debian's source tree: GO111MODULE=off GOPATH=/usr/share/gocode); postgresql and sqlite3: the job store's
+# backends under test (deploy/postgres-local.sh).
 APT_PACKAGES=(librabbitmq-dev pkg-config rabbitmq-server amqp-tools openssl ca-certificates python3-venv
-              ruby-activejob ruby-bunny golang-go golang-github-rabbitmq-amqp091-go-dev)
+              ruby-activejob ruby-bunny golang-go golang-github-rabbitmq-amqp091-go-dev
+              postgresql sqlite3)
 VENV=${WARREN_VENV:-.venv}
 PYTHON=${WARREN_PYTHON:-python3}
 read -r -a PIP_PACKAGES <<<"${WARREN_PIP_PACKAGES:-pika==1.4.4 celery==5.7.0}"
 
 log() { echo "install-deps: $*" >&2; }
 
-# Keep dpkg from starting Debian's own rabbitmq-server service during the install
-# (it would take port 5672): a temporary policy-rc.d, unless the image has one.
+# Keep dpkg from starting Debian's own rabbitmq-server and postgresql services during the install
+# (they would take ports 5672 and 5432): a temporary policy-rc.d, unless the image has one.
 no_service_start() {
   [[ -e /usr/sbin/policy-rc.d ]] && return 0
   printf '#!/bin/sh\nexit 101\n' >/usr/sbin/policy-rc.d

@@ -35,8 +35,16 @@ else
   trap 'echo "test.sh: broker left running (deploy/rabbitmq-local.sh stop to stop it)" >&2' EXIT
 fi
 
+step "start PostgreSQL (job store tests)"
+deploy/postgres-local.sh start
+# The URL carries the test role's password: tests read it from a file (WARREN_STORE_FILE), as operators do.
+export WARREN_TEST_POSTGRES_URL_FILE=${WARREN_TEST_POSTGRES_URL_FILE:-/tmp/warren-postgres/url}
+deploy/postgres-local.sh url >"$WARREN_TEST_POSTGRES_URL_FILE"
+export WARREN_TEST_POSTGRES_URL
+WARREN_TEST_POSTGRES_URL=$(deploy/postgres-local.sh url)
+
 step "env for tests"
-env | grep '^WARREN_' | sort >&2
+env | grep '^WARREN_' | grep -v '^WARREN_TEST_POSTGRES_URL=' | sort >&2
 
 failed=()
 step "swift build --build-tests"

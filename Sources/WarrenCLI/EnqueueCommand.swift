@@ -3,6 +3,7 @@ import Foundation
 import Logging
 import Warren
 import WarrenAMQP
+import WarrenStore
 
 /// `warren enqueue NAME --args JSON`: enqueue jobs with confirms.
 struct EnqueueCommand: AsyncParsableCommand {
@@ -45,10 +46,23 @@ struct EnqueueCommand: AsyncParsableCommand {
     @Flag(help: "Wait (until --timeout) for room in a full queue instead of failing with queueFull.")
     var waitWhenFull = false
 
+    @Option(help: "Unique key: while a job holds it, enqueue nothing and print the holder's id (needs WARREN_STORE).")
+    var uniqueKey: String?
+
+    @Option(help: "How long the unique key is held at most, e.g. 10m.")
+    var uniqueFor: String = "10m"
+
+    @Option(help: "Release the unique key when the job starts or succeeds (start|success; always when it dies).")
+    var uniqueUntil: String = "success"
+
     @OptionGroup var topologyOptions: TopologyOptions
 
     func validate() throws {
         guard count >= 1 else { throw ValidationError("--count must be at least 1") }
+        if uniqueKey != nil {
+            guard count == 1 else { throw ValidationError("--unique-key enqueues one job: drop --count") }
+            guard UniqueJob.Release(rawValue: uniqueUntil) != nil else { throw ValidationError("--unique-until must be start or success") }
+        }
         guard (try? JSONSerialization.jsonObject(with: Data(args.utf8), options: [.fragmentsAllowed])) != nil else {
             throw ValidationError("--args is not valid JSON: \(args)")
         }
@@ -69,6 +83,23 @@ struct EnqueueCommand: AsyncParsableCommand {
         try await topology.declare(on: setup)
         await setup.close()
         let producer = try await JobProducer(connection: connection, topology: topology)
+        let store: (any JobStore)?
+        if uniqueKey == nil {
+            store = try await StoreEnvironment.open(logger: logger)
+        } else {
+            store = try await StoreEnvironment.require("--unique-key", logger: logger)
+        }
+        let tracked = store.map { TrackedProducer(producer: producer, store: $0) }
+        if let uniqueKey, let tracked {
+            options.jobID = id
+            options.unique = .key(uniqueKey, for: try StoreEnvironment.duration(uniqueFor),
+                                  until: UniqueJob.Release(rawValue: uniqueUntil) ?? .success)
+            let receipt = try await tracked.enqueue(JobRequest(name: name, arguments: Array(args.utf8), options: options))
+            print(receipt.existing ? "\(receipt.jobID) (existing: unique key '\(uniqueKey)' is held by this job; nothing enqueued)" : receipt.jobID)
+            await store?.close()
+            await connection.close()
+            return
+        }
         let arguments = Array(args.utf8)
         var failed = 0
         var done = 0
@@ -81,7 +112,8 @@ struct EnqueueCommand: AsyncParsableCommand {
                 if let id { o.jobID = count == 1 ? id : "\(id)-\(done + i + 1)" }
                 return JobRequest(name: name, arguments: arguments, options: o)
             }
-            for result in await producer.enqueue(batch: requests) {
+            let results = if let tracked { try await tracked.enqueue(batch: requests) } else { await producer.enqueue(batch: requests) }
+            for result in results {
                 switch result {
                 case .success(let id): if printIDs { print(id) }
                 case .failure(let error):
@@ -96,6 +128,7 @@ struct EnqueueCommand: AsyncParsableCommand {
             "job": "\(name)", "queue": "\(queue)", "ok": "\(count - failed)", "failed": "\(failed)",
             "rate": "\(Int(Double(count) / max(seconds, 0.000_001)))/s",
         ])
+        await store?.close()
         await connection.close()
         if failed > 0 { throw ExitCode(1) }
     }

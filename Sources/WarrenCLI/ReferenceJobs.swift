@@ -31,6 +31,17 @@ enum ReferenceJobs {
         var ms: Int
     }
 
+    struct ProgressJob: JobParameters {
+        static let jobName = "progress"
+        var steps: Int
+        var ms: Int
+    }
+
+    struct ResultJob: JobParameters {
+        static let jobName = "result"
+        var value: JSONValue
+    }
+
     static func registry() -> JobRegistry {
         var r = JobRegistry()
         r.register(Noop.self) { _, _ in }
@@ -56,6 +67,16 @@ enum ReferenceJobs {
             try await Task.sleep(for: .milliseconds(args.ms))
             try appendLine("\(context.jobID) \(start) \(Int(Date().timeIntervalSince1970 * 1000))\n", to: args.file)
         }
+        // progress {"steps": N, "ms": M}: N steps of M ms, reporting progress after each.
+        r.register(ProgressJob.self, positionalArguments: ["steps", "ms"]) { args, context in
+            let steps = max(0, args.steps)
+            for step in 0..<steps {
+                try await Task.sleep(for: .milliseconds(max(0, args.ms)))
+                await context.progress(Double(step + 1) / Double(steps), "step \(step + 1) of \(steps)")
+            }
+        }
+        // result {"value": JSON}: returns the value as the job's result.
+        r.register(ResultJob.self, positionalArguments: ["value"]) { args, _ in args.value }
         // echo {"file": PATH, ...}: appends "<id> <attempt> <traceparent or -> <arguments JSON>" to PATH.
         r.register(name: "echo", positionalArguments: ["file"]) { body, context in
             let file = (try? JSONDecoder().decode(Record.self, from: Data(body)))?.file

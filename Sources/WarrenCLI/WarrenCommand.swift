@@ -11,11 +11,11 @@ struct WarrenCommand: AsyncParsableCommand {
         abstract: "Background jobs on RabbitMQ.",
         discussion: """
             Environment: WARREN_URL (default amqp://guest:guest@127.0.0.1:5672/%2F) or WARREN_URL_FILE,
-            WARREN_MODE (classic|quorum), WARREN_MAX_PRIORITY, WARREN_LANES, WARREN_LOG_LEVEL, WARREN_LOG_FORMAT (text|json).
+            WARREN_MODE (classic|quorum), WARREN_MAX_PRIORITY, WARREN_STORE (sqlite:PATH or postgres://user@host:port/db) or WARREN_STORE_FILE, WARREN_LANES, WARREN_LOG_LEVEL, WARREN_LOG_FORMAT (text|json).
             """,
         subcommands: [
             WorkerCommand.self, EnqueueCommand.self, SchedulerCommand.self, ScheduleCommand.self,
-            DLQCommand.self, StatusCommand.self, TopologyCommand.self,
+            DLQCommand.self, StatusCommand.self, TopologyCommand.self, JobCommand.self, StoreCommand.self, OutboxCommand.self,
         ]
     )
 }

@@ -5,6 +5,7 @@ import ServiceLifecycle
 import Warren
 import WarrenAMQP
 import WarrenMetrics
+import WarrenStore
 import Synchronization
 
 /// `warren worker`: runs the built-in reference jobs. Applications embed `Worker` in their own executable
@@ -12,7 +13,8 @@ import Synchronization
 struct WorkerCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "worker",
-        abstract: "Run a worker for the reference jobs (noop, sleep, fail, flaky, record, span, echo).")
+        abstract: "Run a worker for the reference jobs (noop, sleep, fail, flaky, record, span, echo, progress, result).",
+        discussion: "With WARREN_STORE (or WARREN_STORE_FILE) set, every job's state is recorded in that job store.")
 
     @Option(name: .customLong("queue"), help: "Queue(s) to consume; repeat or comma-separate (env WARREN_QUEUES).")
     var queues: [String] = []
@@ -50,6 +52,8 @@ struct WorkerCommand: AsyncParsableCommand {
 
     @OptionGroup var topologyOptions: TopologyOptions
 
+    @OptionGroup var storeOptions: StoreOptions
+
     func run() async throws {
         CLILogging.bootstrap()
         let logger = Logger(label: "warren.worker")
@@ -73,9 +77,17 @@ struct WorkerCommand: AsyncParsableCommand {
         let ops = metricsPort > 0 ? Operations(port: metricsPort, connection: connection,
                                                sampledQueues: topology.queueNames(delayLevels: false),
                                                metrics: .bootstrap(), logger: logger) : nil
+        let store = try await StoreEnvironment.open(logger: logger)
+        let middleware: [any JobMiddleware] = try store.map { [JobTracker(store: $0, configuration: try storeOptions.tracker(), logger: logger)] } ?? []
         let worker = Worker(connection: connection, registry: registry, topology: topology,
-                            configuration: config, observer: ops?.observer, logger: logger)
-        try await runUntilSignalled(services: ops?.services(around: worker, name: "worker") ?? [worker], logger: logger)
+                            configuration: config, middleware: middleware, observer: ops?.observer, logger: logger)
+        var services: [any Service] = ops?.services(around: worker, name: "worker") ?? [worker]
+        if let store {
+            services.append(StoreSweeper(store: store, policy: try storeOptions.policy(),
+                                         interval: try StoreEnvironment.duration(storeOptions.storeSweepInterval), logger: logger))
+        }
+        try await runUntilSignalled(services: services, logger: logger)
+        await store?.close()
         await connection.close()
     }
 }

@@ -29,11 +29,14 @@ public struct EnqueueOptions: Sendable {
     /// When the queue is at its length limit (``Topology/Queue/maxLength``), wait for room until the deadline
     /// (``timeout``) instead of failing at once with ``WarrenError/Code/queueFull``. Default `false`.
     public var waitWhenFull: Bool = false
+    /// Enqueue only if no job holds this unique key (see ``UniqueJob``); needs a job store, so only a
+    /// ``TrackedProducer`` accepts it.
+    public var unique: UniqueJob?
 
     /// Creates options.
     public init(queue: String = "default", priority: UInt8? = nil, delay: Duration? = nil, runAt: Date? = nil,
                 expiresAt: Date? = nil, jobID: String? = nil, maxAttempts: Int? = nil, correlationID: String? = nil,
-                headers: FieldTable = [:]) {
+                headers: FieldTable = [:], unique: UniqueJob? = nil) {
         self.queue = queue
         self.priority = priority
         self.delay = delay
@@ -43,6 +46,7 @@ public struct EnqueueOptions: Sendable {
         self.maxAttempts = maxAttempts
         self.correlationID = correlationID
         self.headers = headers
+        self.unique = unique
     }
 
     /// Sets the expiry to `interval` from now.

@@ -107,6 +107,7 @@ public final class JobProducer: Sendable {
             throw WarrenError(.oversized, "job '\(request.name)' arguments are \(request.arguments.count) bytes; the limit is \(maxMessageBytes)")
         }
         guard !request.options.queue.isEmpty else { throw WarrenError(.invalidInput, "queue name is empty") }
+        if request.options.unique != nil { throw WarrenError(.invalidInput, StoreError.notConfigured("a unique job").message) }
     }
 
     /// The message for a valid request with job id `id`, enqueued now.

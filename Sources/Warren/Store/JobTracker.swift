@@ -1,0 +1,158 @@
+import Foundation
+import Logging
+import Synchronization
+
+/// Settings of a ``JobTracker``; every default is documented on its property.
+public struct JobTrackerConfiguration: Sendable {
+    /// Results larger than this (JSON bytes) are not stored; a note saying so is kept instead. Default 64 KiB.
+    public var maxResultBytes: Int = 64 * 1024
+    /// Progress of one attempt is written at most this often (the final `1.0` always). Default 250 ms.
+    public var progressInterval: Duration = .milliseconds(250)
+    /// Running jobs' heartbeat period (the sweeper's ``SweepPolicy/staleAfter`` must be well above). Default 10 s.
+    public var heartbeatInterval: Duration = .seconds(10)
+    /// A failing commit is retried this long before the batch is given up (logged). Default 30 s.
+    public var retryFor: Duration = .seconds(30)
+    /// Name of this worker in the store. Default `host:pid`.
+    public var worker: String = "\(ProcessInfo.processInfo.hostName):\(ProcessInfo.processInfo.processIdentifier)"
+
+    /// Defaults.
+    public init() {}
+}
+
+/// The worker middleware that records every job's life in a ``JobStore``: `running` when an attempt starts
+/// (with worker and attempt), progress while it runs, and how it ends (succeeded with its result,
+/// retrying with its error, dead with its reason) before the delivery is acked; unique keys are released
+/// as the job's ``UniqueJob/Release`` says, and always when it dies.
+///
+/// Writes are group-committed (``StoreWriter``); the outcome is awaited before the ack, so a worker killed
+/// between the two repeats the write on redelivery instead of skipping it. While an attempt runs its row is
+/// heartbeated; a row whose worker died is marked lost by the sweeper until the redelivery runs it again.
+public final class JobTracker: JobMiddleware {
+    let writer: StoreWriter
+    let configuration: JobTrackerConfiguration
+    private let running = Mutex<[String: Int]>([:])
+    private let heartbeat = Mutex<Task<Void, Never>?>(nil)
+
+    /// A tracker writing to `store`.
+    public init(store: any JobStore, configuration: JobTrackerConfiguration = JobTrackerConfiguration(),
+                logger: Logger = Logger(label: "warren.store")) {
+        self.writer = StoreWriter(store: store, retryFor: configuration.retryFor, logger: logger)
+        self.configuration = configuration
+    }
+
+    deinit { heartbeat.withLock { $0?.cancel() } }
+
+    public func handle(_ attempt: JobAttempt, next: @Sendable (JobAttempt) async throws -> JobResult) async throws -> JobResult {
+        let c = attempt.context
+        let now = Date()
+        var u = JobUpdate(id: c.jobID, state: .running, attempt: c.attempt, at: now)
+        u.name = c.jobName
+        u.queue = c.queue
+        u.worker = configuration.worker
+        u.enqueuedAt = c.enqueuedAt
+        u.startedAt = now
+        var releases: [UniqueRelease] = []
+        if let held = UniqueJob.held(in: attempt.headers) {
+            u.uniqueKey = held.key
+            if held.release == .start { releases.append(UniqueRelease(key: held.key, jobID: c.jobID)) }
+        }
+        writer.submit([u], releases: releases)
+        startHeartbeats()
+        running.withLock { $0[c.jobID, default: 0] += 1 }
+        defer {
+            running.withLock {
+                $0[c.jobID, default: 1] -= 1
+                if $0[c.jobID] == 0 { $0[c.jobID] = nil }
+            }
+        }
+        var a = attempt
+        a.context.progressReporter = ProgressThrottle(writer: writer, attempt: c.attempt, interval: configuration.progressInterval)
+        return try await next(a)
+    }
+
+    public func willSettle(_ settlement: JobSettlement) async {
+        guard let id = settlement.jobID,
+              let update = Self.update(for: settlement, at: Date(), maxResultBytes: configuration.maxResultBytes) else { return }
+        var releases: [UniqueRelease] = []
+        if let held = UniqueJob.held(in: settlement.headers), UniqueJob.releases(held.release, on: settlement.disposition) {
+            releases.append(UniqueRelease(key: held.key, jobID: id))
+        }
+        await writer.write([update], releases: releases)
+    }
+
+    /// The store write for a settlement, or `nil` for none (left to the broker at shutdown). Pure.
+    static func update(for s: JobSettlement, at now: Date, maxResultBytes: Int) -> JobUpdate? {
+        guard let id = s.jobID else { return nil }
+        var u: JobUpdate
+        switch s.disposition {
+        case .leave:
+            return nil
+        case .ack:
+            u = JobUpdate(id: id, state: .succeeded, attempt: s.attempt, at: now)
+            u.finishedAt = now
+            if let json = s.result?.json {
+                u.result = json.count <= maxResultBytes ? String(decoding: json, as: UTF8.self)
+                    : "{\"warren-result-omitted\":\"\(json.count) bytes, over the store's limit of \(maxResultBytes)\"}"
+            }
+        case .defer(let delay):
+            u = JobUpdate(id: id, state: .scheduled, attempt: s.attempt, at: now)
+            u.runAt = now.addingTimeInterval(delay.seconds)
+        case .retry(_, let delay, let failure):
+            u = JobUpdate(id: id, state: .retrying, attempt: s.attempt, at: now)
+            u.runAt = now.addingTimeInterval(delay.seconds)
+            u.lastError = "\(failure.type): \(failure.message)"
+        case .deadLetter(let reason, let failure):
+            u = JobUpdate(id: id, state: .dead, attempt: s.attempt, at: now)
+            u.finishedAt = now
+            u.deadReason = reason.rawValue
+            u.lastError = "\(failure.type): \(failure.message)"
+        }
+        u.name = s.jobName
+        u.queue = s.queue
+        return u
+    }
+
+    /// Heartbeats the running jobs every ``JobTrackerConfiguration/heartbeatInterval`` while the tracker lives.
+    private func startHeartbeats() {
+        heartbeat.withLock { task in
+            guard task == nil else { return }
+            let interval = configuration.heartbeatInterval
+            task = Task { [weak self] in
+                while !Task.isCancelled {
+                    try? await Task.sleep(for: interval)
+                    guard let self else { return }
+                    let ids = self.running.withLock { Array($0.keys) }
+                    if !ids.isEmpty { self.writer.submit([], heartbeats: ids) }
+                }
+            }
+        }
+    }
+}
+
+/// Writes one attempt's progress, at most once per interval (the final report of 1.0 always).
+final class ProgressThrottle: JobProgressReporter {
+    private let writer: StoreWriter
+    private let attempt: Int
+    private let interval: Duration
+    private let last = Mutex<ContinuousClock.Instant?>(nil)
+
+    init(writer: StoreWriter, attempt: Int, interval: Duration) {
+        self.writer = writer
+        self.attempt = attempt
+        self.interval = interval
+    }
+
+    func report(jobID: String, fraction: Double, message: String?) async {
+        let now = ContinuousClock.now
+        let due = last.withLock { l -> Bool in
+            if fraction < 1, let l, now - l < interval { return false }
+            l = now
+            return true
+        }
+        guard due else { return }
+        var u = JobUpdate(id: jobID, state: .running, attempt: attempt)
+        u.progress = fraction
+        u.progressMessage = message
+        writer.submit([u])
+    }
+}

@@ -1,0 +1,87 @@
+import Foundation
+
+/// One write of a job's state, as a job store's writer batches it. Fields left `nil` keep what the store
+/// holds; ``state`` and ``attempt`` replace it only by the rule of ``JobState/replaces(_:attempt:storedAttempt:)``.
+public struct JobUpdate: Sendable, Hashable {
+    /// Job id.
+    public var id: String
+    /// New state.
+    public var state: JobState
+    /// Attempt the write is about (1-based).
+    public var attempt: Int
+    /// When this was observed.
+    public var at: Date
+    /// Job name.
+    public var name: String?
+    /// Work queue.
+    public var queue: String?
+    /// Worker that runs the attempt (host and process).
+    public var worker: String?
+    /// When it was enqueued.
+    public var enqueuedAt: Date?
+    /// When it is due (delayed jobs).
+    public var runAt: Date?
+    /// When the attempt started.
+    public var startedAt: Date?
+    /// When the job finished (succeeded or dead).
+    public var finishedAt: Date?
+    /// Progress fraction 0...1.
+    public var progress: Double?
+    /// Progress message.
+    public var progressMessage: String?
+    /// Result JSON (succeeded jobs).
+    public var result: String?
+    /// Last error (`type: message`).
+    public var lastError: String?
+    /// Dead-letter reason.
+    public var deadReason: String?
+    /// The unique key the job holds, if enqueued as unique.
+    public var uniqueKey: String?
+
+    /// A write of `state` at `attempt` for job `id`, observed at `at`.
+    public init(id: String, state: JobState, attempt: Int, at: Date = Date()) {
+        self.id = id
+        self.state = state
+        self.attempt = attempt
+        self.at = at
+    }
+
+    /// This update followed by `later` for the same job, as the store would hold them: the state of the
+    /// higher `(attempt, rank)` (the later one on a tie), each other field from the later write when it has
+    /// one. Lets a writer send one row per job per batch.
+    public func merged(with later: JobUpdate) -> JobUpdate {
+        var m = later.state.replaces(state, attempt: later.attempt, storedAttempt: attempt) ? later : self
+        let (a, b) = later.state.replaces(state, attempt: later.attempt, storedAttempt: attempt) ? (later, self) : (self, later)
+        m.at = max(at, later.at)
+        m.name = a.name ?? b.name
+        m.queue = a.queue ?? b.queue
+        m.worker = a.worker ?? b.worker
+        m.enqueuedAt = a.enqueuedAt ?? b.enqueuedAt
+        m.runAt = a.runAt ?? b.runAt
+        m.startedAt = a.startedAt ?? b.startedAt
+        m.finishedAt = a.finishedAt ?? b.finishedAt
+        m.progress = a.progress ?? b.progress
+        m.progressMessage = a.progressMessage ?? b.progressMessage
+        m.result = a.result ?? b.result
+        m.lastError = a.lastError ?? b.lastError
+        m.deadReason = a.deadReason ?? b.deadReason
+        m.uniqueKey = a.uniqueKey ?? b.uniqueKey
+        return m
+    }
+
+    /// `updates` with one per job (merged in order), in the order each job first appears.
+    public static func coalesce(_ updates: [JobUpdate]) -> [JobUpdate] {
+        var index: [String: Int] = [:]
+        var out: [JobUpdate] = []
+        out.reserveCapacity(updates.count)
+        for u in updates {
+            if let i = index[u.id] {
+                out[i] = out[i].merged(with: u)
+            } else {
+                index[u.id] = out.count
+                out.append(u)
+            }
+        }
+        return out
+    }
+}

@@ -1,0 +1,101 @@
+import Foundation
+import Logging
+import Synchronization
+
+/// Batches a job store's writes into group commits: whatever arrives while one transaction is in flight
+/// goes into the next. No timer: an idle writer commits at once, a busy one in batches as large as the
+/// load makes them. A failed commit is retried (with a pause) for up to `retryFor`, then given up with an
+/// error log: the jobs then show their previous state until the sweeper marks them lost.
+final class StoreWriter: Sendable {
+    private struct Pending {
+        var updates: [JobUpdate] = []
+        var releases: [UniqueRelease] = []
+        var heartbeats: [String] = []
+        var waiters: [CheckedContinuation<Void, Never>] = []
+        var flushing = false
+    }
+
+    private let store: any JobStore
+    private let retryFor: Duration
+    private let logger: Logger
+    private let pending = Mutex(Pending())
+
+    init(store: any JobStore, retryFor: Duration, logger: Logger) {
+        self.store = store
+        self.retryFor = retryFor
+        self.logger = logger
+    }
+
+    /// Queues writes for the next commit; returns at once.
+    func submit(_ updates: [JobUpdate], releases: [UniqueRelease] = [], heartbeats: [String] = []) {
+        let start = pending.withLock { p -> Bool in
+            p.updates += updates
+            p.releases += releases
+            p.heartbeats += heartbeats
+            return startFlushing(&p)
+        }
+        if start { Task { await self.flushLoop() } }
+    }
+
+    /// Queues writes and returns once they are committed (or given up on).
+    func write(_ updates: [JobUpdate], releases: [UniqueRelease] = []) async {
+        await withCheckedContinuation { (c: CheckedContinuation<Void, Never>) in
+            let start = pending.withLock { p -> Bool in
+                p.updates += updates
+                p.releases += releases
+                p.waiters.append(c)
+                return startFlushing(&p)
+            }
+            if start { Task { await self.flushLoop() } }
+        }
+    }
+
+    private func startFlushing(_ p: inout Pending) -> Bool {
+        guard !p.flushing else { return false }
+        p.flushing = true
+        return true
+    }
+
+    /// Commits batches until nothing is pending.
+    private func flushLoop() async {
+        while true {
+            let taken = pending.withLock { p -> Pending? in
+                if p.updates.isEmpty && p.releases.isEmpty && p.heartbeats.isEmpty && p.waiters.isEmpty {
+                    p.flushing = false
+                    return nil
+                }
+                let t = p
+                p = Pending(flushing: true)
+                return t
+            }
+            guard let taken else { return }
+            let batch = StoreBatch(updates: JobUpdate.coalesce(taken.updates), heartbeats: Array(Set(taken.heartbeats)),
+                                   releases: taken.releases)
+            await commit(batch)
+            for w in taken.waiters { w.resume() }
+        }
+    }
+
+    private func commit(_ batch: StoreBatch) async {
+        guard !batch.isEmpty else { return }
+        let deadline = ContinuousClock.now + retryFor
+        var attempt = 0
+        while true {
+            do throws(StoreError) {
+                try await store.write(batch)
+                return
+            } catch {
+                attempt += 1
+                if ContinuousClock.now >= deadline {
+                    logger.error("job store write failed; giving up on this batch", metadata: [
+                        "store": "\(store.location)", "jobs": "\(batch.updates.count)", "error": "\(error)"])
+                    return
+                }
+                if attempt == 1 {
+                    logger.warning("job store write failed; retrying", metadata: ["store": "\(store.location)", "error": "\(error)"])
+                }
+                try? await Task.sleep(for: .milliseconds(min(1_000, 50 * attempt)))
+            }
+        }
+    }
+}

@@ -1,0 +1,90 @@
+import ArgumentParser
+import Foundation
+import Logging
+import Warren
+import WarrenAMQP
+import WarrenStore
+
+/// Drain throughput of `noop` jobs with the job store off, on SQLite and on PostgreSQL, in the same run,
+/// rounds interleaved (off, sqlite, postgres, off, ...) so drift falls on all alike. Tracked drains must keep
+/// at least 75% of the untracked rate.
+struct StoreBenchmark: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(commandName: "store", abstract: "Job store: tracked drain vs store off.")
+
+    @OptionGroup var broker: BrokerOptions
+
+    @Option(help: "Jobs per drain.")
+    var count = 20_000
+
+    @Option(help: "Rounds (each drains once per backend).")
+    var rounds = 3
+
+    @Option(help: "Worker concurrency (prefetch the same).")
+    var concurrency = 100
+
+    @Option(help: "PostgreSQL store URL file (default: WARREN_STORE_FILE, else /tmp/warren-postgres/url).")
+    var postgresURLFile = ProcessInfo.processInfo.environment["WARREN_STORE_FILE"] ?? "/tmp/warren-postgres/url"
+
+    func run() async throws {
+        var logger = Logger(label: "bench.store")
+        logger.logLevel = .error
+        var config = try AMQPConfiguration(url: broker.resolvedURL)
+        config.connectionName = "warren-bench-store"
+        let connection = try await AMQPConnection.connect(config, logger: logger)
+        let sqlitePath = FileManager.default.temporaryDirectory.appendingPathComponent("warren-bench-\(getpid()).db").path
+        let pgURL = try StoreURL.fromEnvironment(["WARREN_STORE_FILE": postgresURLFile])
+        let backends: [(String, StoreURL?)] = [("off", nil), ("sqlite", .sqlite(path: sqlitePath))] + (pgURL.map { [("postgres", $0)] } ?? [])
+        var rates: [String: [Double]] = [:]
+        for round in 1...rounds {
+            for (name, url) in backends {
+                let store = try await url?.open(logger: logger)
+                let rate = try await drain(connection, store: store, logger: logger)
+                await store?.close()
+                rates[name, default: []].append(rate)
+                print("round \(round) \(name): \(Int(rate)) jobs/s")
+            }
+        }
+        try? FileManager.default.removeItem(atPath: sqlitePath)
+        await connection.close()
+        func median(_ xs: [Double]) -> Double { xs.sorted()[xs.count / 2] }
+        let off = median(rates["off"] ?? [1])
+        print("store drain (\(count) noop jobs, concurrency \(concurrency), median of \(rounds)): off \(Int(off))/s")
+        var failed = false
+        for (name, _) in backends where name != "off" {
+            let r = median(rates[name] ?? [0])
+            let ratio = r / off
+            print("  \(name): \(Int(r))/s = \(String(format: "%.2f", ratio)) x off (tracking cost \(Int(((1 - ratio) * 100).rounded()))%, target <= 25%)")
+            if ratio < 0.75 { failed = true }
+        }
+        if failed { throw ExitCode(1) }
+    }
+
+    /// Enqueues `count` noop jobs (plain), then drains them with a worker tracking into `store` (if any).
+    private func drain(_ connection: AMQPConnection, store: (any JobStore)?, logger: Logger) async throws -> Double {
+        let queue = "bench.store.\(UUID().uuidString.prefix(8).lowercased())"
+        let topology = Topology(queues: [.init(queue)])
+        let channel = try await connection.openChannel()
+        try await topology.declare(on: channel)
+        let producer = try await JobProducer(connection: connection, topology: topology)
+        let requests = (0..<count).map { _ in JobRequest(name: "noop", arguments: Array("{}".utf8), options: EnqueueOptions(queue: queue)) }
+        _ = await producer.enqueue(batch: requests)
+        await producer.channel.close()
+        var registry = JobRegistry()
+        registry.register(name: "noop") { _, _ in }
+        var wc = WorkerConfiguration()
+        wc.queues = [queue]
+        wc.concurrency = concurrency
+        wc.prefetch = concurrency
+        wc.declareTopology = false
+        let counter = DrainCounter(target: count)
+        let worker = Worker(connection: connection, registry: registry, topology: topology, configuration: wc,
+                            middleware: store.map { [JobTracker(store: $0, logger: logger)] } ?? [], observer: counter, logger: logger)
+        let task = Task { try await worker.run() }
+        let seconds = await counter.waitDone(timeout: .seconds(600))
+        task.cancel()
+        _ = try? await task.value
+        await JobsBenchmark.cleanUp(topology.queues[0], channel)
+        guard let seconds else { throw ValidationError("drain did not finish") }
+        return Double(count) / seconds
+    }
+}

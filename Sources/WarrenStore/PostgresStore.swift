@@ -1,0 +1,149 @@
+import Foundation
+import Logging
+import PostgresNIO
+import Warren
+
+/// The PostgreSQL job store, for workers and producers on several hosts. A pool of connections (up to
+/// `maxConnections`); the schema is created and migrated under an advisory lock, so many processes may
+/// start at once.
+public enum PostgresStore {
+    /// Connects to `url` (``StoreURL/postgres(host:port:user:password:database:)``) and migrates the schema.
+    public static func open(host: String, port: Int, user: String, password: String?, database: String,
+                            maxConnections: Int = 10, logger: Logger = Logger(label: "warren.store")) async throws(StoreError) -> any JobStore {
+        let backend = PostgresBackend(host: host, port: port, user: user, password: password, database: database,
+                                      maxConnections: maxConnections, logger: logger)
+        let store = SQLJobStore(backend: backend)
+        do throws(StoreError) {
+            try await store.migrate()
+        } catch {
+            await backend.close()
+            throw StoreError(error.code == .query ? .unavailable : error.code, error.message)
+        }
+        return store
+    }
+}
+
+/// A `PostgresClient` pool, run by a task of its own until ``close()``.
+final class PostgresBackend: SQLBackend {
+    let client: PostgresClient
+    let location: String
+    let logger: Logger
+    private let runner: Task<Void, Never>
+    /// Any fixed number, the same in every Warren process: only migrations take it.
+    let migrationLock: String? = "SELECT pg_advisory_xact_lock(7270514)"
+    let extraSchema: [String] = PostgresOutbox.schema
+
+    init(host: String, port: Int, user: String, password: String?, database: String, maxConnections: Int, logger: Logger) {
+        var config = PostgresClient.Configuration(host: host, port: port, username: user, password: password,
+                                                  database: database, tls: .disable)
+        config.options.maximumConnections = max(1, maxConnections)
+        config.options.connectTimeout = .seconds(5)
+        let client = PostgresClient(configuration: config, backgroundLogger: logger)
+        self.client = client
+        self.logger = logger
+        self.location = "postgres://\(user)@\(host):\(port)/\(database)"
+        self.runner = Task { await client.run() }
+    }
+
+    func query(_ sql: String, _ binds: [SQLValue]) async throws(StoreError) -> [SQLRow] {
+        do {
+            return try await Self.rows(try await client.query(Self.query(sql, binds), logger: logger))
+        } catch {
+            throw Self.storeError(error)
+        }
+    }
+
+    func transaction<T: Sendable>(_ body: @Sendable (any SQLSession) async throws(StoreError) -> T) async throws(StoreError) -> T {
+        let logger = self.logger
+        do {
+            return try await client.withConnection { (connection: PostgresConnection) async throws -> T in
+                try await connection.query("BEGIN", logger: logger)
+                do {
+                    let value = try await body(Session(connection: connection, logger: logger))
+                    try await connection.query("COMMIT", logger: logger)
+                    return value
+                } catch {
+                    _ = try? await connection.query("ROLLBACK", logger: logger)
+                    throw error
+                }
+            }
+        } catch let error as StoreError {
+            throw error
+        } catch {
+            throw Self.storeError(error)
+        }
+    }
+
+    /// Statements on one leased connection, inside its transaction.
+    struct Session: SQLSession, @unchecked Sendable {
+        // Unchecked: the connection is only used inside the `withConnection` closure that leased it.
+        let connection: PostgresConnection
+        let logger: Logger
+        func query(_ sql: String, _ binds: [SQLValue]) async throws(StoreError) -> [SQLRow] {
+            do {
+                return try await PostgresBackend.rows(try await connection.query(PostgresBackend.query(sql, binds), logger: logger))
+            } catch {
+                throw PostgresBackend.storeError(error)
+            }
+        }
+    }
+
+    func close() async {
+        runner.cancel()
+        _ = await runner.value
+    }
+
+    /// `sql` with its `?` placeholders numbered `$1...` (the store's SQL has no `?` elsewhere).
+    static func query(_ sql: String, _ binds: [SQLValue]) -> PostgresQuery {
+        var text = ""
+        text.reserveCapacity(sql.utf8.count + binds.count * 3)
+        var n = 0
+        for ch in sql {
+            if ch == "?" {
+                n += 1
+                text += "$\(n)"
+            } else {
+                text.append(ch)
+            }
+        }
+        var b = PostgresBindings(capacity: binds.count)
+        for v in binds {
+            switch v {
+            case .int(let i): b.append(i)
+            case .double(let d): b.append(d)
+            case .text(let s): b.append(s)
+            case .null: b.appendNull()
+            }
+        }
+        return PostgresQuery(unsafeSQL: text, binds: b)
+    }
+
+    static func rows(_ sequence: PostgresRowSequence) async throws -> [SQLRow] {
+        var out: [SQLRow] = []
+        for try await row in sequence {
+            var values: [String: SQLValue] = [:]
+            for cell in row {
+                guard cell.bytes != nil else { values[cell.columnName] = .null; continue }
+                switch cell.dataType {
+                case .int8, .int4, .int2: values[cell.columnName] = .int(try cell.decode(Int64.self))
+                case .float8, .float4: values[cell.columnName] = .double(try cell.decode(Double.self))
+                default: values[cell.columnName] = .text(try cell.decode(String.self))
+                }
+            }
+            out.append(SQLRow(values: values))
+        }
+        return out
+    }
+
+    /// A driver error as a store error: the server's message, never the connection's password.
+    static func storeError(_ error: any Error) -> StoreError {
+        if let e = error as? StoreError { return e }
+        if let e = error as? PSQLError {
+            if let message = e.serverInfo?[.message] {
+                return StoreError(e.code == .server ? .query : .unavailable, "PostgreSQL: \(message)")
+            }
+            return StoreError(.unavailable, "PostgreSQL: \(e.code)\(e.underlying.map { " (\($0))" } ?? "")")
+        }
+        return StoreError(.unavailable, "PostgreSQL: \(error)")
+    }
+}

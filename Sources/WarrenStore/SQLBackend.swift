@@ -1,0 +1,66 @@
+import Foundation
+import Warren
+
+/// A value bound to or read from a statement: the four types the store's schema uses (times are
+/// milliseconds since 1970 in BIGINT columns, the same on both backends).
+enum SQLValue: Sendable, Hashable {
+    case int(Int64)
+    case double(Double)
+    case text(String)
+    case null
+
+    static func text(_ s: String?) -> SQLValue { s.map { .text($0) } ?? .null }
+    static func double(_ d: Double?) -> SQLValue { d.map { .double($0) } ?? .null }
+    static func time(_ d: Date?) -> SQLValue { d.map { .int(Int64(($0.timeIntervalSince1970 * 1000).rounded())) } ?? .null }
+    static func int(_ i: Int) -> SQLValue { .int(Int64(i)) }
+}
+
+/// One result row, by column name.
+struct SQLRow: Sendable {
+    var values: [String: SQLValue]
+
+    func string(_ c: String) -> String? { if case .text(let s)? = values[c] { s } else { nil } }
+    func int(_ c: String) -> Int? {
+        switch values[c] {
+        case .int(let i)?: Int(i)
+        case .double(let d)?: Int(d)
+        default: nil
+        }
+    }
+    func double(_ c: String) -> Double? {
+        switch values[c] {
+        case .double(let d)?: d
+        case .int(let i)?: Double(i)
+        default: nil
+        }
+    }
+    func time(_ c: String) -> Date? { int(c).map { Date(timeIntervalSince1970: Double($0) / 1000) } }
+}
+
+/// Runs statements. SQL is written once for both backends with `?` placeholders (PostgreSQL's backend
+/// numbers them `$1...`); it uses only what SQLite 3.35+ and PostgreSQL 15 both have (ON CONFLICT ...
+/// DO UPDATE ... WHERE, RETURNING, row values).
+protocol SQLSession: Sendable {
+    func query(_ sql: String, _ binds: [SQLValue]) async throws(StoreError) -> [SQLRow]
+}
+
+/// A database behind a ``SQLJobStore``.
+protocol SQLBackend: SQLSession {
+    /// Backend and place, without credentials.
+    var location: String { get }
+    /// Runs `body` in one transaction (committed when it returns, rolled back when it throws). On SQLite
+    /// the transaction takes the write lock at once (BEGIN IMMEDIATE).
+    func transaction<T: Sendable>(_ body: @Sendable (any SQLSession) async throws(StoreError) -> T) async throws(StoreError) -> T
+    /// A statement that serialises concurrent migrations inside the migration transaction, if one is needed.
+    var migrationLock: String? { get }
+    /// Backend-only tables (idempotent statements), created after the shared schema's migrations.
+    var extraSchema: [String] { get }
+    func close() async
+}
+
+extension SQLSession {
+    @discardableResult
+    func run(_ sql: String, _ binds: [SQLValue] = []) async throws(StoreError) -> [SQLRow] {
+        try await query(sql, binds)
+    }
+}

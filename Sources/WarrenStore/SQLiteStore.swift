@@ -1,0 +1,97 @@
+import Foundation
+import Logging
+import SQLiteNIO
+import Warren
+
+/// The SQLite job store: one file, one host (several processes on that host may share it: WAL mode, one
+/// writer at a time, waits up to 10 s for the write lock). Not for workers on several hosts: use
+/// ``PostgresStore`` there.
+public enum SQLiteStore {
+    /// Opens (creating if needed) the database at `path` and migrates its schema.
+    public static func open(path: String, logger: Logger = Logger(label: "warren.store")) async throws(StoreError) -> any JobStore {
+        let store = SQLJobStore(backend: try await SQLiteBackend.open(path: path, logger: logger))
+        try await store.migrate()
+        return store
+    }
+}
+
+/// One SQLite connection; statements and transactions take turns on it (``AsyncLock``).
+final class SQLiteBackend: SQLBackend {
+    let connection: SQLiteConnection
+    let location: String
+    private let turn = AsyncLock()
+    let migrationLock: String? = nil
+    let extraSchema: [String] = []
+
+    private init(connection: SQLiteConnection, location: String) {
+        self.connection = connection
+        self.location = location
+    }
+
+    static func open(path: String, logger: Logger) async throws(StoreError) -> SQLiteBackend {
+        do {
+            let connection = try await SQLiteConnection.open(storage: .file(path: path), logger: logger)
+            let backend = SQLiteBackend(connection: connection, location: "sqlite:\(path)")
+            for pragma in ["PRAGMA busy_timeout = 10000", "PRAGMA journal_mode = WAL", "PRAGMA synchronous = NORMAL"] {
+                _ = try await connection.query(pragma, [])
+            }
+            return backend
+        } catch {
+            throw StoreError(.unavailable, "opening SQLite database \(path): \(error)")
+        }
+    }
+
+    func query(_ sql: String, _ binds: [SQLValue]) async throws(StoreError) -> [SQLRow] {
+        try await turn.withLock { () async throws(StoreError) -> [SQLRow] in try await self.raw(sql, binds) }
+    }
+
+    private func raw(_ sql: String, _ binds: [SQLValue]) async throws(StoreError) -> [SQLRow] {
+        do {
+            return try await connection.query(sql, binds.map(Self.data)).map { row in
+                SQLRow(values: Dictionary(row.columns.map { ($0.name, Self.value($0.data)) }, uniquingKeysWith: { a, _ in a }))
+            }
+        } catch {
+            throw StoreError(.query, "SQLite: \(error)")
+        }
+    }
+
+    func transaction<T: Sendable>(_ body: @Sendable (any SQLSession) async throws(StoreError) -> T) async throws(StoreError) -> T {
+        try await turn.withLock { () async throws(StoreError) -> T in
+            try await raw("BEGIN IMMEDIATE", [])
+            do throws(StoreError) {
+                let value = try await body(Session(backend: self))
+                try await raw("COMMIT", [])
+                return value
+            } catch {
+                _ = try? await raw("ROLLBACK", [])
+                throw error
+            }
+        }
+    }
+
+    /// Statements inside a transaction (the lock is already held).
+    private struct Session: SQLSession {
+        let backend: SQLiteBackend
+        func query(_ sql: String, _ binds: [SQLValue]) async throws(StoreError) -> [SQLRow] { try await backend.raw(sql, binds) }
+    }
+
+    func close() async { try? await connection.close() }
+
+    static func data(_ v: SQLValue) -> SQLiteData {
+        switch v {
+        case .int(let i): .integer(SQLiteInt64(i))
+        case .double(let d): .float(d)
+        case .text(let s): .text(s)
+        case .null: .null
+        }
+    }
+
+    static func value(_ d: SQLiteData) -> SQLValue {
+        switch d {
+        case .integer(let i): .int(Int64(i))
+        case .float(let f): .double(f)
+        case .text(let s): .text(s)
+        case .blob, .null: .null
+        }
+    }
+}

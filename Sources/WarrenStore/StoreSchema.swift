@@ -1,0 +1,55 @@
+/// The store's schema, one migration per version; documented in docs/store.md. Types are chosen to mean
+/// the same on SQLite (by affinity) and PostgreSQL: TEXT, BIGINT (times: ms since 1970), DOUBLE PRECISION.
+enum StoreSchema {
+    /// Each version's statements; version N is `migrations[N - 1]`.
+    static let migrations: [[String]] = [
+        [
+            """
+            CREATE TABLE warren_jobs (
+                id TEXT PRIMARY KEY,
+                name TEXT,
+                queue TEXT,
+                state TEXT NOT NULL,
+                state_rank BIGINT NOT NULL,
+                attempt BIGINT NOT NULL,
+                worker TEXT,
+                enqueued_at BIGINT,
+                run_at BIGINT,
+                started_at BIGINT,
+                finished_at BIGINT,
+                updated_at BIGINT NOT NULL,
+                heartbeat_at BIGINT,
+                progress DOUBLE PRECISION,
+                progress_message TEXT,
+                result TEXT,
+                last_error TEXT,
+                dead_reason TEXT,
+                unique_key TEXT
+            )
+            """,
+            "CREATE INDEX warren_jobs_state_updated ON warren_jobs (state, updated_at)",
+            "CREATE INDEX warren_jobs_queue_updated ON warren_jobs (queue, updated_at)",
+            "CREATE INDEX warren_jobs_finished ON warren_jobs (finished_at)",
+            """
+            CREATE TABLE warren_unique_keys (
+                key TEXT PRIMARY KEY,
+                job_id TEXT NOT NULL,
+                release_on TEXT NOT NULL,
+                acquired_at BIGINT NOT NULL,
+                expires_at BIGINT NOT NULL
+            )
+            """,
+            "CREATE INDEX warren_unique_keys_expires ON warren_unique_keys (expires_at)",
+        ],
+    ]
+
+    /// The version this build creates.
+    static var version: Int { migrations.count }
+
+    /// The columns of `warren_jobs` a ``JobUpdate`` writes, in bind order.
+    static let updateColumns = [
+        "id", "name", "queue", "state", "state_rank", "attempt", "worker", "enqueued_at", "run_at", "started_at",
+        "finished_at", "updated_at", "heartbeat_at", "progress", "progress_message", "result", "last_error",
+        "dead_reason", "unique_key",
+    ]
+}

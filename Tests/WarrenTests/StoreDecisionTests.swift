@@ -1,0 +1,95 @@
+import Foundation
+@testable import Warren
+import WarrenAMQP
+import WarrenStore
+import XCTest
+
+/// Broker- and database-free tests of the store's pure rules: state order, batching merge, unique-key
+/// release, what the tracker writes per settlement, and store URLs.
+final class StoreDecisionTests: XCTestCase {
+    func testStatesOnlyMoveForward() {
+        XCTAssertTrue(JobState.running.replaces(.enqueued, attempt: 1, storedAttempt: 1))
+        XCTAssertFalse(JobState.enqueued.replaces(.running, attempt: 1, storedAttempt: 1))
+        XCTAssertFalse(JobState.running.replaces(.succeeded, attempt: 1, storedAttempt: 1))
+        XCTAssertTrue(JobState.succeeded.replaces(.succeeded, attempt: 1, storedAttempt: 1), "a redelivered attempt overwrites itself")
+        XCTAssertTrue(JobState.running.replaces(.retrying, attempt: 2, storedAttempt: 1))
+        XCTAssertFalse(JobState.retrying.replaces(.dead, attempt: 1, storedAttempt: 2))
+        XCTAssertTrue(JobState.running.replaces(.lost, attempt: 1, storedAttempt: 1), "a rerun replaces lost")
+    }
+
+    func testCoalesceKeepsOneRowPerJobWithFieldsOfBoth() {
+        var run = JobUpdate(id: "a", state: .running, attempt: 1, at: Date(timeIntervalSince1970: 1))
+        run.worker = "w"
+        run.startedAt = Date(timeIntervalSince1970: 1)
+        var progress = JobUpdate(id: "a", state: .running, attempt: 1, at: Date(timeIntervalSince1970: 2))
+        progress.progress = 0.5
+        var done = JobUpdate(id: "a", state: .succeeded, attempt: 1, at: Date(timeIntervalSince1970: 3))
+        done.result = "1"
+        let other = JobUpdate(id: "b", state: .enqueued, attempt: 1)
+        let lateEnqueue = JobUpdate(id: "a", state: .enqueued, attempt: 1, at: Date(timeIntervalSince1970: 4))
+        let out = JobUpdate.coalesce([run, other, progress, done, lateEnqueue])
+        XCTAssertEqual(out.map(\.id), ["a", "b"])
+        XCTAssertEqual(out[0].state, .succeeded)
+        XCTAssertEqual(out[0].worker, "w")
+        XCTAssertEqual(out[0].startedAt, Date(timeIntervalSince1970: 1))
+        XCTAssertEqual(out[0].progress, 0.5)
+        XCTAssertEqual(out[0].result, "1")
+    }
+
+    func testUniqueKeyReleaseRule() {
+        let failure = FailureInfo(type: "E", message: "m")
+        XCTAssertTrue(UniqueJob.releases(.success, on: .ack))
+        XCTAssertTrue(UniqueJob.releases(.success, on: .deadLetter(.exhausted, failure: failure)), "a dead job frees its key")
+        XCTAssertTrue(UniqueJob.releases(.start, on: .deadLetter(.nonRetryable, failure: failure)))
+        XCTAssertFalse(UniqueJob.releases(.success, on: .retry(attempt: 2, delay: .seconds(1), failure: failure)))
+        XCTAssertFalse(UniqueJob.releases(.success, on: .leave))
+        XCTAssertThrowsError(try UniqueJob.key("", for: .seconds(1)).validate())
+        XCTAssertThrowsError(try UniqueJob.key("k", for: .zero).validate())
+    }
+
+    func testTrackerWritesPerSettlement() {
+        func settle(_ d: Disposition, result: [UInt8]? = nil) -> JobUpdate? {
+            JobTracker.update(for: JobSettlement(jobID: "j", jobName: "n", queue: "q", attempt: 2, disposition: d,
+                                                 result: result.map { JobResult(json: $0) }, headers: [:]),
+                              at: Date(), maxResultBytes: 8)
+        }
+        let failure = FailureInfo(type: "Boom", message: "bad")
+        XCTAssertEqual(settle(.ack, result: Array("[1,2]".utf8))?.result, "[1,2]")
+        XCTAssertEqual(settle(.ack)?.state, .succeeded)
+        XCTAssertTrue(settle(.ack, result: Array("[1,2,3,4,5]".utf8))?.result?.contains("warren-result-omitted") == true, "size-limited")
+        XCTAssertEqual(settle(.retry(attempt: 3, delay: .seconds(1), failure: failure))?.state, .retrying)
+        XCTAssertEqual(settle(.retry(attempt: 3, delay: .seconds(1), failure: failure))?.lastError, "Boom: bad")
+        let dead = settle(.deadLetter(.exhausted, failure: failure))
+        XCTAssertEqual(dead?.state, .dead)
+        XCTAssertEqual(dead?.deadReason, "exhausted")
+        XCTAssertEqual(settle(.defer(delay: .seconds(5)))?.state, .scheduled)
+        XCTAssertNil(settle(.leave), "left to the broker: nothing written")
+    }
+
+    func testTrackedEnqueueCarriesKeyInHeadersAndPlainProducerRefusesUnique() throws {
+        var options = EnqueueOptions(queue: "q", delay: .seconds(5))
+        options.unique = .key("invoice-42", for: .seconds(600), until: .start)
+        let (plain, row, unique) = try TrackedProducer.prepare(JobRequest(name: "n", arguments: [], options: options), at: Date())
+        XCTAssertNil(plain.options.unique)
+        XCTAssertEqual(plain.options.jobID, row.id)
+        XCTAssertEqual(row.state, .scheduled)
+        XCTAssertEqual(unique?.key, "invoice-42")
+        XCTAssertEqual(UniqueJob.held(in: plain.options.headers)?.key, "invoice-42")
+        XCTAssertEqual(UniqueJob.held(in: plain.options.headers)?.release, .start)
+    }
+
+    func testStoreURLs() throws {
+        XCTAssertEqual(try StoreURL(parsing: "sqlite:/tmp/x.db"), .sqlite(path: "/tmp/x.db"))
+        let pg = try StoreURL(parsing: "postgres://app:s3cr%40t@127.0.0.1:55432/jobs")
+        XCTAssertEqual(pg, .postgres(host: "127.0.0.1", port: 55432, user: "app", password: "s3cr@t", database: "jobs"))
+        XCTAssertFalse(pg.description.contains("s3cr"), "no password in what is logged")
+        XCTAssertThrowsError(try StoreURL(parsing: "mysql://app:hunter2@h/db")) { error in
+            XCTAssertFalse("\(error)".contains("hunter2"))
+        }
+        XCTAssertThrowsError(try StoreURL(parsing: "postgres://app@h"))
+        XCTAssertNil(try StoreURL.fromEnvironment([:]))
+        let missing = StoreError.notConfigured("a unique job")
+        XCTAssertEqual(missing.code, .notConfigured)
+        XCTAssertTrue(missing.message.contains("WARREN_STORE"))
+    }
+}

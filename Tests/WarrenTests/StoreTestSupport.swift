@@ -1,0 +1,49 @@
+import Foundation
+import Warren
+import WarrenStore
+import XCTest
+
+/// The two real backends every store test runs against: a fresh SQLite file, and the local PostgreSQL
+/// (deploy/postgres-local.sh, URL with the test role's password read from the file in
+/// WARREN_TEST_POSTGRES_URL_FILE, as WARREN_STORE_FILE would be).
+enum StoreBackends {
+    static var postgresURLFile: String {
+        ProcessInfo.processInfo.environment["WARREN_TEST_POSTGRES_URL_FILE"] ?? "/tmp/warren-postgres/url"
+    }
+
+    /// A new SQLite database in a temporary file.
+    static func sqlitePath() -> String {
+        FileManager.default.temporaryDirectory.appendingPathComponent("warren-store-\(UUID().uuidString.prefix(8)).db").path
+    }
+
+    /// The PostgreSQL store URL, through the WARREN_STORE_FILE path.
+    static func postgresURL() throws -> StoreURL {
+        guard let url = try StoreURL.fromEnvironment(["WARREN_STORE_FILE": postgresURLFile]) else {
+            throw StoreError(.notConfigured, "no PostgreSQL URL in \(postgresURLFile) (scripts/test.sh writes it)")
+        }
+        return url
+    }
+
+    /// Opens one store per backend, named for messages; `sqlite` may be given to share a file.
+    static func open(sqlite: String? = nil) async throws -> [(name: String, store: any JobStore, url: StoreURL)] {
+        let lite = StoreURL.sqlite(path: sqlite ?? sqlitePath())
+        let pg = try postgresURL()
+        return [("sqlite", try await lite.open(logger: quietLogger("test.store")), lite),
+                ("postgres", try await pg.open(logger: quietLogger("test.store")), pg)]
+    }
+
+    /// Runs `body` against each backend, closing the stores afterwards.
+    static func each(_ body: (String, any JobStore, StoreURL) async throws -> Void) async throws {
+        for (name, store, url) in try await open() {
+            do {
+                try await body(name, store, url)
+            } catch {
+                XCTFail("\(name): \(error)")
+            }
+            await store.close()
+        }
+    }
+
+    /// A job id no other test uses.
+    static func id(_ prefix: String) -> String { "\(prefix)-\(UUID().uuidString.prefix(12).lowercased())" }
+}

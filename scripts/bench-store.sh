@@ -1,0 +1,13 @@
+#!/usr/bin/env bash
+# Job store benchmark: drain throughput with the store off vs SQLite vs PostgreSQL in the same run
+# (tracking must cost at most 25%). Arguments go to `warren-bench store`.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+# shellcheck source=scripts/lib/bench.sh
+source scripts/lib/bench.sh
+deploy/postgres-local.sh start >&2
+url_file=$(mktemp)
+trap 'rm -f "$url_file"' EXIT
+deploy/postgres-local.sh url >"$url_file"
+swift build -c release --product warren-bench
+.build/release/warren-bench store --postgres-url-file "$url_file" "$@"
