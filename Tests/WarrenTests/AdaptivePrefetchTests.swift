@@ -25,7 +25,7 @@ final class AdaptivePrefetchTests: XCTestCase {
         var small = rule
         small.maximum = 8
         XCTAssertEqual(small.target(concurrency: 64, meanRunTime: .microseconds(5)), 64)
-        XCTAssertEqual(small.target(concurrency: 64, meanRunTime: .seconds(100)), 65)
+        XCTAssertEqual(small.target(concurrency: 64, meanRunTime: .seconds(100)), 64)  // the bound: max(concurrency, maximum)
     }
 
     func testChangesOnlyByAFactorOfTwo() {

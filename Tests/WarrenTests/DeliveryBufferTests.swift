@@ -20,18 +20,18 @@ final class DeliveryBufferTests: XCTestCase {
         let buffer = buffer()
         for tag in 1...200 { buffer.push(delivery(UInt64(tag)), source: 0) }
         buffer.finish(source: 0)
-        let taken = Mutex<[UInt64]>([])
+        let taken = Locked<[UInt64]>([])
         await withTaskGroup(of: Void.self) { group in
             for _ in 0..<4 {
                 group.addTask {
                     while let item = await buffer.next() {
-                        taken.withLock { $0.append(item.delivery.deliveryTag) }
+                        taken.value.withLock { $0.append(item.delivery.deliveryTag) }
                         buffer.finished()
                     }
                 }
             }
         }
-        let tags = taken.withLock { $0 }
+        let tags = taken.value.withLock { $0 }
         XCTAssertEqual(tags.count, 200)
         XCTAssertEqual(Set(tags).count, 200)
         XCTAssertEqual(buffer.running, 0)
@@ -41,19 +41,19 @@ final class DeliveryBufferTests: XCTestCase {
     /// of a burst, although a push wakes only one runner at a time.
     func testBurstReachesEveryWaitingRunnerWhenJobsBlock() async throws {
         let buffer = buffer()
-        let started = Atomic<Int>(0)
+        let started = Locked(0)
         let release = Gate()
         let runners = (0..<3).map { _ in
             Task {
                 guard await buffer.next() != nil else { return }
-                started.add(1, ordering: .sequentiallyConsistent)
+                started.value.withLock { $0 += 1 }
                 await release.wait()
                 buffer.finished()
             }
         }
         try await waitFor { buffer.waitingRunners == 3 }
         for tag in 1...3 { buffer.push(delivery(UInt64(tag)), source: 0) }
-        try await waitFor { started.load(ordering: .sequentiallyConsistent) == 3 }
+        try await waitFor { started.value.withLock { $0 } == 3 }
         release.open()
         buffer.stop()
         for r in runners { await r.value }
@@ -63,11 +63,11 @@ final class DeliveryBufferTests: XCTestCase {
     /// waiting runner is told the end.
     func testEndWakesEveryWaitingRunner() async throws {
         let buffer = buffer()
-        let taken = Atomic<Int>(0)
+        let taken = Locked(0)
         let runners = (0..<3).map { _ in
             Task {
                 while await buffer.next() != nil {
-                    taken.add(1, ordering: .sequentiallyConsistent)
+                    taken.value.withLock { $0 += 1 }
                     buffer.finished()
                 }
             }
@@ -77,7 +77,7 @@ final class DeliveryBufferTests: XCTestCase {
         buffer.finish(source: 0)
         for r in runners { await r.value }
         await buffer.waitUntilEnded()
-        XCTAssertEqual(taken.load(ordering: .sequentiallyConsistent), 5)
+        XCTAssertEqual(taken.value.withLock { $0 }, 5)
     }
 
     private func waitFor(_ condition: () -> Bool) async throws {
@@ -87,6 +87,12 @@ final class DeliveryBufferTests: XCTestCase {
             try await Task.sleep(for: .milliseconds(5))
         }
     }
+}
+
+/// A value behind a lock, shareable between tasks.
+final class Locked<Value: Sendable>: Sendable {
+    let value: Mutex<Value>
+    init(_ value: Value) { self.value = Mutex(value) }
 }
 
 /// Blocks tasks until opened.

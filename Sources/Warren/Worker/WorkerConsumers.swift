@@ -55,17 +55,32 @@ final class WorkerConsumers: Sendable {
             incarnation.retired.store(true, ordering: .sequentiallyConsistent)
             await consumer.cancel()
         }
-        var failed: AMQPError?
-        do { try await channel.qos(prefetchCount: UInt16(clamping: prefetch)) } catch { failed = error }
+        // The connection may be recovering at this moment: a few attempts, a second apart (the channel's qos is
+        // restored with it, the new value included once set).
+        var lastError: AMQPError?
         for index in sources.indices {
-            if failed == nil {
-                do { try await consume(index); continue } catch { failed = error }
+            for attempt in 1...Self.attempts {
+                if attempt > 1 { try? await Task.sleep(for: .seconds(1)) }
+                if state.withLock({ $0.stopped }) { return }
+                do {
+                    if lastError != nil || index == 0 { try await channel.qos(prefetchCount: UInt16(clamping: prefetch)) }
+                    try await consume(index)
+                    lastError = nil
+                    break
+                } catch {
+                    lastError = error
+                }
             }
-            logger.error("could not consume again after changing the prefetch",
-                         metadata: ["queue": "\(sources[index].queue)", "error": "\(failed.map { "\($0)" } ?? "-")"])
-            buffer.finish(source: index)
+            if let lastError {
+                logger.error("could not consume again after changing the prefetch; the queue's consumer has ended",
+                             metadata: ["queue": "\(sources[index].queue)", "error": "\(lastError)"])
+                buffer.finish(source: index)
+            }
         }
     }
+
+    /// Attempts to consume a source again after a prefetch change.
+    private static let attempts = 10
 
     /// Cancels every consumer; no restart starts one afterwards.
     func stop() async {
