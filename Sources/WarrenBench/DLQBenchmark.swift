@@ -4,14 +4,16 @@ import Logging
 import Warren
 import WarrenAMQP
 
-/// `warren-bench dlq`: requeue rate of dead jobs (``DeadLetterMover``, in process: browse, republish with
-/// confirms, ack) against the plain-C publish rate (`rawc fill`, confirms, 1000 in flight) in the same run.
-/// Also reports the import rate (``DeadLetterArchive``) used to fill the dead-letter queue.
+/// `warren-bench dlq`: requeue rate of dead jobs (``DeadLetterMover``, in process: consume, republish with
+/// confirms, ack after the confirm) against a C move loop doing the same (`cjobs move`: consume, publish with
+/// confirms, ack after the confirm, scripts/bench/cjobs.c) and the plain-C publish rate (`rawc fill`, confirms,
+/// 1000 in flight), in the same run, alternating which mover goes first. Also reports the import rate
+/// (``DeadLetterArchive``) used to fill the dead-letter queues.
 struct DLQBenchmark: AsyncParsableCommand {
     static let configuration = CommandConfiguration(commandName: "dlq", abstract: "Dead-letter requeue rate vs plain-C publish rate.")
 
     @Option(help: "Dead jobs per round.") var count = 20_000
-    @Option(help: "Rounds (medians are reported).") var rounds = 3
+    @Option(help: "Rounds (medians are reported); odd rounds run the C mover first.") var rounds = 7
     @Option(help: "Requeue confirm batch.") var batch = 500
     @Flag(help: "Print JSON too.") var json = false
     @OptionGroup var broker: BrokerOptions
@@ -20,37 +22,45 @@ struct DLQBenchmark: AsyncParsableCommand {
     func run() async throws {
         let baseline = try BaselineRun(broker: broker, rawcOptions: rawcOptions)
         let (logger, url, rawc) = (baseline.logger, baseline.url, baseline.rawc)
+        let cjobs = try RawC.prepareJobsControl(url: url)
         var report = BenchReport(
             benchmark: "dlq",
             parameters: [("count", "\(count)"), ("rounds", "\(rounds)"), ("batch", "\(batch)")],
-            metrics: ["rawc_fill", "warren_dlq_import", "warren_dlq_requeue"],
-            ratios: [.init(name: "requeue/fill", numerator: "warren_dlq_requeue", denominator: "rawc_fill", target: 0.5)])
+            metrics: ["rawc_fill", "warren_dlq_import", "cjobs_move", "warren_dlq_requeue"],
+            ratios: [.init(name: "requeue/cmove", numerator: "warren_dlq_requeue", denominator: "cjobs_move", target: 0.8),
+                     .init(name: "requeue/fill", numerator: "warren_dlq_requeue", denominator: "rawc_fill")])
         for round in 1...rounds {
             Bench.progress("round \(round)/\(rounds)")
             let rawQueue = Bench.uniqueQueue("rawc")
             let fill = try await rawc.fill(queue: rawQueue, count: count, bytes: 100, window: 1000)
             let connection = try await AMQPConnection.connect(url: url, logger: logger)
-            let queue = Topology.Queue(Bench.uniqueQueue("dlq"))
             let setup = try await connection.openChannel()
-            try await Topology(queues: [queue]).declare(on: setup)
             _ = try? await setup.deleteQueue(rawQueue)
-            let dead = WireFormat.deadLetterQueue(for: queue.name)
-
-            var start = ContinuousClock.now
-            let imported = try await DeadLetterArchive(connection: connection, batchSize: 1000)
-                .importRecords(Self.records(count: count, queue: queue.name))
-            let importRate = Double(imported) / (ContinuousClock.now - start).seconds
-
-            start = ContinuousClock.now
-            let moved = try await DeadLetterMover(connection: connection, batchSize: batch).requeue(queue: dead)
-            let requeueRate = Double(moved.done) / (ContinuousClock.now - start).seconds
-            let arrived = try await setup.inspectQueue(queue.name).messageCount
-            guard moved.done == count, arrived == count else {
-                throw BenchError("requeue moved \(moved.done), work queue holds \(arrived), expected \(count): \(moved.errors)")
+            var figures = ["rawc_fill": fill.rate]
+            for mover in round % 2 == 1 ? ["c", "warren"] : ["warren", "c"] {
+                await Bench.settle()
+                let queue = Topology.Queue(Bench.uniqueQueue("dlq"))
+                try await Topology(queues: [queue]).declare(on: setup)
+                let dead = WireFormat.deadLetterQueue(for: queue.name)
+                let start = ContinuousClock.now
+                let imported = try await DeadLetterArchive(connection: connection, batchSize: 1000)
+                    .importRecords(Self.records(count: count, queue: queue.name))
+                figures["warren_dlq_import"] = Double(imported) / (ContinuousClock.now - start).seconds
+                await Bench.settle()
+                if mover == "c" {
+                    figures["cjobs_move"] = try await cjobs.move(from: dead, to: queue.name, count: count, prefetch: 4 * batch).rate
+                } else {
+                    let moved = try await DeadLetterMover(connection: connection, batchSize: batch).requeue(queue: dead)
+                    figures["warren_dlq_requeue"] = moved.rate
+                    guard moved.done == count else { throw BenchError("requeue moved \(moved.done) of \(count): \(moved.errors)") }
+                }
+                let arrived = try await setup.inspectQueue(queue.name).messageCount
+                guard arrived == count else { throw BenchError("the work queue holds \(arrived) after the \(mover) move, expected \(count)") }
+                await JobsBenchmark.deleteQueues(of: queue, on: setup)
             }
-            await JobsBenchmark.cleanUp(queue, setup)
+            await setup.close()
             await connection.close()
-            report.addRound(["rawc_fill": fill.rate, "warren_dlq_import": importRate, "warren_dlq_requeue": requeueRate])
+            report.addRound(figures)
         }
         print(report.render())
         if json { print(report.json()) }

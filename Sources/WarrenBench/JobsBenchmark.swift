@@ -6,18 +6,20 @@ import Warren
 import WarrenAMQP
 
 /// `warren-bench jobs`: the jobs core against the plain-C baseline, in one run on one broker.
-/// Enqueue of N jobs with confirms vs `rawc fill`; drain of N `noop` jobs by an in-process worker vs
-/// `rawc drain`; idle RSS of a `warren worker` process; lateness of delayed jobs (p50/p99).
+/// Enqueue of N jobs with confirms vs `rawc fill`; drain of N `noop` jobs by an in-process worker (default
+/// configuration unless told otherwise) vs `rawc drain`; drain of N `record` jobs with realistic arguments by
+/// a `warren worker` process at default flags (``CLIWorkerDrain``) vs `rawc drain`; idle RSS of a `warren
+/// worker` process and its RSS holding a full adaptive prefetch of 1 KiB jobs; lateness of delayed jobs.
 struct JobsBenchmark: AsyncParsableCommand {
     static let configuration = CommandConfiguration(commandName: "jobs", abstract: "Jobs core: enqueue, drain, idle RSS, delay lateness.")
 
     @Option(help: "Jobs per round.") var count = 20_000
     @Option(help: "Rounds (medians are reported); odd rounds run rawc first, even rounds Warren first.") var rounds = 7
-    @Option(help: "Worker concurrency.") var concurrency = 64
-    @Option(help: "Worker prefetch.") var prefetch = 512
+    @Option(help: "Worker concurrency (in-process drain and the CLI worker's --concurrency).") var concurrency = 16
+    @Option(help: "In-process worker's fixed prefetch (default: adaptive, as WorkerConfiguration's default).") var prefetch: Int?
     @Option(help: "Delayed jobs for the lateness measure (delays 50 ms to 3 s).") var delayed = 300
-    @Option(help: "Comma-separated phases to run: enqueue, drain, rss, lateness (drain implies enqueue).")
-    var phases = "enqueue,drain,rss,lateness"
+    @Option(help: "Comma-separated phases to run: enqueue, drain, cli, rss, lateness (drain implies enqueue).")
+    var phases = "enqueue,drain,cli,rss,lateness"
     @Flag(help: "Print JSON too.") var json = false
     @Option(help: "The `warren` executable whose idle worker RSS is measured (default: the one beside this one; scripts/bench-jobs.sh passes the fully static deployment build).")
     var workerBinary: String?
@@ -26,19 +28,24 @@ struct JobsBenchmark: AsyncParsableCommand {
 
     func run() async throws {
         let selected = Set(phases.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) })
-        let unknown = selected.subtracting(["enqueue", "drain", "rss", "lateness"])
+        let unknown = selected.subtracting(["enqueue", "drain", "cli", "rss", "lateness"])
         guard unknown.isEmpty else { throw ValidationError("unknown phases: \(unknown.sorted().joined(separator: ", "))") }
-        let queues = selected.contains("enqueue") || selected.contains("drain")
+        let cli = selected.contains("cli")
+        let queues = selected.contains("enqueue") || selected.contains("drain") || cli
         let drain = selected.contains("drain")
+        let rawcDrain = drain || cli
+        let cliWorker = CLIWorkerDrain(warren: warrenBinary, url: broker.resolvedURL, count: count, concurrency: concurrency)
         let baseline = try BaselineRun(broker: broker, rawcOptions: rawcOptions)
         let (logger, url, rawc) = (baseline.logger, baseline.url, baseline.rawc)
         let cjobs = try RawC.prepareJobsControl(url: url)
         var report = BenchReport(
             benchmark: "jobs",
-            parameters: [("count", "\(count)"), ("rounds", "\(rounds)"), ("concurrency", "\(concurrency)"), ("prefetch", "\(prefetch)")],
-            metrics: ["rawc_fill", "cjobs_fill", "warren_enqueue", "rawc_drain", "warren_drain"],
+            parameters: [("count", "\(count)"), ("rounds", "\(rounds)"), ("concurrency", "\(concurrency)"),
+                         ("prefetch", prefetch.map { "\($0)" } ?? "adaptive")],
+            metrics: ["rawc_fill", "cjobs_fill", "warren_enqueue", "rawc_drain", "warren_drain", "cli_record"],
             ratios: [.init(name: "enqueue/fill", numerator: "warren_enqueue", denominator: "rawc_fill", target: 0.9),
-                     .init(name: "drain/drain", numerator: "warren_drain", denominator: "rawc_drain", target: 0.9),
+                     .init(name: "drain/drain", numerator: "warren_drain", denominator: "rawc_drain", target: 1.0),
+                     .init(name: "cli-record/drain", numerator: "cli_record", denominator: "rawc_drain", target: 0.9),
                      // Information: what the job format costs the broker, and what the Swift client costs.
                      .init(name: "cjobs/fill", numerator: "cjobs_fill", denominator: "rawc_fill"),
                      .init(name: "enqueue/cjobs", numerator: "warren_enqueue", denominator: "cjobs_fill")])
@@ -53,7 +60,7 @@ struct JobsBenchmark: AsyncParsableCommand {
             var notes: [String: Double] = [:]
             let connection = try await AMQPConnection.connect(url: url, logger: logger)
             let setup = try await connection.openChannel()
-            for side in rawcFirst ? [Side.rawc, .cjobs, .warren] : [.warren, .cjobs, .rawc] {
+            for side in rawcFirst ? [Side.rawc, .cjobs, .warren, .cli] : [.cli, .warren, .cjobs, .rawc] {
                 switch side {
                 case .cjobs:
                     let queue = Topology.Queue(Bench.uniqueQueue("cjobs"))
@@ -67,9 +74,10 @@ struct JobsBenchmark: AsyncParsableCommand {
                     figures["rawc_fill"] = try await meter.measure("rawc_fill", client: CPUTime.children, into: &notes) {
                         try await rawc.fill(queue: rawQueue, count: count, bytes: 100, window: 1000).rate
                     }
-                    if drain {
+                    if rawcDrain {
                         await Bench.settle()
-                        figures["rawc_drain"] = try await meter.measure("rawc_drain", client: CPUTime.children, into: &notes) {
+                        figures["rawc_drain"] = try await meter.measure("rawc_drain", client: CPUTime.children,
+                                                                        switches: ContextSwitches.children, into: &notes) {
                             try await rawc.drain(queue: rawQueue, count: count, prefetch: 200).rate
                         }
                     }
@@ -83,11 +91,19 @@ struct JobsBenchmark: AsyncParsableCommand {
                     }
                     if drain {
                         await Bench.settle()
-                        figures["warren_drain"] = try await meter.measure("warren_drain", client: CPUTime.process, into: &notes) {
+                        figures["warren_drain"] = try await meter.measure("warren_drain", client: CPUTime.process,
+                                                                          switches: ContextSwitches.process, into: &notes) {
                             try await measureDrain(connection, topology, queue.name, logger: logger)
                         }
                     }
                     await JobsBenchmark.deleteQueues(of: queue, on: setup)
+                case .cli:
+                    guard cli else { continue }
+                    let r = try await cliWorker.run(connection: connection, logger: logger)
+                    figures["cli_record"] = r.rate
+                    notes["cli_record_cpu_us"] = r.cpuMicros
+                    notes["cli_record_vcsw"] = r.switchesPerJob
+                    notes["cli_record_rss_mib"] = r.rssMiB
                 }
                 await Bench.settle()
             }
@@ -97,12 +113,17 @@ struct JobsBenchmark: AsyncParsableCommand {
         }
         if queues {
             print(report.render())
+            if cli { print(CLIWorkerDrain.summary(report)) }
             fflush(nil)  // before the progress lines on stderr
         }
         if selected.contains("rss") {
             Bench.progress("idle RSS")
             let rss = try await measureIdleRSS(url: url)
             print(String(format: "worker idle RSS: %.1f MiB (target <= 20 MB) of %@", rss, workerBinary ?? "the warren beside warren-bench"))
+            Bench.progress("RSS holding a full adaptive prefetch")
+            let held = try await Bench.withConnection(url: url) { try await cliWorker.heldRSS(connection: $0, short: 20_000, held: 2_000) }
+            print(String(format: "worker RSS holding %d deliveries of 1 KiB jobs (default flags, adaptive prefetch): %.1f MiB (target <= 64 MiB)",
+                         held.held, held.rssMiB))
         }
         if selected.contains("lateness") {
             Bench.progress("delay lateness")
@@ -113,7 +134,13 @@ struct JobsBenchmark: AsyncParsableCommand {
         if json { print(report.json()) }
     }
 
-    private enum Side { case rawc, cjobs, warren }
+    private enum Side { case rawc, cjobs, warren, cli }
+
+    /// The `warren` executable run as a worker process (idle RSS, CLI drain).
+    private var warrenBinary: URL {
+        workerBinary.map { URL(fileURLWithPath: $0) }
+            ?? URL(fileURLWithPath: CommandLine.arguments[0]).deletingLastPathComponent().appendingPathComponent("warren")
+    }
 
     /// Deletes a benchmark queue's lanes and dead-letter queue.
     static func deleteQueues(of queue: Topology.Queue, on channel: AMQPChannel) async {
@@ -146,6 +173,7 @@ struct JobsBenchmark: AsyncParsableCommand {
         config.concurrency = concurrency
         config.prefetch = prefetch
         config.declareTopology = false
+        config.releaseStartupPages = false
         let counter = DrainCounter(target: count)
         let worker = Worker(connection: connection, registry: registry, topology: topology, configuration: config,
                             observer: counter, logger: logger)
@@ -158,10 +186,8 @@ struct JobsBenchmark: AsyncParsableCommand {
     }
 
     private func measureIdleRSS(url: String) async throws -> Double {
-        let warren = workerBinary.map { URL(fileURLWithPath: $0) }
-            ?? URL(fileURLWithPath: CommandLine.arguments[0]).deletingLastPathComponent().appendingPathComponent("warren")
         let p = Process()
-        p.executableURL = warren
+        p.executableURL = warrenBinary
         p.arguments = ["worker", "--queue", "bench.idle.\(UUID().uuidString.prefix(8))", "--max-priority", "0"]
         var env = ProcessInfo.processInfo.environment
         env["WARREN_URL"] = url

@@ -103,6 +103,11 @@ struct RawC: Sendable {
         try await run(["fill", queue, "\(count)", "\(window)"])
     }
 
+    /// `cjobs move SRC DST N PREFETCH` (for the binary built by ``prepareJobsControl(url:)``).
+    func move(from source: String, to destination: String, count: Int, prefetch: Int) async throws -> Result {
+        try await run(["move", source, destination, "\(count)", "\(prefetch)"])
+    }
+
     /// Runs rawc off the cooperative pool and parses its result line.
     private func run(_ arguments: [String]) async throws -> Result {
         var env = ProcessInfo.processInfo.environment

@@ -153,9 +153,15 @@ enum CPUTime {
     /// Seconds used by terminated, waited-for children (rawc runs) so far.
     static func children() -> Double { seconds(RUSAGE_CHILDREN.rawValue) }
 
-    private static func seconds(_ who: Int32) -> Double {
+    /// `getrusage` of `who` (RUSAGE_SELF or RUSAGE_CHILDREN).
+    static func usage(_ who: Int32) -> rusage {
         var u = rusage()
         getrusage(__rusage_who_t(who), &u)
+        return u
+    }
+
+    private static func seconds(_ who: Int32) -> Double {
+        let u = usage(who)
         return Double(u.ru_utime.tv_sec) + Double(u.ru_utime.tv_usec) / 1e6
             + Double(u.ru_stime.tv_sec) + Double(u.ru_stime.tv_usec) / 1e6
     }
@@ -171,6 +177,15 @@ enum CPUTime {
     }
 }
 
+/// Voluntary context switches (a thread blocking: waiting for work, a lock, the network) from `getrusage`:
+/// how often a client went to sleep and had to be woken.
+enum ContextSwitches {
+    /// This process so far (all threads).
+    static func process() -> Double { Double(CPUTime.usage(RUSAGE_SELF.rawValue).ru_nvcsw) }
+    /// Terminated, waited-for children (rawc runs) so far.
+    static func children() -> Double { Double(CPUTime.usage(RUSAGE_CHILDREN.rawValue).ru_nvcsw) }
+}
+
 /// CPU per message of a timed phase, the client's (this process, or rawc as a child) and the broker's when
 /// it runs on this machine: steadier figures than msg/s on a shared box, and they say who spent what.
 struct PhaseMeter {
@@ -179,13 +194,16 @@ struct PhaseMeter {
     /// The broker's VM, when local (``BrokerOptions/resolvedBrokerPID``).
     let brokerPID: Int32?
 
-    /// Runs `body`; records `<name>_cpu_us` (client) and `<name>_broker_us` in `notes`.
-    func measure<T>(_ name: String, client: () -> Double, into notes: inout [String: Double],
+    /// Runs `body`; records `<name>_cpu_us` (client), `<name>_broker_us` and, given `switches`, the
+    /// client's voluntary context switches per message `<name>_vcsw` in `notes`.
+    func measure<T>(_ name: String, client: () -> Double, switches: (() -> Double)? = nil, into notes: inout [String: Double],
                     _ body: () async throws -> T) async rethrows -> T {
         let broker0 = brokerPID.flatMap(CPUTime.of(pid:))
         let client0 = client()
+        let switches0 = switches?()
         let result = try await body()
         notes["\(name)_cpu_us"] = (client() - client0) * 1e6 / Double(messages)
+        if let switches, let switches0 { notes["\(name)_vcsw"] = (switches() - switches0) / Double(messages) }
         if let broker0, let broker1 = brokerPID.flatMap(CPUTime.of(pid:)) {
             notes["\(name)_broker_us"] = (broker1 - broker0) * 1e6 / Double(messages)
         }

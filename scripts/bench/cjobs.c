@@ -8,7 +8,14 @@
    fresh UUID message_id, timestamp, headers warren-job and warren-enqueued-at, body {} — through the
    `warren` exchange. Timed against rawc in the same run, it prices the wire format at the broker; timed
    against Warren's producer, it prices the Swift client. The queue must exist (Warren declares it).
-   Also a worked example of enqueueing Warren jobs from C. */
+   Also a worked example of enqueueing Warren jobs from C.
+
+   cjobs move SRC DST N [PREFETCH]  the control of `warren-bench dlq`: consume N messages from SRC (prefetch
+                                 PREFETCH, default 2000), republish each unchanged (properties, body) to DST
+                                 through the default exchange with confirms, on the same channel, and ack each
+                                 source message once its copy is confirmed (a multiple ack for a multiple
+                                 confirm: the n-th delivery is the n-th publish). Clock starts at the first
+                                 delivery. Prints "move N msgs in S s = R msg/s". */
 #include <amqp.h>
 #include <amqp_tcp_socket.h>
 #include <stdint.h>
@@ -42,11 +49,44 @@ static void uuid4(char out[37]) {
   out[o] = 0;
 }
 
+/* Consume from src, republish to dst with confirms, ack after confirm (see the header). */
+static int move(amqp_connection_state_t c, const char *src, const char *dst, long n, int prefetch) {
+  amqp_basic_qos(c, 1, 0, prefetch, 0); die_rpc(amqp_get_rpc_reply(c), "qos");
+  amqp_confirm_select(c, 1); die_rpc(amqp_get_rpc_reply(c), "confirm");
+  amqp_basic_consume(c, 1, amqp_cstring_bytes(src), amqp_empty_bytes, 0, 0, 0, amqp_empty_table);
+  die_rpc(amqp_get_rpc_reply(c), "consume");
+  long received = 0, confirmed = 0;
+  double t0 = now();
+  while (confirmed < n) {
+    amqp_frame_t f;
+    amqp_maybe_release_buffers(c);
+    if (amqp_simple_wait_frame(c, &f) != AMQP_STATUS_OK) { fprintf(stderr, "wait failed\n"); return 1; }
+    if (f.frame_type != AMQP_FRAME_METHOD) continue;
+    if (f.payload.method.id == AMQP_BASIC_DELIVER_METHOD) {
+      amqp_message_t m;
+      die_rpc(amqp_read_message(c, 1, &m, 0), "read_message");
+      if (received++ == 0) t0 = now();
+      if (amqp_basic_publish(c, 1, amqp_empty_bytes, amqp_cstring_bytes(dst), 0, 0, &m.properties, m.body)) { fprintf(stderr, "publish failed\n"); return 1; }
+      amqp_destroy_message(&m);
+    } else if (f.payload.method.id == AMQP_BASIC_ACK_METHOD) {
+      amqp_basic_ack_t *a = f.payload.method.decoded;
+      if (amqp_basic_ack(c, 1, a->delivery_tag, a->multiple)) { fprintf(stderr, "ack failed\n"); return 1; }
+      confirmed = a->multiple ? (long)a->delivery_tag : confirmed + 1;
+    } else if (f.payload.method.id == AMQP_BASIC_NACK_METHOD) { fprintf(stderr, "nack\n"); return 1; }
+  }
+  double dt = now() - t0;
+  printf("move %ld msgs in %.3f s = %.0f msg/s\n", n, dt, n / dt);
+  return 0;
+}
+
 int main(int argc, char **argv) {
-  if (argc < 4 || strcmp(argv[1], "fill")) { fprintf(stderr, "usage: cjobs fill QUEUE N [WINDOW]\n"); return 2; }
+  int moving = argc >= 5 && !strcmp(argv[1], "move");
+  if (!moving && (argc < 4 || strcmp(argv[1], "fill"))) {
+    fprintf(stderr, "usage: cjobs fill QUEUE N [WINDOW] | cjobs move SRC DST N [PREFETCH]\n"); return 2;
+  }
   const char *q = argv[2];
-  long n = atol(argv[3]);
-  int window = argc > 4 ? atoi(argv[4]) : 1000;
+  long n = atol(argv[moving ? 4 : 3]);
+  int window = moving ? (argc > 5 ? atoi(argv[5]) : 2000) : (argc > 4 ? atoi(argv[4]) : 1000);
   const char *host = getenv("AMQP_HOST") ? getenv("AMQP_HOST") : "127.0.0.1";
   int port = getenv("AMQP_PORT") ? atoi(getenv("AMQP_PORT")) : 5672;
   amqp_connection_state_t c = amqp_new_connection();
@@ -56,6 +96,11 @@ int main(int argc, char **argv) {
   amqp_channel_open(c, 1); die_rpc(amqp_get_rpc_reply(c), "channel");
   amqp_queue_declare(c, 1, amqp_cstring_bytes(q), 1, 0, 0, 0, amqp_empty_table);  /* passive: must exist */
   die_rpc(amqp_get_rpc_reply(c), "declare");
+  if (moving) {
+    int status = move(c, q, argv[3], n, window);
+    amqp_channel_close(c, 1, AMQP_REPLY_SUCCESS); amqp_connection_close(c, AMQP_REPLY_SUCCESS); amqp_destroy_connection(c);
+    return status;
+  }
   rng ^= (uint64_t)time(NULL) * 0x9E3779B97F4A7C15ULL;
   double t0 = now();
   amqp_confirm_select(c, 1); die_rpc(amqp_get_rpc_reply(c), "confirm");

@@ -131,18 +131,13 @@ public struct DeadLetterMover: Sendable {
         } else {
             confirmed = batch.map(\.delivery)
         }
-        let failures = await withTaskGroup(of: String?.self) { group in  // acks go out together, coalesced by the I/O thread
-            for delivery in confirmed {
-                group.addTask {
-                    do { try await delivery.ack() } catch {
-                        return "acking job \(delivery.properties.messageID ?? "?"): \(error) (it is now in both queues)"
-                    }
-                    return nil
-                }
+        // An ack never waits for the I/O thread (it is marked, and written coalesced with the others): one loop,
+        // no task per message.
+        var failures: [String] = []
+        for delivery in confirmed {
+            do { try await delivery.ack() } catch {
+                failures.append("acking job \(delivery.properties.messageID ?? "?"): \(error) (it is now in both queues)")
             }
-            var failures: [String] = []
-            for await failure in group { if let failure { failures.append(failure) } }
-            return failures
         }
         outcome.done += confirmed.count - failures.count
         for failure in failures { outcome.fail(failure) }

@@ -21,9 +21,17 @@ public enum JSONArguments {
     private static let decoder = JSONDecoder()
 
     /// Decodes arguments; an empty body reads as `{}`. Errors name the failing field path.
+    ///
+    /// The decoder reads the body's own bytes (a `Data` that borrows them for the call, no copy):
+    /// `warren-bench decode` measures the ways at hand.
     public static func decode<P: Decodable>(_ type: P.Type, from body: [UInt8]) throws(ArgumentsError) -> P {
-        let data = body.isEmpty ? Data("{}".utf8) : Data(body)
-        do { return try decoder.decode(type, from: data) } catch let error as DecodingError {
+        do {
+            if body.isEmpty { return try decoder.decode(type, from: Data("{}".utf8)) }
+            return try body.withUnsafeBytes { raw in
+                try decoder.decode(type, from: Data(bytesNoCopy: UnsafeMutableRawPointer(mutating: raw.baseAddress!),
+                                                    count: raw.count, deallocator: .none))
+            }
+        } catch let error as DecodingError {
             throw ArgumentsError(error)
         } catch {
             throw ArgumentsError(reason: .invalidArguments, message: "\(error)")

@@ -34,7 +34,7 @@ final class DeliveryBuffer: Sendable {
         var open: Int
         var stopped = false
         /// Runners waiting for a delivery.
-        var waiters: Deque<CheckedContinuation<Item?, Never>> = []
+        var waiters: Deque<CheckedContinuation<Handoff, Never>> = []
         /// Waiting for the end (stopped, or every source ended and drained).
         var endWaiters: [CheckedContinuation<Void, Never>] = []
         /// Items handed out and not yet ``finished()``.
@@ -44,15 +44,37 @@ final class DeliveryBuffer: Sendable {
         var parked = 0
         /// Parked items that got their lease: handed out before any new delivery.
         var leased: Deque<Item> = []
+        /// A waiting runner was handed an item and resumed, and has not run yet. While one is on its way no
+        /// other is woken: the woken runner wakes the next if work is still buffered when it runs, so a burst
+        /// costs one wake-up per runner actually needed, not one per delivery.
+        var waking = false
 
         var ended: Bool { stopped || (open == 0 && buffers.allSatisfy(\.isEmpty) && parked == 0 && leased.isEmpty) }
 
         /// Who to wake now that it ended: every waiting runner (with nil) and every end waiter.
-        mutating func takeWaitersIfEnded() -> ([CheckedContinuation<Item?, Never>], [CheckedContinuation<Void, Never>]) {
-            guard ended else { return ([], []) }
+        mutating func takeWaitersIfEnded() -> Ending {
+            guard ended else { return Ending() }
             defer { waiters.removeAll(); endWaiters.removeAll() }
-            return (Array(waiters), endWaiters)
+            return Ending(runners: Array(waiters), enders: endWaiters)
         }
+    }
+
+    /// Those to resume, outside the lock, once the buffer has ended.
+    private struct Ending {
+        var runners: [CheckedContinuation<Handoff, Never>] = []
+        var enders: [CheckedContinuation<Void, Never>] = []
+
+        func resume() {
+            for r in runners { r.resume(returning: Handoff(item: nil, woken: false)) }
+            for e in enders { e.resume() }
+        }
+    }
+
+    /// What a waiting runner is resumed with: an item (and whether it was woken for it by ``push(_:source:)``
+    /// or ``passOn()``, so must pass the wake-up on), or `nil` at the end.
+    private struct Handoff: Sendable {
+        var item: Item?
+        var woken: Bool
     }
 
     let sources: [Source]
@@ -65,16 +87,17 @@ final class DeliveryBuffer: Sendable {
         state = Mutex(State(buffers: Array(repeating: [], count: sources.count), open: sources.count))
     }
 
+    /// Buffers a delivery (called on the I/O thread). Wakes a waiting runner only when none is already on
+    /// its way (see `State.waking`).
     func push(_ delivery: AMQPDelivery, source index: Int) {
-        let handoff = state.withLock { s -> (CheckedContinuation<Item?, Never>, Item)? in
-            if !s.stopped, let w = s.waiters.popFirst() {
-                s.running += 1
-                return (w, Item(delivery: delivery, source: sources[index]))
-            }
+        let handoff = state.withLock { s -> (CheckedContinuation<Handoff, Never>, Item)? in
             s.buffers[index].append(delivery)
-            return nil
+            guard !s.stopped, !s.waking, !s.waiters.isEmpty, let item = pick(&s) else { return nil }
+            s.running += 1
+            s.waking = true
+            return (s.waiters.removeFirst(), item)
         }
-        if let (w, item) = handoff { w.resume(returning: item) }
+        if let (w, item) = handoff { w.resume(returning: Handoff(item: item, woken: true)) }
     }
 
     /// A handed-out item is to leave its runner to wait for a lease (the runner then reports ``finished()``).
@@ -82,7 +105,7 @@ final class DeliveryBuffer: Sendable {
 
     /// A parked item got its lease: it runs next, before new deliveries.
     func pushLeased(_ item: Item) {
-        let handoff = state.withLock { s -> CheckedContinuation<Item?, Never>? in
+        let handoff = state.withLock { s -> CheckedContinuation<Handoff, Never>? in
             s.parked -= 1
             if !s.stopped, let w = s.waiters.popFirst() {
                 s.running += 1
@@ -91,58 +114,95 @@ final class DeliveryBuffer: Sendable {
             s.leased.append(item)
             return nil
         }
-        handoff?.resume(returning: item)
+        handoff?.resume(returning: Handoff(item: item, woken: false))
     }
 
     /// A parked item gave up waiting (shutdown or a broker error): its delivery is left to the broker.
     func unpark() {
-        let (runners, enders) = state.withLock { s in
+        state.withLock { s in
             s.parked -= 1
             return s.takeWaitersIfEnded()
-        }
-        wake(runners, enders)
+        }.resume()
     }
 
     /// A source's consumer ended.
     func finish(source index: Int) {
-        let (runners, enders) = state.withLock { s in
+        state.withLock { s in
             s.open -= 1
             return s.takeWaitersIfEnded()
-        }
-        wake(runners, enders)
+        }.resume()
     }
 
     /// Stops handing out deliveries (shutdown): what is buffered stays unacked for the broker to redeliver.
     func stop() {
-        let (runners, enders) = state.withLock { s in
+        state.withLock { s in
             s.stopped = true
             return s.takeWaitersIfEnded()
-        }
-        wake(runners, enders)
-    }
-
-    private func wake(_ runners: [CheckedContinuation<Item?, Never>], _ enders: [CheckedContinuation<Void, Never>]) {
-        for r in runners { r.resume(returning: nil) }
-        for e in enders { e.resume() }
+        }.resume()
     }
 
     /// The next delivery to run, waiting for one; `nil` once stopped or every source has ended and drained.
     /// Any number of runners may wait; each item handed out counts as running until ``finished()``.
+    ///
+    /// When a delivery is buffered it is taken at once, without suspending: a runner that finishes a job
+    /// goes on to the next buffered one with no wake-up. Only a runner that finds the buffer empty waits.
     func next() async -> Item? {
-        await withCheckedContinuation { (c: CheckedContinuation<Item?, Never>) in
-            let (ready, enders) = state.withLock { s -> (Item??, [CheckedContinuation<Void, Never>]) in
-                if s.stopped { return (.some(nil), []) }
-                if let item = pick(&s) {
-                    s.running += 1
-                    return (.some(item), s.takeWaitersIfEnded().1)
+        switch state.withLock({ take(&$0) }) {
+        case .item(let item, let ending):
+            ending.resume()
+            return item
+        case .end:
+            return nil
+        case .empty:
+            break
+        }
+        let handoff = await withCheckedContinuation { (c: CheckedContinuation<Handoff, Never>) in
+            // Re-checked under the lock: a delivery may have come since the fast path looked.
+            let (ready, ending) = state.withLock { s -> (Handoff?, Ending) in
+                switch take(&s) {
+                case .item(let item, let ending): return (Handoff(item: item, woken: false), ending)
+                case .end: return (Handoff(item: nil, woken: false), Ending())
+                case .empty:
+                    s.waiters.append(c)
+                    return (nil, Ending())
                 }
-                if s.open == 0 && s.parked == 0 { return (.some(nil), []) }
-                s.waiters.append(c)
-                return (nil, [])
             }
-            for e in enders { e.resume() }
+            ending.resume()
             if let ready { c.resume(returning: ready) }
         }
+        if handoff.woken { passOn() }
+        return handoff.item
+    }
+
+    private enum Take {
+        case item(Item, ending: Ending)
+        case end
+        case empty
+    }
+
+    /// Takes the next item under the lock, if any.
+    private func take(_ s: inout State) -> Take {
+        if s.stopped { return .end }
+        if let item = pick(&s) {
+            s.running += 1
+            return .item(item, ending: s.takeWaitersIfEnded())
+        }
+        return s.open == 0 && s.parked == 0 ? .end : .empty
+    }
+
+    /// Run by a runner that was woken for an item: the wake-up is over; if work is still buffered and other
+    /// runners wait, hand the next item to one of them (the chain goes on only while there is work).
+    private func passOn() {
+        let (handoff, ending) = state.withLock { s -> ((CheckedContinuation<Handoff, Never>, Item)?, Ending) in
+            s.waking = false
+            guard !s.stopped, !s.waiters.isEmpty, let item = pick(&s) else { return (nil, Ending()) }
+            s.running += 1
+            s.waking = true
+            let w = s.waiters.removeFirst()
+            return ((w, item), s.takeWaitersIfEnded())
+        }
+        ending.resume()
+        if let (w, item) = handoff { w.resume(returning: Handoff(item: item, woken: true)) }
     }
 
     /// A handed-out item's job is over (settled or abandoned).
@@ -150,6 +210,9 @@ final class DeliveryBuffer: Sendable {
 
     /// Items handed out and not yet finished.
     var running: Int { state.withLock { $0.running } }
+
+    /// Runners waiting for a delivery.
+    var waitingRunners: Int { state.withLock { $0.waiters.count } }
 
     /// Returns once stopped, or once every source ended and what they delivered was handed out.
     func waitUntilEnded() async {
@@ -174,6 +237,9 @@ final class DeliveryBuffer: Sendable {
 
     private func pick(_ s: inout State) -> Item? {
         if let item = s.leased.popFirst() { return item }
+        if s.buffers.count == 1 {  // one queue, one lane: no choice to make
+            return s.buffers[0].popFirst().map { Item(delivery: $0, source: sources[0]) }
+        }
         let nonEmpty = s.buffers.indices.filter { !s.buffers[$0].isEmpty }
         guard !nonEmpty.isEmpty else { return nil }
         let chosen: Int

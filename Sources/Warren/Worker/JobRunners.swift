@@ -10,10 +10,13 @@ import Synchronization
 final class JobRunners: Sendable {
     let buffer: DeliveryBuffer
     let processor: JobProcessor
+    /// Where each job's run time goes (for the adaptive prefetch).
+    let meter: RunTimeMeter
 
-    init(buffer: DeliveryBuffer, processor: JobProcessor) {
+    init(buffer: DeliveryBuffer, processor: JobProcessor, meter: RunTimeMeter) {
         self.buffer = buffer
         self.processor = processor
+        self.meter = meter
     }
 
     /// Starts `count` runners.
@@ -31,7 +34,9 @@ final class JobRunners: Sendable {
                 buffer.finished()
             }
             while let item = await buffer.next() {
+                let started = ContinuousClock.now
                 guard await processor.process(item, runner: handle, takeover: { [self] settle in spawn(first: settle) }) else { return }
+                meter.record(ContinuousClock.now - started)
                 buffer.finished()
             }
         })

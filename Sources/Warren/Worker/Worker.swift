@@ -9,8 +9,8 @@ import WarrenAMQP
 /// - A delivery is acked only after its job finished, or after its retry or dead letter was confirmed by
 ///   the broker: killed at any point, the worker loses nothing (the broker redelivers what was unacked).
 /// - Jobs run as Swift tasks, never on the connection's I/O thread, which keeps heartbeats flowing however
-///   long they take. At most ``WorkerConfiguration/concurrency`` run at once; the consumers' prefetch
-///   matches it.
+///   long they take. At most ``WorkerConfiguration/concurrency`` run at once. The consumers' prefetch is
+///   ``WorkerConfiguration/prefetch`` when set, else adapted to the jobs' run time (``AdaptivePrefetch``).
 /// - Shutdown (ServiceLifecycle graceful shutdown, e.g. SIGTERM): consumers are cancelled, in-flight jobs
 ///   get ``WorkerConfiguration/shutdownGracePeriod`` to finish, then are cancelled; everything not acked by
 ///   then is left to the broker to redeliver, and ``run()`` returns normally.
@@ -44,13 +44,12 @@ public final class Worker: Service, Sendable {
     public func run() async throws {
         let config = configuration
         let limitedAcross = registry.names.contains { registry[$0]?.globalLimit != nil || registry[$0]?.rateLimit != nil }
-        // Jobs waiting for a limit across workers hold a prefetch place, not a runner: leave room for them.
-        let prefetch = UInt16(clamping: config.prefetch ?? (limitedAcross ? 2 * config.concurrency : config.concurrency))
+        // Jobs waiting for a limit across workers hold a prefetch place, not a runner: start with room for them.
+        let prefetch = max(1, min(Int(UInt16.max), config.prefetch ?? (limitedAcross ? 2 * config.concurrency : config.concurrency)))
         let consuming: AMQPChannel
         let producer: JobProducer
         do {
             consuming = try await connection.openChannel()
-            try await consuming.qos(prefetchCount: prefetch)
             producer = try await JobProducer(connection: connection, topology: topology, maxMessageBytes: config.maxMessageBytes,
                                              observer: observer)
             if config.declareTopology {
@@ -70,28 +69,12 @@ public final class Worker: Service, Sendable {
             for lane in (0..<q.lanes).reversed() { sources.append(.init(queue: q.lane(lane), baseQueue: q.name, lane: lane)) }
         }
         let buffer = DeliveryBuffer(sources: sources, selection: config.laneSelection)
-        var started: [AMQPConsumer] = []
         let logger = self.logger
-        for (index, source) in sources.enumerated() {
-            do {
-                // Deliveries go straight from the I/O thread into the buffer (a lock and, when a runner
-                // waits, one resume): no task hop per message.
-                started.append(try await consuming.consume(queue: source.queue) { event in
-                    switch event {
-                    case .delivery(let delivery):
-                        buffer.push(delivery, source: index)
-                    case .ended(let error):
-                        if let error { logger.error("consumer ended", metadata: ["queue": "\(source.queue)", "error": "\(error)"]) }
-                        buffer.finish(source: index)
-                    }
-                })
-            } catch {
-                throw WarrenError(error, "consuming '\(source.queue)'")
-            }
-        }
-        let consumers = started
+        let consumers = WorkerConsumers(channel: consuming, sources: sources, buffer: buffer, logger: logger)
+        try await consumers.start(prefetch: prefetch)
         logger.info("worker started", metadata: [
-            "queues": "\(sources.map(\.queue))", "concurrency": "\(config.concurrency)", "prefetch": "\(prefetch)",
+            "queues": "\(sources.map(\.queue))", "concurrency": "\(config.concurrency)",
+            "prefetch": "\(config.prefetch == nil ? "adaptive, from \(prefetch)" : "\(prefetch)")",
             "jobs": "\(registry.names)",
         ])
         observer?.consumingChanged(true)
@@ -107,7 +90,13 @@ public final class Worker: Service, Sendable {
             settlement: Settlement(producer: producer, topology: topology, hostname: config.hostname, logger: logger),
             attempts: attempts, limits: limits, parking: parking, defaultTimeout: config.defaultTimeout, observer: observer, logger: logger)
 
-        JobRunners(buffer: buffer, processor: processor).start(count: config.concurrency)
+        let meter = RunTimeMeter()
+        JobRunners(buffer: buffer, processor: processor, meter: meter).start(count: config.concurrency)
+        let tuner = Task {
+            guard config.prefetch == nil else { return }
+            await PrefetchTuner(rule: config.adaptivePrefetch, concurrency: config.concurrency, meter: meter,
+                                consumers: consumers, logger: logger).run(from: prefetch)
+        }
 
         let observer = self.observer
         let shutdown = { @Sendable in
@@ -115,7 +104,8 @@ public final class Worker: Service, Sendable {
             limits.close()  // first: a job waiting for a place starts no more
             parking?.stopWaiting()
             buffer.stop()
-            Task { for c in consumers { await c.cancel() } }
+            tuner.cancel()
+            Task { await consumers.stop() }
         }
         await withGracefulShutdownHandler {
             await withTaskCancellationHandler {
@@ -125,7 +115,9 @@ public final class Worker: Service, Sendable {
             self.logger.info("graceful shutdown: no new jobs; waiting for in-flight ones", metadata: ["grace": "\(config.shutdownGracePeriod)"])
             shutdown()
         }
-        for c in consumers { await c.cancel() }
+        tuner.cancel()
+        await tuner.value
+        await consumers.stop()
         // Let running jobs finish within the grace period, then cancel them; their deliveries stay unacked.
         if await !buffer.waitUntilIdle(timeout: config.shutdownGracePeriod) {
             logger.warning("grace period over: cancelling in-flight jobs; the broker will redeliver them",

@@ -7,9 +7,13 @@ public struct WorkerConfiguration: Sendable {
     public var queues: [String] = ["default"]
     /// Jobs run at once. Default 16.
     public var concurrency: Int = 16
-    /// Unacked deliveries the broker may push per consumer; default (`nil`): equal to ``concurrency``,
-    /// so no job waits in a worker's buffer while another worker is idle.
+    /// Unacked deliveries the broker may push per consumer, fixed. Default (`nil`): adaptive, by
+    /// ``adaptivePrefetch``: from ``concurrency`` up to hundreds for short jobs, about ``concurrency`` for
+    /// long ones. A fixed prefetch is also the bound on jobs run twice after the worker is killed.
     public var prefetch: Int?
+    /// How the prefetch follows the jobs' run time when ``prefetch`` is `nil`. Default ``AdaptivePrefetch/init()``
+    /// (about 100 ms of work waiting locally, at most 512).
+    public var adaptivePrefetch = AdaptivePrefetch()
     /// Largest message body accepted; larger ones are dead-lettered as `oversized`. Default 1 MiB.
     public var maxMessageBytes: Int = 1 << 20
     /// On shutdown, how long in-flight jobs may take to finish before they are cancelled and left unacked

@@ -1,0 +1,60 @@
+/// How a worker sizes its prefetch when none is fixed (``WorkerConfiguration/prefetch`` is `nil`): it measures
+/// how long its jobs take and keeps about ``targetWait`` of work waiting in its buffer, so that a runner that
+/// finishes a job finds the next one there instead of waiting for the broker.
+///
+/// The rule (pure, see ``target(concurrency:meanRunTime:)`` and ``change(current:target:sinceLastChange:)``):
+///
+///     prefetch = concurrency × (1 + targetWait / mean job run time), within concurrency ... max(concurrency, maximum)
+///
+/// Short jobs (microseconds to milliseconds) get the maximum, hundreds of deliveries; jobs of a second or more
+/// get the concurrency plus a few, so an idle worker next to this one still gets work. The worker starts at the
+/// concurrency and changes the prefetch only when the target moved by a factor of 2 or more, and at most once
+/// per ``minimumInterval`` (the first change, from the starting value, is not delayed).
+///
+/// A change costs a consumer restart (RabbitMQ applies `basic.qos` only to consumers started after it):
+/// `basic.cancel`, `basic.qos`, `basic.consume`. Deliveries already received stay valid and are run and acked.
+///
+/// Duplicates after a SIGKILL are bounded by the unacked deliveries the worker held: the prefetch in force
+/// (at most ``maximum`` per consumer), and for the moments after a change the old prefetch plus the new one.
+public struct AdaptivePrefetch: Sendable, Hashable {
+    /// Work to keep waiting locally, as time at full concurrency. Default 100 ms.
+    public var targetWait: Duration = .milliseconds(100)
+    /// Largest prefetch set, per consumer (raised to the concurrency when lower). Default 512.
+    public var maximum: Int = 512
+    /// Least time between two changes. Default 5 s.
+    public var minimumInterval: Duration = .seconds(5)
+    /// How often job run times are looked at. Default 500 ms.
+    public var evaluationInterval: Duration = .milliseconds(500)
+    /// Jobs that must have finished since the last look before their mean counts, unless
+    /// ``minimumInterval`` has passed (then one is enough). Default 8.
+    public var minimumSamples: Int = 8
+
+    /// The defaults.
+    public init() {}
+
+    /// The prefetch that keeps about ``targetWait`` of work buffered for `concurrency` runners whose jobs
+    /// take `meanRunTime` each.
+    public func target(concurrency: Int, meanRunTime: Duration) -> Int {
+        let low = max(1, concurrency)
+        let high = max(low, maximum)
+        guard meanRunTime > .zero else { return high }
+        let extra = Double(low) * (targetWait / meanRunTime)
+        guard extra.isFinite, extra < Double(high) else { return high }
+        return min(high, low + Int(extra.rounded(.up)))
+    }
+
+    /// The prefetch to switch to, or `nil` to keep `current`: only when `target` is at least twice or at
+    /// most half of `current`, and `sinceLastChange` (`nil`: never changed) is at least ``minimumInterval``.
+    public func change(current: Int, target: Int, sinceLastChange: Duration?) -> Int? {
+        guard target >= 2 * current || 2 * target <= current else { return nil }
+        if let since = sinceLastChange, since < minimumInterval { return nil }
+        return target
+    }
+
+    /// The mean run time of `count` jobs that took `total` together, measured over `window`; `nil` while
+    /// too few jobs finished to say (fewer than ``minimumSamples`` before ``minimumInterval``, or none).
+    public func meanRunTime(total: Duration, count: Int, window: Duration) -> Duration? {
+        guard count > 0, count >= minimumSamples || window >= minimumInterval else { return nil }
+        return total / count
+    }
+}

@@ -1,0 +1,193 @@
+import Foundation
+import Logging
+import Warren
+import WarrenAMQP
+
+/// One drain by a `warren worker` process started as a user would, with default flags
+/// (`warren worker --queue Q --concurrency 16`: adaptive prefetch, the CLI's default topology), running
+/// `record` jobs whose arguments are a realistic JSON object of five fields (~200 bytes): each appends
+/// one line to a file. Timed from the first line written to the last (steady state, the worker's start-up
+/// excluded), by watching the file's size; the worker's CPU time and voluntary context switches (all its
+/// threads, from /proc) are read at both ends.
+struct CLIWorkerDrain {
+    let warren: URL
+    let url: String
+    let count: Int
+    let concurrency: Int
+
+    struct Result {
+        var rate: Double
+        /// Worker CPU (user + system) per job, microseconds.
+        var cpuMicros: Double
+        /// Voluntary context switches of the worker's threads per job: its wake-ups.
+        var switchesPerJob: Double
+        /// Resident set size at the end, MiB.
+        var rssMiB: Double
+    }
+
+    /// A line of the record file: "<id> <attempt>\n" with fixed-width ids.
+    static func jobID(_ i: Int) -> String { String(format: "b-%08d", i) }
+    static let lineBytes = jobID(0).utf8.count + 3
+
+    /// The arguments of job `i`: five fields, about 200 bytes.
+    static func arguments(file: String, _ i: Int) -> [UInt8] {
+        Array(#"{"file":"\#(file)","customer":"cus_\#(String(format: "%08d", i))","order":\#(100_000 + i),"#.utf8)
+            + Array(#""amount_cents":\#(1999 + i % 1000),"note":"deliver to the side door after 6pm, ring twice","tags":["priority","gift"]}"#.utf8)
+    }
+
+    func run(connection: AMQPConnection, logger: Logger) async throws -> Result {
+        let name = Bench.uniqueQueue("cli")
+        // As `warren worker` declares it with default flags (classic queue, x-max-priority 10).
+        let queue = Topology.Queue(name, maxPriority: 10)
+        let topology = Topology(queues: [queue])
+        let setup = try await connection.openChannel()
+        try await topology.declare(on: setup)
+        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("warren-bench-\(UUID().uuidString.prefix(8))")
+        try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
+        let file = dir.appendingPathComponent("record.txt").path
+        defer { try? FileManager.default.removeItem(at: dir) }
+        let producer = try await JobProducer(connection: connection, topology: topology)
+        let requests = (0..<count).map { i in
+            JobRequest(name: "record", arguments: Self.arguments(file: file, i), options: EnqueueOptions(queue: name, jobID: Self.jobID(i)))
+        }
+        let failed = await producer.enqueue(batch: requests).filter { if case .failure = $0 { true } else { false } }.count
+        await producer.channel.close()
+        guard failed == 0 else { throw BenchError("\(failed) enqueues failed") }
+        await Bench.settle()
+
+        let p = try startWorker(queue: name)
+        defer {
+            if p.isRunning { p.terminate() }
+            p.waitUntilExit()
+        }
+        let pid = p.processIdentifier
+        let expected = count * Self.lineBytes
+        let deadline = ContinuousClock.now + .seconds(300)
+        var first: (ContinuousClock.Instant, Double, Double)?
+        while ContinuousClock.now < deadline {
+            let size = Self.fileSize(file)
+            let now = ContinuousClock.now
+            if first == nil, size > 0 { first = (now, CPUTime.of(pid: pid) ?? .nan, Self.voluntarySwitches(pid: pid)) }
+            if size >= expected, let first {
+                let (t0, cpu0, sw0) = first
+                let cpu1 = CPUTime.of(pid: pid) ?? .nan
+                let sw1 = Self.voluntarySwitches(pid: pid)
+                let rss = Self.residentMiB(pid: pid)
+                let seconds = (now - t0).seconds
+                // The first line's job is inside the interval's start: count - 1 jobs ran in it.
+                let jobs = Double(count - 1)
+                p.terminate()
+                p.waitUntilExit()
+                await JobsBenchmark.cleanUp(queue, setup)
+                return Result(rate: jobs / seconds, cpuMicros: (cpu1 - cpu0) * 1e6 / jobs, switchesPerJob: (sw1 - sw0) / jobs, rssMiB: rss)
+            }
+            guard p.isRunning else { break }
+            try await Task.sleep(for: .milliseconds(2))
+        }
+        await JobsBenchmark.cleanUp(queue, setup)
+        throw BenchError("the CLI worker recorded \(Self.fileSize(file) / Self.lineBytes) of \(count) jobs")
+    }
+
+    /// RSS of a `warren worker` (default flags) holding its full adaptive prefetch of 1 KiB jobs: `short`
+    /// `noop` jobs first, so that the prefetch grows to its maximum, then `sleep` jobs of 10 minutes that
+    /// fill the runners and the buffer. Read once the deliveries it holds stop growing; the worker is then
+    /// killed (its deliveries go back to the queue, which is deleted).
+    func heldRSS(connection: AMQPConnection, short: Int, held sleepers: Int) async throws -> (rssMiB: Double, held: Int) {
+        let name = Bench.uniqueQueue("held")
+        let queue = Topology.Queue(name, maxPriority: 10)
+        let topology = Topology(queues: [queue])
+        let setup = try await connection.openChannel()
+        try await topology.declare(on: setup)
+        let pad = String(repeating: "x", count: 1000)
+        let producer = try await JobProducer(connection: connection, topology: topology)
+        let requests = (0..<short).map { _ in
+            JobRequest(name: "noop", arguments: Array(#"{"pad":"\#(pad)"}"#.utf8), options: EnqueueOptions(queue: name))
+        } + (0..<sleepers).map { _ in
+            JobRequest(name: "sleep", arguments: Array(#"{"ms":600000,"pad":"\#(pad)"}"#.utf8), options: EnqueueOptions(queue: name))
+        }
+        let failed = await producer.enqueue(batch: requests).filter { if case .failure = $0 { true } else { false } }.count
+        await producer.channel.close()
+        guard failed == 0 else { throw BenchError("\(failed) enqueues failed") }
+        let p = try startWorker(queue: name)
+        defer {
+            if p.isRunning { kill(p.processIdentifier, SIGKILL) }
+            p.waitUntilExit()
+        }
+        // Held = sleep jobs not ready in the queue (the short ones are done by then); stable for 2 s.
+        var held = -1
+        var stableSince = ContinuousClock.now
+        let deadline = ContinuousClock.now + .seconds(120)
+        while ContinuousClock.now < deadline {
+            try await Task.sleep(for: .milliseconds(250))
+            let ready = Int(try await setup.inspectQueue(name).messageCount)
+            guard ready <= sleepers else { continue }
+            let now = sleepers - ready
+            if now != held { (held, stableSince) = (now, .now) }
+            if held > concurrency, ContinuousClock.now - stableSince >= .seconds(2) { break }
+        }
+        let rss = Self.residentMiB(pid: p.processIdentifier)
+        kill(p.processIdentifier, SIGKILL)
+        p.waitUntilExit()
+        await JobsBenchmark.cleanUp(queue, setup)
+        return (rss, held)
+    }
+
+    /// Starts `warren worker --queue QUEUE --concurrency N`, nothing more (default flags otherwise).
+    private func startWorker(queue: String) throws -> Process {
+        let p = Process()
+        p.executableURL = warren
+        p.arguments = ["worker", "--queue", queue, "--concurrency", "\(concurrency)"]
+        var env = ProcessInfo.processInfo.environment
+        env["WARREN_URL"] = url
+        env["WARREN_LOG_LEVEL"] = "error"
+        p.environment = env
+        try p.run()
+        return p
+    }
+
+    static func fileSize(_ path: String) -> Int {
+        var st = stat()
+        return stat(path, &st) == 0 ? Int(st.st_size) : 0
+    }
+
+    /// Sum of `voluntary_ctxt_switches` over the threads of `pid` (/proc/PID/task/*/status).
+    static func voluntarySwitches(pid: Int32) -> Double {
+        let dir = "/proc/\(pid)/task"
+        guard let tasks = try? FileManager.default.contentsOfDirectory(atPath: dir) else { return .nan }
+        var total = 0.0
+        for t in tasks {
+            guard let status = try? String(contentsOfFile: "\(dir)/\(t)/status", encoding: .utf8) else { continue }
+            total += statusField(status, "voluntary_ctxt_switches:") ?? 0
+        }
+        return total
+    }
+
+    /// VmRSS of `pid`, MiB.
+    static func residentMiB(pid: Int32) -> Double {
+        let status = (try? String(contentsOfFile: "/proc/\(pid)/status", encoding: .utf8)) ?? ""
+        return (statusField(status, "VmRSS:") ?? .nan) / 1024
+    }
+
+    static func statusField(_ status: String, _ key: String) -> Double? {
+        status.split(separator: "\n").first { $0.hasPrefix(key) }?.split(whereSeparator: { $0 == " " || $0 == "\t" })
+            .dropFirst().first.flatMap { Double($0) }
+    }
+}
+
+extension CLIWorkerDrain {
+    /// Medians over the rounds of CPU and wake-ups per job against rawc's per message.
+    static func summary(_ report: BenchReport) -> String {
+        func med(_ f: ([String: Double]) -> Double?) -> String {
+            median(report.notes.compactMap(f)).map { String(format: "%.2f", $0) } ?? "-"
+        }
+        func ratio(_ a: String, _ b: String) -> ([String: Double]) -> Double? {
+            { n in n[a].flatMap { x in n[b].map { x / $0 } } }
+        }
+        return """
+            CLI worker, default flags, record jobs (medians of rounds):
+              CPU per job: \(med { $0["cli_record_cpu_us"] }) us vs rawc drain \(med { $0["rawc_drain_cpu_us"] }) us per message; ratio \(med(ratio("cli_record_cpu_us", "rawc_drain_cpu_us")))x (target <= 3x)
+              voluntary context switches per job: \(med { $0["cli_record_vcsw"] }) (rawc drain \(med { $0["rawc_drain_vcsw"] }), in-process noop drain \(med { $0["warren_drain_vcsw"] }))
+              worker RSS at the end of the drain: \(med { $0["cli_record_rss_mib"] }) MiB
+            """
+    }
+}

@@ -1,0 +1,50 @@
+import Warren
+import XCTest
+
+/// The adaptive prefetch rule, without a broker.
+final class AdaptivePrefetchTests: XCTestCase {
+    private let rule = AdaptivePrefetch()  // 100 ms of work, at most 512, changes at least 5 s apart
+
+    func testShortJobsGetTheMaximum() {
+        XCTAssertEqual(rule.target(concurrency: 16, meanRunTime: .microseconds(20)), 512)
+        XCTAssertEqual(rule.target(concurrency: 16, meanRunTime: .zero), 512)
+    }
+
+    func testLongJobsGetAboutTheConcurrency() {
+        // 16 × (1 + 0.1 s / 2 s) = 16.8 -> 17
+        XCTAssertEqual(rule.target(concurrency: 16, meanRunTime: .seconds(2)), 17)
+        XCTAssertEqual(rule.target(concurrency: 16, meanRunTime: .seconds(3600)), 17)
+    }
+
+    func testMiddleJobsKeepTheTargetWaitBuffered() {
+        // 16 × (1 + 100 ms / 10 ms) = 176
+        XCTAssertEqual(rule.target(concurrency: 16, meanRunTime: .milliseconds(10)), 176)
+    }
+
+    func testNeverBelowTheConcurrency() {
+        var small = rule
+        small.maximum = 8
+        XCTAssertEqual(small.target(concurrency: 64, meanRunTime: .microseconds(5)), 64)
+        XCTAssertEqual(small.target(concurrency: 64, meanRunTime: .seconds(100)), 64)  // the bound: max(concurrency, maximum)
+    }
+
+    func testChangesOnlyByAFactorOfTwo() {
+        XCTAssertNil(rule.change(current: 100, target: 199, sinceLastChange: nil))
+        XCTAssertNil(rule.change(current: 100, target: 51, sinceLastChange: nil))
+        XCTAssertEqual(rule.change(current: 100, target: 200, sinceLastChange: nil), 200)
+        XCTAssertEqual(rule.change(current: 100, target: 50, sinceLastChange: nil), 50)
+    }
+
+    func testChangesAtMostOncePerInterval() {
+        XCTAssertNil(rule.change(current: 16, target: 512, sinceLastChange: .seconds(4)))
+        XCTAssertEqual(rule.change(current: 16, target: 512, sinceLastChange: .seconds(5)), 512)
+        XCTAssertEqual(rule.change(current: 16, target: 512, sinceLastChange: nil), 512)  // the first change
+    }
+
+    func testMeanNeedsEnoughJobs() {
+        XCTAssertNil(rule.meanRunTime(total: .milliseconds(7), count: 7, window: .seconds(1)))
+        XCTAssertEqual(rule.meanRunTime(total: .milliseconds(8), count: 8, window: .seconds(1)), .milliseconds(1))
+        XCTAssertEqual(rule.meanRunTime(total: .seconds(30), count: 1, window: .seconds(6)), .seconds(30))
+        XCTAssertNil(rule.meanRunTime(total: .zero, count: 0, window: .seconds(60)))
+    }
+}

@@ -1,0 +1,61 @@
+import Foundation
+import Synchronization
+import Warren
+import WarrenAMQP
+import XCTest
+
+/// The adaptive prefetch on a real broker: a worker that has run short jobs holds more unacked deliveries
+/// than its concurrency (the prefetch really changed on the broker), and every job still runs exactly once
+/// across the consumer restart.
+final class AdaptivePrefetchWorkerTests: XCTestCase {
+    func testShortJobsRaiseThePrefetchTheBrokerApplies() async throws {
+        let connection = try await JobsBroker.connect()
+        let queue = Topology.Queue(JobsBroker.uniqueQueue("adaptive"))
+        let topology = Topology(queues: [queue])
+        try await declare(topology, on: connection)
+        let gate = Gate()
+        let log = JobLog()
+        var registry = JobRegistry()
+        registry.register(name: "quick") { _, context in
+            try await Task.sleep(for: .milliseconds(1))
+            await log.add("quick", context)
+        }
+        registry.register(name: "block") { _, context in
+            await gate.wait()
+            await log.add("block", context)
+        }
+        var config = WorkerConfiguration()
+        config.queues = [queue.name]
+        config.concurrency = 2
+        config.declareTopology = false
+        config.adaptivePrefetch.maximum = 40
+        config.adaptivePrefetch.evaluationInterval = .milliseconds(50)
+        config.adaptivePrefetch.minimumInterval = .milliseconds(200)
+        let worker = RunningWorker.start(Worker(connection: connection, registry: registry, topology: topology,
+                                                configuration: config, logger: quietLogger("adaptive")))
+        let producer = try await JobProducer(connection: connection, topology: topology)
+        _ = await producer.enqueue(batch: (0..<300).map { _ in JobRequest(name: "quick", arguments: Array("{}".utf8), options: EnqueueOptions(queue: queue.name)) })
+        let quickDone = await log.wait(timeout: 60) { $0.count == 300 }
+        XCTAssertTrue(quickDone, "the quick jobs ran")
+        // 1 ms jobs at concurrency 2: 2 × (1 + 100 ms / ~1 ms) is far above the maximum, so the prefetch is 40.
+        // Jobs that block then fill both runners, and the broker sends up to the prefetch: 40 held, 60 ready.
+        _ = await producer.enqueue(batch: (0..<100).map { _ in JobRequest(name: "block", arguments: Array("{}".utf8), options: EnqueueOptions(queue: queue.name)) })
+        let probe = try await connection.openChannel()
+        var held = 0
+        try await eventually(timeout: 20) {
+            held = 100 - Int(try await probe.inspectQueue(queue.name).messageCount)
+            return held == 40
+        }
+        XCTAssertEqual(held, 40, "unacked deliveries held with 2 runners blocked: the prefetch in force")
+        gate.open()
+        let allDone = await log.wait(timeout: 60) { $0.count == 400 }
+        XCTAssertTrue(allDone)
+        let entries = await log.entries
+        XCTAssertEqual(Set(entries.map(\.id)).count, 400, "every job ran exactly once")
+        try await worker.stop()
+        await producer.channel.close()
+        await probe.close()
+        await JobsBroker.cleanUp(queue, on: connection)
+        await connection.close()
+    }
+}

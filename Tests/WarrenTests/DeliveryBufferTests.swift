@@ -1,0 +1,121 @@
+import Synchronization
+@testable import Warren
+@testable import WarrenAMQP
+import XCTest
+
+/// The worker's delivery buffer without a broker: runners take buffered deliveries in order and exactly once,
+/// a burst reaches every waiting runner when jobs block (the woken runner passes the wake-up on), and the end
+/// wakes every waiting runner.
+final class DeliveryBufferTests: XCTestCase {
+    private func delivery(_ tag: UInt64) -> AMQPDelivery {
+        AMQPDelivery(consumerTag: "c", deliveryTag: tag, redelivered: false, exchange: "", routingKey: "q",
+                     properties: BasicProperties(), body: [], messageCount: nil, settler: nil)
+    }
+
+    private func buffer() -> DeliveryBuffer {
+        DeliveryBuffer(sources: [.init(queue: "q", baseQueue: "q", lane: 0)], selection: .strict)
+    }
+
+    func testBufferedDeliveriesAreTakenInOrderExactlyOnce() async {
+        let buffer = buffer()
+        for tag in 1...200 { buffer.push(delivery(UInt64(tag)), source: 0) }
+        buffer.finish(source: 0)
+        let taken = Locked<[UInt64]>([])
+        await withTaskGroup(of: Void.self) { group in
+            for _ in 0..<4 {
+                group.addTask {
+                    while let item = await buffer.next() {
+                        taken.value.withLock { $0.append(item.delivery.deliveryTag) }
+                        buffer.finished()
+                    }
+                }
+            }
+        }
+        let tags = taken.value.withLock { $0 }
+        XCTAssertEqual(tags.count, 200)
+        XCTAssertEqual(Set(tags).count, 200)
+        XCTAssertEqual(buffer.running, 0)
+    }
+
+    /// Runners whose jobs block never come back for more: every one of them must still be handed a delivery
+    /// of a burst, although a push wakes only one runner at a time.
+    func testBurstReachesEveryWaitingRunnerWhenJobsBlock() async throws {
+        let buffer = buffer()
+        let started = Locked(0)
+        let release = Gate()
+        let runners = (0..<3).map { _ in
+            Task {
+                guard await buffer.next() != nil else { return }
+                started.value.withLock { $0 += 1 }
+                await release.wait()
+                buffer.finished()
+            }
+        }
+        try await waitFor { buffer.waitingRunners == 3 }
+        for tag in 1...3 { buffer.push(delivery(UInt64(tag)), source: 0) }
+        try await waitFor { started.value.withLock { $0 } == 3 }
+        release.open()
+        buffer.stop()
+        for r in runners { await r.value }
+    }
+
+    /// The source ends while deliveries are still buffered and runners wait: once the last is taken, every
+    /// waiting runner is told the end.
+    func testEndWakesEveryWaitingRunner() async throws {
+        let buffer = buffer()
+        let taken = Locked(0)
+        let runners = (0..<3).map { _ in
+            Task {
+                while await buffer.next() != nil {
+                    taken.value.withLock { $0 += 1 }
+                    buffer.finished()
+                }
+            }
+        }
+        try await waitFor { buffer.waitingRunners == 3 }
+        for tag in 1...5 { buffer.push(delivery(UInt64(tag)), source: 0) }
+        buffer.finish(source: 0)
+        for r in runners { await r.value }
+        await buffer.waitUntilEnded()
+        XCTAssertEqual(taken.value.withLock { $0 }, 5)
+    }
+
+    private func waitFor(_ condition: () -> Bool) async throws {
+        let deadline = ContinuousClock.now + .seconds(10)
+        while !condition() {
+            guard ContinuousClock.now < deadline else { return XCTFail("condition not met within 10 s") }
+            try await Task.sleep(for: .milliseconds(5))
+        }
+    }
+}
+
+/// A value behind a lock, shareable between tasks.
+final class Locked<Value: Sendable>: Sendable {
+    let value: Mutex<Value>
+    init(_ value: Value) { self.value = Mutex(value) }
+}
+
+/// Blocks tasks until opened.
+final class Gate: Sendable {
+    private let state = Mutex<(open: Bool, waiters: [CheckedContinuation<Void, Never>])>((false, []))
+
+    func wait() async {
+        await withCheckedContinuation { (c: CheckedContinuation<Void, Never>) in
+            let now = state.withLock { s -> Bool in
+                if s.open { return true }
+                s.waiters.append(c)
+                return false
+            }
+            if now { c.resume() }
+        }
+    }
+
+    func open() {
+        let waiters = state.withLock { s in
+            s.open = true
+            defer { s.waiters = [] }
+            return s.waiters
+        }
+        for w in waiters { w.resume() }
+    }
+}
