@@ -6,6 +6,8 @@
 //   WarrenAMQP  - AMQP 0-9-1 client: one I/O thread per connection, mailbox, confirms, recovery.
 //                 No C type appears in its public API.
 //   Warren      - jobs core: wire format, topology, producer, worker, retry, scheduler, dead letters.
+//   WarrenManagement - client of RabbitMQ's management HTTP API (unacked counts, rates, consumers).
+//   WarrenDashboard  - the web dashboard (Hummingbird 2, Mustache templates, server-sent events).
 //   WarrenCLI   - the `warren` executable (worker, enqueue, scheduler, dlq, status, bench).
 import PackageDescription
 
@@ -27,6 +29,9 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-metrics", from: "2.13.0"),
         .package(url: "https://github.com/swift-server/swift-prometheus", from: "2.4.1"),
         .package(url: "https://github.com/apple/swift-nio", from: "2.101.2"),
+        .package(url: "https://github.com/hummingbird-project/hummingbird", from: "2.28.1"),
+        .package(url: "https://github.com/hummingbird-project/swift-mustache", from: "2.1.1"),
+        .package(url: "https://github.com/swift-server/async-http-client", from: "1.37.0"),
     ],
     targets: [
         .systemLibrary(
@@ -66,6 +71,34 @@ let package = Package(
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
             ]
         ),
+        // The RabbitMQ management plugin's HTTP API (unacked counts, rates, consumers' hosts), over AsyncHTTPClient.
+        .target(
+            name: "WarrenManagement",
+            dependencies: [
+                "Warren",
+                "WarrenAMQP",
+                "WarrenMetrics",
+                .product(name: "AsyncHTTPClient", package: "async-http-client"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOHTTP1", package: "swift-nio"),
+                .product(name: "Logging", package: "swift-log"),
+            ]
+        ),
+        // The web dashboard (`warren dashboard`, or mounted in a Swift service): Hummingbird 2 + Mustache.
+        .target(
+            name: "WarrenDashboard",
+            dependencies: [
+                "Warren",
+                "WarrenAMQP",
+                "WarrenMetrics",
+                "WarrenManagement",
+                .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "Mustache", package: "swift-mustache"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+            ]
+        ),
         .executableTarget(
             name: "WarrenExample",
             dependencies: [
@@ -81,6 +114,8 @@ let package = Package(
                 "Warren",
                 "WarrenAMQP",
                 "WarrenMetrics",
+                "WarrenManagement",
+                "WarrenDashboard",
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
@@ -98,7 +133,7 @@ let package = Package(
         .target(name: "WarrenTestSupport", dependencies: ["WarrenAMQP", "WarrenMetrics"], path: "Tests/WarrenTestSupport"),
         .testTarget(name: "WarrenAMQPTests", dependencies: ["WarrenAMQP", "WarrenTestSupport"]),
         .testTarget(name: "WarrenTests", dependencies: [
-            "Warren", "WarrenAMQP", "WarrenMetrics", "WarrenTestSupport",
+            "Warren", "WarrenAMQP", "WarrenMetrics", "WarrenManagement", "WarrenDashboard", "WarrenTestSupport",
             .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
         ]),
     ],

@@ -3,14 +3,16 @@
 # and a Python venv (pika, celery) for the interoperability tests. Idempotent and
 # fast when everything is already there: apt-get update runs only if a package is missing.
 # Env: WARREN_VENV (default .venv in the repo root), WARREN_PYTHON (default python3),
-#      WARREN_PIP_PACKAGES (default: pinned pika and celery).
+#      WARREN_PIP_PACKAGES (default: pinned pika, celery and selenium).
+# chromium + chromium-driver + selenium: the dashboard's browser test (scripts/integration/dashboard-browser.sh).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-APT_PACKAGES=(librabbitmq-dev pkg-config rabbitmq-server amqp-tools openssl ca-certificates python3-venv)
+APT_PACKAGES=(librabbitmq-dev pkg-config rabbitmq-server amqp-tools openssl ca-certificates python3-venv
+              chromium chromium-driver)
 VENV=${WARREN_VENV:-.venv}
 PYTHON=${WARREN_PYTHON:-python3}
-read -r -a PIP_PACKAGES <<<"${WARREN_PIP_PACKAGES:-pika==1.4.4 celery==5.7.0}"
+read -r -a PIP_PACKAGES <<<"${WARREN_PIP_PACKAGES:-pika==1.4.4 celery==5.7.0 selenium==4.38.0}"
 
 log() { echo "install-deps: $*" >&2; }
 

@@ -54,9 +54,12 @@ struct WorkerCommand: AsyncParsableCommand {
         let ops = metricsPort > 0 ? Operations(port: metricsPort, connection: connection,
                                                sampledQueues: QueueInspector.queueNames(of: topology, delayLevels: false),
                                                metrics: .bootstrap(), logger: logger) : nil
+        // Announces this worker to dashboards (warren.presence) and counts its jobs, forwarding to the metrics.
+        let presence = Announcer(connection: connection, role: .worker, queues: names, concurrency: concurrency,
+                                 next: ops?.observer, logger: logger)
         let worker = Worker(connection: connection, registry: ReferenceJobs.registry(), topology: topology,
-                            configuration: config, observer: ops?.observer, logger: logger)
-        try await runUntilSignalled(services: ops?.services(around: worker, name: "worker") ?? [worker], logger: logger)
+                            configuration: config, observer: presence, logger: logger)
+        try await runUntilSignalled(services: [presence] + (ops?.services(around: worker, name: "worker") ?? [worker]), logger: logger)
         await connection.close()
     }
 }
