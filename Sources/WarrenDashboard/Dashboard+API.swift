@@ -1,5 +1,6 @@
 import Foundation
 import Hummingbird
+import NIOCore
 import Warren
 import WarrenMetrics
 

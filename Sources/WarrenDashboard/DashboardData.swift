@@ -55,7 +55,7 @@ public final class DashboardData: Sendable {
 
     /// The queues report (the same as `warren status`).
     public func queues(now: Date = Date()) async throws -> BrokerStatus {
-        if let (at, status) = statusCache.withLock({ $0 }), now.timeIntervalSince(at) < cacheSeconds { return status }
+        if let cached = statusCache.withLock({ $0 }), now.timeIntervalSince(cached.0) < cacheSeconds { return cached.1 }
         let status = try await BrokerStatus.collect(topology: topology, connection: connection, statistics: statistics)
         statusCache.withLock { $0 = (now, status) }
         return status

@@ -40,10 +40,9 @@ final class DashboardRulesTests: XCTestCase {
             XCTAssertFalse(text.contains("{{{"), "triple mustache outputs raw HTML")
             XCTAssertFalse(text.contains("{{&"), "ampersand tag outputs raw HTML")
             XCTAssertFalse(text.contains("<script>"), "no inline script")
-            XCTAssertFalse(text.contains(" on"), "no inline event handler")
+            XCTAssertNil(text.range(of: #"\son[a-z]+\s*="#, options: .regularExpression), "no inline event handler")
         }
         let attack = "<script>alert(1)</script>\"><img src=x onerror=alert(1)>"
-        let t0 = Date(timeIntervalSince1970: 1_700_000_000)
         var headers: FieldTable = [WireFormat.Header.errorMessage: .string(attack)]
         headers[WireFormat.Header.errorType] = .string(attack)
         let letter = DeadLetter(deadLetterQueue: "q.dead", properties: BasicProperties(headers: headers, messageID: attack),
@@ -56,8 +55,7 @@ final class DashboardRulesTests: XCTestCase {
         XCTAssertTrue(html.contains("&lt;script&gt;alert(1)&lt;/script&gt;"), html)
         XCTAssertFalse(html.contains("<script>alert"))
         XCTAssertFalse(html.contains("<img"))
-        XCTAssertFalse(html.contains("\"><"))
-        _ = t0
+        XCTAssertTrue(html.contains("&quot;&gt;&lt;img src=x onerror=alert(1)&gt;"), html)
     }
 
     func testFilterFromQueryFields() throws {

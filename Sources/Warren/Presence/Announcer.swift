@@ -92,12 +92,13 @@ public final class Announcer: Service, WorkerObserver, SchedulerObserver, Sendab
             try? await gracefulShutdown()
             return
         }
-        await withGracefulShutdownHandler {
-            while !Task.isShuttingDownGracefully && !Task.isCancelled {
+        // Cancelled at once on graceful shutdown (no wait for the next tick), or when the task is cancelled.
+        try? await cancelWhenGracefulShutdown {
+            while !Task.isCancelled {
                 await send(on: channel, stopping: false)
-                try? await Task.sleep(for: .milliseconds(Int(interval * 1000)))
+                try await Task.sleep(for: .milliseconds(Int(interval * 1000)))
             }
-        } onGracefulShutdown: {}
+        }
         await send(on: channel, stopping: true)
         await channel.close()
     }
