@@ -56,7 +56,7 @@ extension Dashboard {
         for action in ["requeue", "purge"] {
             group.post("/api/dead-letters/\(action)") { [self] request, _ in
                 let f = try await Form.body(request)
-                guard let s = session(request), request.headers[HTTPField.Name("X-CSRF-Token")!] == s.csrf || f["csrf"] == s.csrf else {
+                guard let s = session(request), request.headers[.init("X-CSRF-Token")!] == s.csrf || f["csrf"] == s.csrf else {
                     return Self.jsonError("missing or wrong CSRF token", status: .forbidden)
                 }
                 do {

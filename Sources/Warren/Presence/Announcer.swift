@@ -93,7 +93,7 @@ public final class Announcer: Service, WorkerObserver, SchedulerObserver, Sendab
             return
         }
         // Cancelled at once on graceful shutdown (no wait for the next tick), or when the task is cancelled.
-        try? await cancelWhenGracefulShutdown {
+        try? await cancelWhenGracefulShutdown { [self] in
             while !Task.isCancelled {
                 await send(on: channel, stopping: false)
                 try await Task.sleep(for: .milliseconds(Int(interval * 1000)))
