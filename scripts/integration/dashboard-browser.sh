@@ -72,11 +72,11 @@ for p in "$PORT" $((PORT + 1)); do
 done
 
 status=0
-WORKER_CMD="$BIN worker --queue $Q --concurrency 2" timeout 300 "$PY" scripts/integration/dashboard_browser.py \
+WORKER_CMD="$BIN worker --queue $Q --concurrency 2 --max-priority 0" timeout 300 "$PY" scripts/integration/dashboard_browser.py \
   "http://127.0.0.1:$PORT" "http://127.0.0.1:$((PORT + 1))" "$Q" "$SHOTS" || status=$?
 if ((status)); then
   echo "--- dashboard log"; tail -n 30 "$WORK/dash.log"; echo "--- read-only dashboard log"; tail -n 10 "$WORK/dash-ro.log"
 fi
-grep -q "dashboard login failed" "$WORK/dash.log" || { echo "FAIL: failed logins were not logged"; status=1; }
+grep -q "dashboard login failed" "$WORK/dash-ro.log" || { echo "FAIL: failed logins were not logged"; status=1; }
 echo "screenshots: $SHOTS"
 exit "$status"
