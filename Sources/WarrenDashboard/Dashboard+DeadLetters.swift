@@ -48,11 +48,9 @@ extension Dashboard {
                 let (queue, filter, _) = try selection(f)
                 let count = try await desk.count(queue: queue, filter: filter)
                 let action = f["action"] == "purge" ? "purge" : "requeue"
-                var v = f
-                v["csrf"] = nil
-                let what = f["id"].flatMap { $0.isEmpty ? nil : "dead letter '\($0)'" } ?? (filter.isEmpty ? "every dead letter" : "every dead letter matching the filter")
                 let delay = (f["delay"] ?? "").isEmpty ? "" : " after \(f["delay"]!)"
-                var context: [String: Any] = v
+                let what = f["id"].flatMap { $0.isEmpty ? nil : "dead letter '\($0)'" } ?? (filter.isEmpty ? "every dead letter" : "every dead letter matching the filter")
+                var context: [String: Any] = ["queue": f["queue"] ?? "", "id": f["id"] ?? "", "delay": f["delay"] ?? ""]
                 context["filter"] = f
                 context["action"] = action
                 context["purge"] = action == "purge"

@@ -61,6 +61,12 @@ public final class Dashboard: Sendable {
         context["refresh"] = Int(configuration.refreshInterval * 1000)
         context["readOnly"] = configuration.readOnly
         if let session { context["csrf"] = session.csrf }
+        context["connection"] = data.connection.isConnected ? "broker connected" : "broker connection lost"
+        // Page-level messages under names of their own: job data (a filter's `error` field) never lands there.
+        context["error"] = nil
+        context["notice"] = nil
+        if let e = values["error"] as? String, !e.isEmpty { context["pageError"] = e }
+        if let n = values["notice"] as? String, !n.isEmpty { context["pageNotice"] = n }
         let html = library.render(context, withTemplate: template) ?? "template \(template) missing"
         return Response(status: status, headers: [.contentType: "text/html; charset=utf-8"], body: .init(byteBuffer: ByteBuffer(string: html)))
     }

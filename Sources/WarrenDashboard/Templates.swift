@@ -14,10 +14,10 @@ enum Templates {
     <nav><a href="{{base}}/">Overview</a><a href="{{base}}/queues">Queues</a><a href="{{base}}/workers">Workers</a>
     <a href="{{base}}/dead-letters">Dead letters</a><a href="{{base}}/schedules">Schedules</a><a href="{{base}}/jobs">Jobs</a>
     <a href="{{base}}/limits">Limits</a></nav>
-    <span class="state" id="live-state">{{#readOnly}}read-only · {{/readOnly}}<span data-field="connection">…</span></span>
+    <span class="state" id="live-state">{{#readOnly}}read-only · {{/readOnly}}<span data-field="connection">{{connection}}</span></span>
     {{#csrf}}<form method="post" action="{{base}}/logout" class="inline"><input type="hidden" name="csrf" value="{{csrf}}"><button>Log out</button></form>{{/csrf}}
     </header><main><h1>{{title}}</h1>
-    {{#error}}<p class="error" id="error">{{error}}</p>{{/error}}{{#notice}}<p class="notice" id="notice">{{notice}}</p>{{/notice}}
+    {{#pageError}}<p class="error" id="error">{{pageError}}</p>{{/pageError}}{{#pageNotice}}<p class="notice" id="notice">{{pageNotice}}</p>{{/pageNotice}}
     """
     static let footer = "</main></body></html>\n"
 
