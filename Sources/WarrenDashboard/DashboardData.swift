@@ -98,8 +98,13 @@ public final class DashboardData: Sendable {
     /// The schedules the live scheduler replicas announce.
     public func schedules(now: Date = Date()) -> [ScheduleStatus] { ScheduleStatus.from(board.processes(now: now)) }
 
-    /// The dead-letter queues of the topology that exist, with their counts.
+    /// The dead-letter queues of the topology that exist, with their counts, from the (cached) queues report.
     public func deadLetterQueues() async throws -> [QueueInfo] {
-        try await DeadLetterQueues.existing(topology.queues.map(\.name), on: connection)
+        let status = try await queues()
+        let names = Set(topology.queues.map(\.name))
+        return status.queues.compactMap { row in
+            guard names.contains(row.queue), let dead = row.dead else { return nil }
+            return QueueInfo(name: DeadLetterQueues.deadLetterQueue(for: row.queue), messageCount: UInt32(clamping: dead), consumerCount: 0)
+        }
     }
 }

@@ -2,22 +2,30 @@ extension DeadLetterBrowser {
     /// One page of a dead-letter queue: the selected messages after skipping `offset` of them, at most
     /// `limit`. Reads only as far as the page ends (never the whole queue), so deep pages cost more than
     /// the first; everything is returned to the queue afterwards.
+    ///
+    /// An unfiltered page of up to 5,000 messages is streamed with a consumer whose prefetch is exactly the
+    /// number of messages wanted (all are held, none acked, so the broker sends no more), instead of one
+    /// `basic.get` round trip per message; a filtered page reads with `basic.get` as ``browse(queue:filter:limit:_:)`` does.
     public func page(queue: String, filter: DeadLetterFilter = .all, offset: Int, limit: Int) async throws -> DeadLetterPage {
+        try filter.validate()
+        let want = max(0, offset) + max(0, limit) + 1
+        let stream = filter.isEmpty && want <= 5000
+        var cursor = try await DeadLetterCursor(queue, on: connection, consumePrefetch: stream ? want : nil)
         var letters: [DeadLetter] = []
-        var skipped = 0
-        var more = false
-        let read = try await browse(queue: queue, filter: filter, limit: offset + limit + 1) { letter in
-            if skipped < offset {
-                skipped += 1
-            } else if letters.count < limit {
-                letters.append(letter)
-            } else {
-                more = true
-                return false
+        var matched = 0
+        do {
+            // Streaming ends after the messages counted at the start (the consumer would wait for more).
+            while matched < want, !stream || cursor.read < min(want, cursor.total), let letter = try await cursor.next()?.letter {
+                guard filter.matches(letter) else { continue }
+                matched += 1
+                if matched > offset, letters.count < limit { letters.append(letter) }
             }
-            return true
+        } catch {
+            await cursor.close()
+            throw error
         }
-        return DeadLetterPage(letters: letters, offset: offset, hasMore: more, scanned: read)
+        await cursor.close()
+        return DeadLetterPage(letters: letters, offset: offset, hasMore: matched == want, scanned: cursor.read)
     }
 }
 
