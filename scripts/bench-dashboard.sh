@@ -51,10 +51,16 @@ python3 - "http://127.0.0.1:$PORT" "$P.q1" "$REQS" "$NQ" "$N" <<'PY'
 import os, sys, time, urllib.request
 base, q, reqs, nq, n = sys.argv[1], sys.argv[2], int(sys.argv[3]), int(sys.argv[4]), int(sys.argv[5])
 auth = {"Authorization": "Bearer " + os.environ["WARREN_DASHBOARD_TOKEN"]}
+import urllib.error
+failures = {}
 def get(path):
-    with urllib.request.urlopen(urllib.request.Request(base + path, headers=auth), timeout=30) as r:
-        r.read()
-        return r.status
+    try:
+        with urllib.request.urlopen(urllib.request.Request(base + path, headers=auth), timeout=30) as r:
+            r.read()
+            return r.status
+    except urllib.error.HTTPError as e:  # counted and shown, not fatal
+        failures.setdefault(path, []).append(f"{e.code} {e.read().decode()[:200]}")
+        return e.code
 def measure(path, count):
     get(path)
     times = []
@@ -70,6 +76,8 @@ for name, path, target in [("overview", "/", 50), ("queues", "/queues", None),
     p50, p99, worst = measure(path, reqs)
     goal = f"  (target p99 <= {target} ms: {'met' if p99 <= target else 'NOT met'})" if target else ""
     print(f"  {name:24s} p50 {p50:7.1f} ms  p99 {p99:7.1f} ms  max {worst:7.1f} ms{goal}")
+    if path in failures:
+        print(f"    {len(failures[path])} failed request(s), first: {failures[path][0]}")
 probes = 2 * nq + 32 + nq
 print(f"broker load per refresh (any number of open pages; reads cached for half the refresh interval):")
 print(f"  queues page: {probes} passive declares (lanes + dead-letter + 32 delay levels + migration holding queues)")

@@ -8,9 +8,10 @@ import WarrenMetrics
 
 /// Everything the pages show, fetched from the library: ``BrokerStatus`` (queues), the management API
 /// (broker overview, consumers), the ``PresenceBoard`` (workers, rates, schedules) and the dead-letter types.
-/// Broker reads are cached for half the refresh interval, so any number of open pages costs the broker
-/// the same: per refresh at most one status probe round (one passive declare per probed queue) and one
-/// request each to `/api/queues`, `/api/overview` and `/api/consumers`.
+/// Broker reads are served from memory and reloaded in the background when older than half the refresh
+/// interval (``Refreshing``), so any number of open pages costs the broker the same: per refresh at most one
+/// queues report (one `GET /api/queues` and a passive declare per existing lane and dead-letter queue) and
+/// one `GET /api/overview`; the workers page asks `/api/consumers` per view.
 public final class DashboardData: Sendable {
     /// The overview page's data.
     public struct Overview: Sendable, Codable {
@@ -36,9 +37,8 @@ public final class DashboardData: Sendable {
     let topology: Topology
     let board: PresenceBoard
     let jobs: (any DashboardJobSource)?
-    private let cacheSeconds: Double
-    private let statusCache = Mutex<(Date, BrokerStatus)?>(nil)
-    private let overviewCache = Mutex<(Date, ManagementAPI.Overview?, String?)?>(nil)
+    private let status: Refreshing<BrokerStatus>
+    private let brokerOverview: Refreshing<(ManagementAPI.Overview?, String?)>
 
     /// Data for `topology` over `connection` (with recovery; probes and announcements), the management API
     /// when configured, and `rabbitmqctl` as a second statistics source.
@@ -50,33 +50,26 @@ public final class DashboardData: Sendable {
         self.statistics = (management.map { [$0] } ?? []) + (rabbitmqctl.map { [$0] } ?? [])
         self.board = board
         self.jobs = jobs
-        self.cacheSeconds = refreshInterval / 2
+        let maxAge = Duration.milliseconds(Int64(refreshInterval * 500))
+        let statistics = self.statistics
+        self.status = Refreshing(maxAge: maxAge) {
+            try await BrokerStatus.collect(topology: topology, connection: connection, statistics: statistics)
+        }
+        self.brokerOverview = Refreshing(maxAge: maxAge) {
+            guard let management else { return (nil, "management API turned off (WARREN_MANAGEMENT_URL=off)") }
+            do { return (try await management.overview(), nil) } catch { return (nil, "\(error)") }
+        }
     }
 
-    /// The queues report (the same as `warren status`).
-    public func queues(now: Date = Date()) async throws -> BrokerStatus {
-        if let cached = statusCache.withLock({ $0 }), now.timeIntervalSince(cached.0) < cacheSeconds { return cached.1 }
-        let status = try await BrokerStatus.collect(topology: topology, connection: connection, statistics: statistics)
-        statusCache.withLock { $0 = (now, status) }
-        return status
-    }
+    /// The queues report (the same as `warren status`), at most about a refresh interval old.
+    public func queues() async throws -> BrokerStatus { try await status.get() }
 
     /// The overview.
     public func overview(now: Date = Date()) async -> Overview {
-        var cached = overviewCache.withLock { $0 }
-        if cached == nil || now.timeIntervalSince(cached!.0) >= cacheSeconds, let management {
-            do {
-                cached = (now, try await management.overview(), nil)
-            } catch {
-                cached = (now, nil, "\(error)")
-            }
-            overviewCache.withLock { $0 = cached }
-        }
-        let o = cached?.1
+        let (o, error) = (try? await brokerOverview.get()) ?? (nil, nil)
         return Overview(connected: connection.isConnected,
                         broker: o.map { "RabbitMQ \($0.rabbitmqVersion ?? "?") on \($0.node ?? "?")" },
-                        managementError: management == nil ? "management API turned off (WARREN_MANAGEMENT_URL=off)" : cached?.2,
-                        messages: o?.queueTotals?.messages, unacked: o?.queueTotals?.messagesUnacknowledged,
+                        managementError: error, messages: o?.queueTotals?.messages, unacked: o?.queueTotals?.messagesUnacknowledged,
                         activity: board.activity(now: now),
                         workers: board.processes(now: now).filter { $0.role == Announcer.Role.worker.rawValue }.count)
     }

@@ -2,6 +2,7 @@ import Foundation
 import Mustache
 @testable import Warren
 import WarrenAMQP
+import WarrenManagement
 @testable import WarrenDashboard
 import XCTest
 
@@ -115,5 +116,30 @@ final class DashboardRulesTests: XCTestCase {
         XCTAssertEqual(s[0].lastFire, t0 - 50)
         XCTAssertEqual(s[0].replicas, 3)
         XCTAssertNil(ScheduleStatus.from([replica(1, leading: false, last: nil)])[0].leader)
+    }
+}
+
+/// Where the management API is, from the environment and the AMQP URL, and what a stranger's message on the
+/// presence exchange does (nothing).
+final class ManagementConfigurationTests: XCTestCase {
+    func testDefaultsFollowTheAMQPURLAndExplicitURLWins() throws {
+        let amqp = try AMQPConfiguration(url: "amqp://alice:s3cret@broker.local:5672/prod")
+        let d = try XCTUnwrap(try ManagementConfiguration(environment: [:], amqp: amqp))
+        XCTAssertEqual(d.baseURL, "http://broker.local:15672")
+        XCTAssertEqual(d.user, "alice")
+        XCTAssertEqual(d.password, "s3cret")
+        XCTAssertEqual(d.virtualHost, "prod")
+        XCTAssertFalse(d.description.contains("s3cret"))
+        let e = try XCTUnwrap(try ManagementConfiguration(environment: ["WARREN_MANAGEMENT_URL": "https://mon:p%40ss@10.0.0.1:443/x"], amqp: amqp))
+        XCTAssertEqual(e.baseURL, "https://10.0.0.1:443")
+        XCTAssertEqual(e.user, "mon")
+        XCTAssertEqual(e.password, "p@ss")
+        XCTAssertNil(try ManagementConfiguration(environment: ["WARREN_MANAGEMENT_URL": "off"], amqp: amqp))
+        XCTAssertThrowsError(try ManagementConfiguration(environment: ["WARREN_MANAGEMENT_URL": "ftp://x"], amqp: amqp))
+    }
+
+    func testGarbageOnThePresenceExchangeIsIgnored() {
+        XCTAssertNil(Announcement.decode(Array("<script>alert(1)</script>".utf8)))
+        XCTAssertNil(Announcement.decode(Array(#"{"role": "worker"}"#.utf8)))
     }
 }

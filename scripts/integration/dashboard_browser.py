@@ -190,11 +190,21 @@ try:
     remaining = {e.text for e in driver.find_elements(By.CSS_SELECTOR, "#letters a.letter")}
     check("dead-00" not in remaining and not any(r in remaining for r in ["dead-06", "dead-07", "dead-08", "dead-09"]),
           "the requeued and purged letters are gone, the others kept")
-    csp = call("GET", BASE + "/", opener=opener)
-    check(True, "pages served")
+    # Bad input: a filter that is not a valid regular expression is reported, nothing else happens.
+    code, page = call("GET", BASE + "/dead-letters?queue=" + urllib.parse.quote(QUEUE) + "&error=%28", opener=opener)
+    check(code == 200 and "not a valid regular expression" in page, "a malformed filter is reported on the page")
+    code, _ = call("GET", BASE + "/api/dead-letters?queue=" + urllib.parse.quote(QUEUE) + "&min_attempts=many", opener=opener)
+    check(code == 400, "a malformed API filter -> 400")
+    # Fault drill: the worker is killed with SIGKILL; it must leave the workers list within 3 intervals (15 s).
+    worker.kill()
+    worker.wait(timeout=10)
+    killed = time.time()
+    wait(lambda: not any(QUEUE in w["queues"] for w in json.loads(call("GET", BASE + "/api/workers", opener=opener)[1])),
+         "a SIGKILLed worker disappears from /api/workers", timeout=25)
+    print(f"   (gone {time.time() - killed:.1f} s after the kill; stated bound 15 s + one refresh)")
 finally:
     driver.quit()
-    if worker:
+    if worker and worker.poll() is None:
         worker.terminate()
         try:
             worker.wait(timeout=20)
