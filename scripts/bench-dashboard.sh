@@ -78,9 +78,11 @@ for name, path, target in [("overview", "/", 50), ("queues", "/queues", None),
     print(f"  {name:24s} p50 {p50:7.1f} ms  p99 {p99:7.1f} ms  max {worst:7.1f} ms{goal}")
     if path in failures:
         print(f"    {len(failures[path])} failed request(s), first: {failures[path][0]}")
-probes = 2 * nq + 32 + nq
-print(f"broker load per refresh (any number of open pages; reads cached for half the refresh interval):")
-print(f"  queues page: {probes} passive declares (lanes + dead-letter + 32 delay levels + migration holding queues)")
-print(f"  plus 1 GET /api/queues, overview: 1 GET /api/overview, workers page: 1 GET /api/consumers")
-print(f"  dead-letters page k: 1 passive declare per queue + k*50 basic.get (returned on close); no cache")
+print("broker load per refresh, whatever the number of open pages (reads served from memory, reloaded in the")
+print("background at most once per half refresh interval):")
+print(f"  queues report: 1 GET /api/queues + {2 * nq} passive declares (each existing lane and dead-letter queue);")
+print(f"    without the management API: {2 * nq + 32 + nq} passive declares (also delay levels, migration holding queues)")
+print("  overview: 1 GET /api/overview; workers page: 1 GET /api/consumers per view")
+print("  dead-letters page k (per view, not cached): channel open, 1 passive declare, basic.qos + basic.consume of")
+print("    k*50+1 messages (filtered: basic.get each), channel close (all returned)")
 PY

@@ -35,13 +35,7 @@ public struct DashboardConfiguration: Sendable {
     /// names (never from argv). Throws ``WarrenError/Code/invalidInput`` when neither gives one, or it is
     /// shorter than 12 characters.
     public static func token(environment: [String: String] = ProcessInfo.processInfo.environment) throws(WarrenError) -> String {
-        var token = environment["WARREN_DASHBOARD_TOKEN"]
-        if let file = environment["WARREN_DASHBOARD_TOKEN_FILE"] {
-            guard let text = try? String(contentsOfFile: file, encoding: .utf8),
-                  let line = text.split(whereSeparator: \.isNewline).first
-            else { throw WarrenError(.invalidInput, "cannot read WARREN_DASHBOARD_TOKEN_FILE \(file)") }
-            token = String(line).trimmingCharacters(in: .whitespaces)
-        }
+        let token = try BrokerEnvironment.setting("WARREN_DASHBOARD_TOKEN", environment: environment)
         guard let token, !token.isEmpty else {
             throw WarrenError(.invalidInput, "set WARREN_DASHBOARD_TOKEN or WARREN_DASHBOARD_TOKEN_FILE: the dashboard requires a login secret")
         }

@@ -30,13 +30,7 @@ public struct ManagementConfiguration: Sendable, Hashable, CustomStringConvertib
     /// From `environment` (see the type's documentation) and the AMQP settings `amqp`; `nil` when turned off.
     /// Throws ``WarrenError/Code/invalidInput`` for an unreadable file or a URL that is not `http(s)://`.
     public init?(environment: [String: String] = ProcessInfo.processInfo.environment, amqp: AMQPConfiguration) throws(WarrenError) {
-        var text = environment["WARREN_MANAGEMENT_URL"]
-        if let file = environment["WARREN_MANAGEMENT_URL_FILE"] {
-            guard let content = try? String(contentsOfFile: file, encoding: .utf8),
-                  let line = content.split(whereSeparator: \.isNewline).first
-            else { throw WarrenError(.invalidInput, "cannot read WARREN_MANAGEMENT_URL_FILE \(file)") }
-            text = String(line).trimmingCharacters(in: .whitespaces)
-        }
+        let text = try BrokerEnvironment.setting("WARREN_MANAGEMENT_URL", environment: environment)
         if text == "off" { return nil }
         guard let text else {
             let host = amqp.endpoints.first?.host ?? "127.0.0.1"
