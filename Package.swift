@@ -7,6 +7,8 @@
 //                 No C type appears in its public API.
 //   Warren      - jobs core: wire format, topology, producer, worker, retry, scheduler, dead letters.
 //   WarrenStore - optional job state store (SQLite, PostgreSQL) behind Warren's JobStore protocol.
+//   WarrenManagement - client of RabbitMQ's management HTTP API (unacked counts, rates, consumers).
+//   WarrenDashboard  - the web dashboard (Hummingbird 2, Mustache templates, server-sent events).
 //   WarrenCLI   - the `warren` executable (worker, enqueue, scheduler, dlq, status, bench).
 import PackageDescription
 
@@ -30,6 +32,9 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-nio", from: "2.101.2"),
         .package(url: "https://github.com/vapor/postgres-nio", from: "1.33.2"),
         .package(url: "https://github.com/vapor/sqlite-nio", from: "1.13.2"),
+        .package(url: "https://github.com/hummingbird-project/hummingbird", from: "2.28.1"),
+        .package(url: "https://github.com/hummingbird-project/swift-mustache", from: "2.1.1"),
+        .package(url: "https://github.com/swift-server/async-http-client", from: "1.37.0"),
     ],
     targets: [
         .systemLibrary(
@@ -81,6 +86,34 @@ let package = Package(
                 .product(name: "NIOPosix", package: "swift-nio"),
             ]
         ),
+        // The RabbitMQ management plugin's HTTP API (unacked counts, rates, consumers' hosts), over AsyncHTTPClient.
+        .target(
+            name: "WarrenManagement",
+            dependencies: [
+                "Warren",
+                "WarrenAMQP",
+                "WarrenMetrics",
+                .product(name: "AsyncHTTPClient", package: "async-http-client"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOHTTP1", package: "swift-nio"),
+                .product(name: "Logging", package: "swift-log"),
+            ]
+        ),
+        // The web dashboard (`warren dashboard`, or mounted in a Swift service): Hummingbird 2 + Mustache.
+        .target(
+            name: "WarrenDashboard",
+            dependencies: [
+                "Warren",
+                "WarrenAMQP",
+                "WarrenMetrics",
+                "WarrenManagement",
+                .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "Mustache", package: "swift-mustache"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+            ]
+        ),
         .executableTarget(
             name: "WarrenExample",
             dependencies: [
@@ -97,6 +130,8 @@ let package = Package(
                 "WarrenAMQP",
                 "WarrenMetrics",
                 "WarrenStore",
+                "WarrenManagement",
+                "WarrenDashboard",
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
@@ -115,7 +150,7 @@ let package = Package(
         .target(name: "WarrenTestSupport", dependencies: ["WarrenAMQP", "WarrenMetrics"], path: "Tests/WarrenTestSupport"),
         .testTarget(name: "WarrenAMQPTests", dependencies: ["WarrenAMQP", "WarrenTestSupport"]),
         .testTarget(name: "WarrenTests", dependencies: [
-            "Warren", "WarrenAMQP", "WarrenMetrics", "WarrenTestSupport", "WarrenStore",
+            "Warren", "WarrenAMQP", "WarrenMetrics", "WarrenManagement", "WarrenDashboard", "WarrenTestSupport", "WarrenStore",
             .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
             .product(name: "PostgresNIO", package: "postgres-nio"),
         ]),

@@ -4,20 +4,21 @@
 # interoperability tests. Idempotent and fast when everything is already there: apt-get update runs only
 # if a package is missing.
 # Env: WARREN_VENV (default .venv in the repo root), WARREN_PYTHON (default python3),
-#      WARREN_PIP_PACKAGES (default: pinned pika and celery).
+#      WARREN_PIP_PACKAGES (default: pinned pika, celery and selenium).
+# chromium + chromium-driver + selenium: the dashboard's browser test (scripts/integration/dashboard-browser.sh).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
 # ruby-activejob, ruby-bunny, golang-go and golang-github-rabbitmq-amqp091-go-dev: the Rails ActiveJob, Ruby
 # and Go producers of scripts/integration/activejob*.sh and ruby-go-producers.sh (Go builds offline from
 # Debian's source tree: GO111MODULE=off GOPATH=/usr/share/gocode); postgresql and sqlite3: the job store's
-# backends under test (deploy/postgres-local.sh).
+# backends under test (deploy/postgres-local.sh); chromium and chromium-driver: the dashboard's browser test.
 APT_PACKAGES=(librabbitmq-dev pkg-config rabbitmq-server amqp-tools openssl ca-certificates python3-venv
               ruby-activejob ruby-bunny golang-go golang-github-rabbitmq-amqp091-go-dev
-              postgresql sqlite3)
+              postgresql sqlite3 chromium chromium-driver)
 VENV=${WARREN_VENV:-.venv}
 PYTHON=${WARREN_PYTHON:-python3}
-read -r -a PIP_PACKAGES <<<"${WARREN_PIP_PACKAGES:-pika==1.4.4 celery==5.7.0}"
+read -r -a PIP_PACKAGES <<<"${WARREN_PIP_PACKAGES:-pika==1.4.4 celery==5.7.0 selenium==4.38.0}"
 
 log() { echo "install-deps: $*" >&2; }
 

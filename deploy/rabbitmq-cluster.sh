@@ -24,8 +24,9 @@ log() { echo "rabbitmq-cluster: $*" >&2; }
 node() {
   local n=$1
   shift
+  # Each node runs the management plugin (HTTP API for `warren status` and the dashboard) on 15680+N.
   WARREN_RABBIT_DIR=$BASE/rmq$n WARREN_RABBIT_PORT=$((5680 + n)) WARREN_RABBIT_TLS_PORT=$((5683 + n)) \
-    WARREN_RABBIT_NODE=rmq$n@localhost "$HERE/rabbitmq-local.sh" "$@"
+    WARREN_RABBIT_MGMT_PORT=$((15680 + n)) WARREN_RABBIT_NODE=rmq$n@localhost "$HERE/rabbitmq-local.sh" "$@"
 }
 
 # Same cookie for every node (Erlang distribution refuses nodes with different cookies).

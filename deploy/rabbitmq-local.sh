@@ -8,7 +8,9 @@
 # Everything lives in WARREN_RABBIT_DIR (default /tmp/warren-rabbitmq):
 #   home/ (HOME for every rabbit command: holds the Erlang cookie), mnesia/, log/,
 #   rabbitmq.conf, advanced.config, enabled_plugins, rabbitmq.pid, launcher.pid, tls/.
-# Env: WARREN_RABBIT_DIR, WARREN_RABBIT_PORT (5672), WARREN_RABBIT_TLS_PORT (5671),
+# The management plugin (HTTP API and UI, read by `warren status` and `warren dashboard`) listens on
+# 127.0.0.1:15672; `start` on a running node that lacks it enables it online (no restart).
+# Env: WARREN_RABBIT_DIR, WARREN_RABBIT_PORT (5672), WARREN_RABBIT_TLS_PORT (5671), WARREN_RABBIT_MGMT_PORT (15672),
 #      WARREN_RABBIT_NODE (rabbit@localhost), WARREN_RABBIT_START_TIMEOUT (90 s).
 # Must run as root (the Debian wrapper would switch to the rabbitmq user).
 set -euo pipefail
@@ -16,6 +18,7 @@ set -euo pipefail
 DIR=${WARREN_RABBIT_DIR:-/tmp/warren-rabbitmq}
 PORT=${WARREN_RABBIT_PORT:-5672}
 TLS_PORT=${WARREN_RABBIT_TLS_PORT:-5671}
+MGMT_PORT=${WARREN_RABBIT_MGMT_PORT:-15672}
 NODE=${WARREN_RABBIT_NODE:-rabbit@localhost}
 START_TIMEOUT=${WARREN_RABBIT_START_TIMEOUT:-90}
 RBIN=/usr/lib/rabbitmq/bin
@@ -45,6 +48,7 @@ rabbit_env() {
 }
 
 ctl()  { rabbit_env; "$RBIN/rabbitmqctl" -n "$NODE" "$@"; }
+plugins() { rabbit_env; "$RBIN/rabbitmq-plugins" -n "$NODE" "$@"; }
 diag() { rabbit_env; "$RBIN/rabbitmq-diagnostics" -n "$NODE" "$@"; }
 
 need_root() { [[ $(id -u) -eq 0 ]] || die "must run as root"; }
@@ -123,20 +127,31 @@ consumer_timeout = 1800000
 heartbeat = 60
 vm_memory_high_watermark.relative = 0.4
 disk_free_limit.absolute = 50MB
+management.tcp.ip = 127.0.0.1
+management.tcp.port = $MGMT_PORT
 CONF
   # Keep the Erlang distribution port on loopback too.
   echo '[{kernel, [{inet_dist_use_interface, {127,0,0,1}}]}].' >"$DIR/advanced.config"
-  echo '[].' >"$DIR/enabled_plugins"
+  echo '[rabbitmq_management].' >"$DIR/enabled_plugins"
+}
+
+# A node started before the management plugin was part of the set: enable it online, on loopback.
+ensure_management() {
+  plugins list -q -e rabbitmq_management 2>/dev/null | grep -q rabbitmq_management && return 0
+  log "enabling rabbitmq_management online on 127.0.0.1:$MGMT_PORT"
+  ctl -q eval "application:set_env(rabbitmq_management, tcp_config, [{ip, \"127.0.0.1\"}, {port, $MGMT_PORT}])." >/dev/null
+  plugins -q enable rabbitmq_management >/dev/null
 }
 
 print_tls() {
   log "AMQP  amqp://guest:guest@127.0.0.1:$PORT/%2F"
   log "AMQPS amqps://guest:guest@localhost:$TLS_PORT/%2F  TLS files: $TLS/{ca,server,client,wrong-ca}.pem, *.key"
+  log "HTTP  http://guest:guest@127.0.0.1:$MGMT_PORT/api/ (management)"
 }
 
 start() {
   need_root
-  if answering; then log "$NODE already running (dir $DIR)"; print_tls; return 0; fi
+  if answering; then log "$NODE already running (dir $DIR)"; ensure_management; print_tls; return 0; fi
   install_server
   if pid=$(launcher_pid); then
     log "launcher $pid alive but node not answering: waiting for it"

@@ -88,17 +88,7 @@ struct DLQFilterOptions: ParsableArguments {
     var selects: Bool { (try? filter().isEmpty) == false }
 
     /// An ISO-8601 date or date-time, or an age ("2h" = two hours ago).
-    static func time(_ text: String) throws -> Date {
-        let f = ISO8601DateFormatter()
-        for options: ISO8601DateFormatter.Options in [[.withInternetDateTime, .withFractionalSeconds], [.withInternetDateTime], [.withFullDate]] {
-            f.formatOptions = options
-            if let d = f.date(from: text) { return d }
-        }
-        guard let age = try? parseDuration(text) else {
-            throw ValidationError("'\(text)' is neither an ISO-8601 time nor an age like 30m, 2h, 3d")
-        }
-        return Date().addingTimeInterval(-age.seconds)
-    }
+    static func time(_ text: String) throws -> Date { try DeadLetterFilter.time(text) }
 }
 
 /// Connecting for dead-letter work, through the library's rule (``DeadLetterQueues/connect(_:logger:)``:

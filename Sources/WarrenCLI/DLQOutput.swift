@@ -17,12 +17,7 @@ enum DLQOutput {
     }
 
     /// A UTC time, ISO-8601 to the second, or `-`.
-    static func time(_ date: Date?) -> String {
-        guard let date else { return "-" }
-        let f = ISO8601DateFormatter()
-        f.formatOptions = [.withInternetDateTime]
-        return f.string(from: date)
-    }
+    static func time(_ date: Date?) -> String { DeadLetterText.time(date) }
 
     /// `text` cut to `width` characters with an ellipsis, on one line.
     static func clip(_ text: String, _ width: Int) -> String {
@@ -64,41 +59,10 @@ enum DLQOutput {
     }
 
     /// A field value for people: strings quoted, kinds other than string/int64 named.
-    static func describe(_ v: FieldValue) -> String {
-        switch v {
-        case .void: return "void"
-        case .bool(let b): return "\(b)"
-        case .int64(let i): return "\(i)"
-        case .int8, .uint8, .int16, .uint16, .int32, .uint32: return "\(v.intValue!)"
-        case .float(let f): return "\(f) (float)"
-        case .double(let d): return "\(d) (double)"
-        case .decimal(let scale, let value): return "\(value)e-\(scale) (decimal)"
-        case .string(let s): return "\"\(s)\""
-        case .bytes(let b): return "0x" + b.map { String(format: "%02x", $0) }.joined() + " (bytes)"
-        case .timestamp(let t): return "\(time(Date(timeIntervalSince1970: Double(t)))) (timestamp)"
-        case .array(let a): return "[" + a.map(describe).joined(separator: ", ") + "]"
-        case .table(let t): return "{" + t.sorted { $0.key < $1.key }.map { "\($0.key): \(describe($0.value))" }.joined(separator: ", ") + "}"
-        }
-    }
+    static func describe(_ v: FieldValue) -> String { DeadLetterText.value(v) }
 
     /// A body for people: pretty JSON, else UTF-8 text, else a hex dump.
-    static func body(_ bytes: [UInt8]) -> String {
-        if bytes.isEmpty { return "(empty)" }
-        if let object = try? JSONSerialization.jsonObject(with: Data(bytes), options: [.fragmentsAllowed]),
-           let pretty = try? JSONSerialization.data(withJSONObject: object, options: [.prettyPrinted, .sortedKeys, .fragmentsAllowed, .withoutEscapingSlashes]) {
-            return String(decoding: pretty, as: UTF8.self)
-        }
-        if let text = String(validating: bytes, as: UTF8.self) { return text }
-        var lines = ["(\(bytes.count) bytes, not UTF-8)"]
-        for offset in stride(from: 0, to: min(bytes.count, 4096), by: 16) {
-            let chunk = bytes[offset..<min(offset + 16, bytes.count)]
-            let hex = chunk.map { String(format: "%02x", $0) }.joined(separator: " ")
-            let ascii = String(chunk.map { (32..<127).contains($0) ? Character(UnicodeScalar($0)) : "." })
-            lines.append(String(format: "%08x  ", offset) + hex.padding(toLength: 48, withPad: " ", startingAt: 0) + "  " + ascii)
-        }
-        if bytes.count > 4096 { lines.append("…") }
-        return lines.joined(separator: "\n")
-    }
+    static func body(_ bytes: [UInt8]) -> String { DeadLetterText.body(bytes) }
 
     /// A line on stderr.
     static func note(_ text: String) {

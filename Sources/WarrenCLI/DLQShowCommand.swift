@@ -43,8 +43,7 @@ struct DLQShowCommand: AsyncParsableCommand {
         DLQOutput.table(["  NAME", "VALUE"], props.compactMap { k, v in v.map { ["  \(k)", $0] } })
         print("\nHeaders:")
         DLQOutput.table(["  NAME", "VALUE"], l.headers.sorted { $0.key < $1.key }.map { key, value in
-            let time = key.hasSuffix("-at") ? value.intValue.map { "  (\(DLQOutput.time(Date(millisecondsSince1970: $0))))" } : nil
-            return ["  \(key)", DLQOutput.describe(value) + (time ?? "")]
+            ["  \(key)", DeadLetterText.header(key, value)]
         })
         print("\nBody:")
         print(DLQOutput.body(l.body))

@@ -51,19 +51,24 @@ struct SchedulerCommand: AsyncParsableCommand {
             group: group, lockRetryInterval: .milliseconds(Int64(lockRetry * 1000)), heartbeat: heartbeat,
             lateFireWindow: try parseDuration(lateWindow))
         let metrics = metricsPort > 0 ? WarrenMetrics.bootstrap() : nil
+        // Announces this replica (its schedules, next fires, last fire, leadership) to dashboards.
+        let presenceConnection = try await BrokerEnvironment.connect(name: "warren-scheduler-presence", logger: logger)
+        let presence = Announcer(connection: presenceConnection, role: .scheduler, queues: SchedulerService.queueNames(schedules),
+                                 schedules: schedules,
+                                 nextScheduler: SchedulerLog(logger: logger, leaderFile: leaderFile, metrics: metrics.map(SchedulerMetrics.init)),
+                                 logger: logger)
         let service = try SchedulerService(
             schedules: schedules, broker: try BrokerEnvironment.configuration(name: "warren-scheduler"),
-            topology: topology, configuration: config,
-            observer: SchedulerLog(logger: logger, leaderFile: leaderFile, metrics: metrics.map(SchedulerMetrics.init)),
-            logger: logger)
+            topology: topology, configuration: config, observer: presence, logger: logger)
         if let metrics {
             // Ready while the replica runs (leader or follower: both are doing their job).
             let readiness = Readiness()
             let server = MetricsServer(port: metricsPort, metrics: metrics, readiness: readiness, logger: logger)
-            try await runUntilSignalled(services: [server, readiness.tracking(service, as: "scheduler")], logger: logger)
+            try await runUntilSignalled(services: [server, presence, readiness.tracking(service, as: "scheduler")], logger: logger)
         } else {
-            try await runUntilSignalled(service, logger: logger)
+            try await runUntilSignalled(presence, service, logger: logger)
         }
+        await presenceConnection.close()
         if let leaderFile { try? FileManager.default.removeItem(atPath: leaderFile) }
     }
 }

@@ -3,6 +3,7 @@ import Foundation
 import Logging
 import Warren
 import WarrenAMQP
+import WarrenManagement
 import WarrenMetrics
 
 /// `warren status`: ready/unacked counts and consumers per work queue (every lane), dead-letter counts, the
@@ -14,7 +15,11 @@ struct StatusCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "status",
         abstract: "Show queues: ready, unacked, consumers, dead letters, delay-level occupancy.",
-        discussion: "Unacked counts need WARREN_RABBITMQCTL (e.g. '/usr/lib/rabbitmq/bin/rabbitmqctl -n rabbit@host'); otherwise n/a.")
+        discussion: """
+            Unacked counts and rates come from the management API (WARREN_MANAGEMENT_URL, default port 15672 of the AMQP host with \
+            the AMQP credentials; 'off' to skip it), else from WARREN_RABBITMQCTL (e.g. '/usr/lib/rabbitmq/bin/rabbitmqctl -n rabbit@host'); \
+            otherwise n/a, saying why.
+            """)
 
     @Option(name: .customLong("queue"), help: "Work queue(s); repeat or comma-separate (env WARREN_QUEUES, default 'default').")
     var queues: [String] = []
@@ -33,11 +38,12 @@ struct StatusCommand: AsyncParsableCommand {
     func run() async throws {
         CLILogging.bootstrap()
         let topology = try topologyOptions.topology(selecting: queues)
-        let connection = try await AMQPConnection.connect(try BrokerEnvironment.configuration(name: "warren-status"),
-                                                          logger: Logger(label: "warren.status"))
+        let amqp = try BrokerEnvironment.configuration(name: "warren-status")
+        let management = try ManagementConfiguration(amqp: amqp).map(ManagementAPI.init)
+        let statistics: [any QueueStatisticsSource] = (management.map { [$0] } ?? []) + (RabbitMQCtl.fromEnvironment().map { [$0] } ?? [])
+        let connection = try await AMQPConnection.connect(amqp, logger: Logger(label: "warren.status"))
         let (report, limits) = try await connection.closing { connection in
-            let report = try await BrokerStatus.collect(topology: topology, connection: connection,
-                                                        statistics: RabbitMQCtl.fromEnvironment().map { [$0] } ?? [])
+            let report = try await BrokerStatus.collect(topology: topology, connection: connection, statistics: statistics)
             let limits = try await LimitStatus.read(global: globalLimits, rate: rateLimits, on: try await connection.openChannel())
             return (report, limits)
         }

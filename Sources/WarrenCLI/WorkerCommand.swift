@@ -79,9 +79,12 @@ struct WorkerCommand: AsyncParsableCommand {
                                                metrics: .bootstrap(), logger: logger) : nil
         let store = try await StoreEnvironment.open(logger: logger)
         let middleware: [any JobMiddleware] = try store.map { [JobTracker(store: $0, configuration: try storeOptions.tracker(), logger: logger)] } ?? []
+        // Announces this worker to dashboards (warren.presence) and counts its jobs, forwarding to the metrics.
+        let presence = Announcer(connection: connection, role: .worker, queues: names, concurrency: concurrency,
+                                 next: ops?.observer, logger: logger)
         let worker = Worker(connection: connection, registry: registry, topology: topology,
-                            configuration: config, middleware: middleware, observer: ops?.observer, logger: logger)
-        var services: [any Service] = ops?.services(around: worker, name: "worker") ?? [worker]
+                            configuration: config, middleware: middleware, observer: presence, logger: logger)
+        var services: [any Service] = [presence] + (ops?.services(around: worker, name: "worker") ?? [worker])
         if let store {
             services.append(StoreSweeper(store: store, policy: try storeOptions.policy(),
                                          interval: try StoreEnvironment.duration(storeOptions.storeSweepInterval), logger: logger))

@@ -79,31 +79,43 @@ public struct BrokerStatus: Sendable, Codable, Hashable {
         topology.queues.flatMap { topology.declarations(of: $0).map { QueueMigration.holdingQueue(for: $0.name) } }
     }
 
-    /// Probes the queues of `topology` over `connection` (on a channel of its own) and asks `statistics`, in
-    /// order, for what AMQP cannot tell, keeping the first that answers. Throws only when the connection fails.
+    /// Asks `statistics`, in order, for what AMQP cannot tell, keeping the first that answers, then probes
+    /// the queues of `topology` over `connection` (on a channel of its own). With figures, only queues the
+    /// source lists are probed (no 404, so no channel reopened per missing queue) and only the lanes and
+    /// dead-letter queues: delay levels and migration holding queues take the source's counts. Without,
+    /// every queue is probed. Throws only when the connection fails.
     public static func collect(topology: Topology, connection: AMQPConnection,
                                statistics: [any QueueStatisticsSource]) async throws -> BrokerStatus {
+        var figures: [String: QueueFigures]?
+        var source = statistics.isEmpty ? "n/a (set WARREN_RABBITMQCTL)" : ""
+        var failures: [String] = []
+        for s in statistics where figures == nil {
+            do {
+                figures = try await s.queueFigures(vhost: connection.configuration.virtualHost)
+                source = s.sourceName
+            } catch {
+                failures.append("\(s.sourceName): \(error)")
+            }
+        }
+        if figures == nil, !failures.isEmpty { source = "n/a (\(failures.joined(separator: "; ")))" }
+        var probes: [String: QueueInfo] = [:]
+        var names = probedQueues(of: topology)
+        if let figures {
+            let live = Set(QueueInspector.queueNames(of: topology, delayLevels: false))
+            for name in names where !live.contains(name) {
+                if let f = figures[name] { probes[name] = QueueInfo(name: name, messageCount: UInt32(clamping: f.ready), consumerCount: UInt32(clamping: f.consumers)) }
+            }
+            names = names.filter { live.contains($0) && figures[$0] != nil }
+        }
         let inspector = try await QueueInspector(connection: connection)
         let sample: [(name: String, info: QueueInfo?)]
-        do { sample = try await inspector.inspect(probedQueues(of: topology)) } catch {
+        do { sample = try await inspector.inspect(names) } catch {
             await inspector.close()
             throw error
         }
         await inspector.close()
-        var probes: [String: QueueInfo] = [:]
         for (name, info) in sample { if let info { probes[name] = info } }
-        var figures: [String: QueueFigures]?
-        var failures: [String] = []
-        for source in statistics {
-            do {
-                figures = try await source.queueFigures(vhost: connection.configuration.virtualHost)
-                return assemble(topology: topology, probes: probes, figures: figures, source: source.sourceName)
-            } catch {
-                failures.append("\(source.sourceName): \(error)")
-            }
-        }
-        let why = statistics.isEmpty ? "n/a (set WARREN_RABBITMQCTL)" : "n/a (\(failures.joined(separator: "; ")))"
-        return assemble(topology: topology, probes: probes, figures: nil, source: why)
+        return assemble(topology: topology, probes: probes, figures: figures, source: source)
     }
 
     /// The report from probe results (`probes`: queues that exist, by name) and, when known, per-queue

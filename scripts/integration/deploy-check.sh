@@ -127,11 +127,12 @@ bash -n deploy/rabbitmq-cluster.sh && pass "bash -n deploy/rabbitmq-cluster.sh" 
 mkdir -p "$WORK/home" "$WORK/mnesia" "$WORK/log"
 chmod 700 "$WORK/home"
 sed -e 's/^listeners.tcp.default = 5672$/listeners.tcp.default = 127.0.0.1:5697/' \
+    -e 's/^management.tcp.port = 15672$/management.tcp.port = 15697\nmanagement.tcp.ip = 127.0.0.1/' \
     -e "s|^# load_definitions = .*|load_definitions = $PWD/deploy/definitions.json|" deploy/rabbitmq.conf >"$WORK/rabbitmq.conf"
 grep -q '^listeners.tcp.default = 127.0.0.1:5697' "$WORK/rabbitmq.conf" && grep -q '^load_definitions' "$WORK/rabbitmq.conf" \
   || fail "could not adapt rabbitmq.conf for the throwaway node"
 echo '[{kernel, [{inet_dist_use_interface, {127,0,0,1}}]}].' >"$WORK/advanced.config"
-echo '[].' >"$WORK/enabled_plugins"
+echo '[rabbitmq_management].' >"$WORK/enabled_plugins"
 (rabbit_env; cd "$WORK" && exec setsid "$RBIN/rabbitmq-server" >"$WORK/out.log" 2>&1 </dev/null) &
 node_pid=$!
 # await_startup fails at once until the node has registered with epmd: poll it, bounded.

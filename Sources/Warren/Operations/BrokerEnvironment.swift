@@ -12,10 +12,17 @@ public enum BrokerEnvironment {
     /// The broker URL `environment` names (see the type's documentation). Throws
     /// ``WarrenError/Code/invalidInput`` when `WARREN_URL_FILE` cannot be read or is empty.
     public static func url(environment: [String: String] = ProcessInfo.processInfo.environment) throws(WarrenError) -> String {
-        guard let file = environment["WARREN_URL_FILE"] else { return environment["WARREN_URL"] ?? defaultURL }
+        try setting("WARREN_URL", environment: environment) ?? defaultURL
+    }
+
+    /// A setting that may be secret: the first line of the file `<name>_FILE` names (which wins), else the
+    /// variable `name`, else `nil`. Throws ``WarrenError/Code/invalidInput`` when the file cannot be read or
+    /// is empty. Secrets are read this way so they never have to be on a command line.
+    public static func setting(_ name: String, environment: [String: String] = ProcessInfo.processInfo.environment) throws(WarrenError) -> String? {
+        guard let file = environment[name + "_FILE"] else { return environment[name] }
         guard let text = try? String(contentsOfFile: file, encoding: .utf8),
               let line = text.split(whereSeparator: \.isNewline).first
-        else { throw WarrenError(.invalidInput, "cannot read WARREN_URL_FILE \(file)") }
+        else { throw WarrenError(.invalidInput, "cannot read \(name)_FILE \(file)") }
         return String(line).trimmingCharacters(in: .whitespaces)
     }
 

@@ -1,0 +1,103 @@
+import Foundation
+import Logging
+import Synchronization
+import Warren
+import WarrenAMQP
+import WarrenManagement
+import WarrenMetrics
+
+/// Everything the pages show, fetched from the library: ``BrokerStatus`` (queues), the management API
+/// (broker overview, consumers), the ``PresenceBoard`` (workers, rates, schedules) and the dead-letter types.
+/// Broker reads are served from memory and reloaded in the background when older than half the refresh
+/// interval (``Refreshing``), so any number of open pages costs the broker the same: per refresh at most one
+/// queues report (one `GET /api/queues` and a passive declare per existing lane and dead-letter queue) and
+/// one `GET /api/overview`; the workers page asks `/api/consumers` per view.
+public final class DashboardData: Sendable {
+    /// The overview page's data.
+    public struct Overview: Sendable, Codable {
+        /// AMQP connection state.
+        public var connected: Bool
+        /// Broker version and node, from the management API.
+        public var broker: String?
+        /// Why the management API gave nothing (`nil` when it answered or is turned off).
+        public var managementError: String?
+        /// Messages over all queues (management API).
+        public var messages: Int?
+        /// Unacknowledged over all queues (management API).
+        public var unacked: Int?
+        /// Job rates from the workers' announcements.
+        public var activity: Activity
+        /// Live workers.
+        public var workers: Int
+    }
+
+    let connection: AMQPConnection
+    let management: ManagementAPI?
+    let statistics: [any QueueStatisticsSource]
+    let topology: Topology
+    let board: PresenceBoard
+    let jobs: (any DashboardJobSource)?
+    private let status: Refreshing<BrokerStatus>
+    private let brokerOverview: Refreshing<(ManagementAPI.Overview?, String?)>
+
+    /// Data for `topology` over `connection` (with recovery; probes and announcements), the management API
+    /// when configured, and `rabbitmqctl` as a second statistics source.
+    public init(connection: AMQPConnection, topology: Topology, management: ManagementAPI?, rabbitmqctl: RabbitMQCtl?,
+                board: PresenceBoard, jobs: (any DashboardJobSource)?, refreshInterval: Double) {
+        self.connection = connection
+        self.topology = topology
+        self.management = management
+        self.statistics = (management.map { [$0] } ?? []) + (rabbitmqctl.map { [$0] } ?? [])
+        self.board = board
+        self.jobs = jobs
+        let maxAge = Duration.milliseconds(Int64(refreshInterval * 500))
+        let statistics = self.statistics
+        self.status = Refreshing(maxAge: maxAge) {
+            try await BrokerStatus.collect(topology: topology, connection: connection, statistics: statistics)
+        }
+        self.brokerOverview = Refreshing(maxAge: maxAge) {
+            guard let management else { return (nil, "management API turned off (WARREN_MANAGEMENT_URL=off)") }
+            do { return (try await management.overview(), nil) } catch { return (nil, "\(error)") }
+        }
+    }
+
+    /// The queues report (the same as `warren status`), at most about a refresh interval old.
+    public func queues() async throws -> BrokerStatus { try await status.get() }
+
+    /// The overview.
+    public func overview(now: Date = Date()) async -> Overview {
+        let (o, error) = (try? await brokerOverview.get()) ?? (nil, nil)
+        return Overview(connected: connection.isConnected,
+                        broker: o.map { "RabbitMQ \($0.rabbitmqVersion ?? "?") on \($0.node ?? "?")" },
+                        managementError: error, messages: o?.queueTotals?.messages, unacked: o?.queueTotals?.messagesUnacknowledged,
+                        activity: board.activity(now: now),
+                        workers: board.processes(now: now).filter { $0.role == Announcer.Role.worker.rawValue }.count)
+    }
+
+    /// Live workers, from their announcements.
+    public func workers(now: Date = Date()) -> [Announcement] {
+        board.processes(now: now).filter { $0.role == Announcer.Role.worker.rawValue }
+    }
+
+    /// The broker's consumers (queue, client host and port, connection name) from the management API, or
+    /// why there are none to show.
+    public func consumers() async -> Result<[ManagementAPI.Consumer], ManagementError> {
+        guard let management else { return .failure(ManagementError(.unreachable, "turned off (WARREN_MANAGEMENT_URL=off)")) }
+        do { return .success(try await management.consumers()) } catch let e as ManagementError { return .failure(e) } catch {
+            return .failure(ManagementError(.failed, "\(error)"))
+        }
+    }
+
+    /// The schedules the live scheduler replicas announce.
+    public func schedules(now: Date = Date()) -> [ScheduleStatus] { ScheduleStatus.from(board.processes(now: now)) }
+
+    /// The dead-letter queues of the topology that exist, with their counts, from the (cached) queues report.
+    public func deadLetterQueues() async throws -> [QueueInfo] {
+        let status = try await queues()
+        let names = Set(topology.queues.map(\.name))
+        return status.queues.compactMap { row in
+            guard names.contains(row.queue), let dead = row.dead else { return nil }
+            return QueueInfo(name: DeadLetterQueues.deadLetterQueue(for: row.queue), messageCount: UInt32(clamping: dead), consumerCount: 0)
+        }
+    }
+}

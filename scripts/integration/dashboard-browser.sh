@@ -1,0 +1,82 @@
+#!/usr/bin/env bash
+# Dashboard in a real browser (headless Chromium through selenium) and its security rules, against the local
+# broker with its management plugin. Two dashboards run (one --read-only), a worker and a scheduler replica.
+# The Python part (dashboard_browser.py) logs in, watches a queue's counts fall while the worker drains it,
+# opens a dead letter whose error and arguments carry HTML/script payloads (must render as text, no alert),
+# requeues it and sees it run, purges by filter with confirmation; and checks 401 / 429 / 403 answers.
+# Screenshots go to DASHBOARD_SCREENSHOTS (default a temporary directory, removed unless set).
+# Env: WARREN_TEST_URL, WARREN_BIN (default .build/debug/warren), DASHBOARD_SCREENSHOTS, WARREN_VENV (.venv).
+# Bounded: about 1-2 minutes (every wait in the Python part has a deadline).
+set -euo pipefail
+cd "$(dirname "$0")/../.."
+if ! command -v swift >/dev/null && [[ -x /opt/swift/usr/bin/swift ]]; then export PATH=/opt/swift/usr/bin:$PATH; fi
+export WARREN_URL=${WARREN_TEST_URL:-amqp://guest:guest@127.0.0.1:5672/%2F}
+export WARREN_LOG_LEVEL=warning
+# shellcheck source=scripts/lib/integration.sh
+source scripts/lib/integration.sh
+BIN=$(warren_bin)
+PY=${WARREN_VENV:-.venv}/bin/python
+Q=dash.$$.$RANDOM
+GROUP=dash-sched-$$
+WORK=$(mktemp -d)
+SHOTS=${DASHBOARD_SCREENSHOTS:-$WORK/screens}
+mkdir -p "$SHOTS"
+PORT=$((18000 + RANDOM % 1000))
+pids=()
+
+cleanup() {
+  for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; done
+  sleep 0.5
+  for p in "${pids[@]}"; do kill -9 "$p" 2>/dev/null || true; done
+  delete_queues "$Q" "$Q.dead" "$Q.sched" "$Q.sched.dead" "warren.scheduler.$GROUP.lock" "warren.scheduler.$GROUP.state.tick"
+  rm -rf "$WORK"
+}
+trap cleanup EXIT
+
+deploy/rabbitmq-local.sh start >/dev/null 2>&1   # idempotent; enables the management plugin online if needed
+"$PY" -c 'import selenium' || { echo "selenium missing: run deploy/install-deps.sh" >&2; exit 1; }
+
+# Declare the queues, fill the work queue with slow jobs (the drain must be visible), import dead letters.
+"$BIN" enqueue sleep --queue "$Q" --max-priority 0 --args '{"ms": 50}' --count 150 >/dev/null
+"$PY" - "$Q" >"$WORK/dead.jsonl" <<'PY'
+import base64, json, sys, time
+q, now = sys.argv[1], int(time.time() * 1000)
+XSS = '<script>alert(1)</script>"><img src=x onerror=alert(1)>'
+def s(v): return {"type": "string", "value": v}
+def letter(i, job, err_type, msg, args):
+    h = {"warren-job": s(job), "warren-queue": s(q), "warren-attempt": {"type": "int32", "value": 3},
+         "warren-dead-reason": s("exhausted"), "warren-error-type": s(err_type), "warren-error-message": s(msg),
+         "warren-dead-at": {"type": "int64", "value": now - i * 1000}}
+    return {"format": "warren-dlq/1", "queue": q + ".dead", "body": base64.b64encode(json.dumps(args).encode()).decode(),
+            "properties": {"contentType": "application/json", "deliveryMode": 2, "messageID": "dead-%02d" % i, "headers": h}}
+print(json.dumps(letter(0, "noop", "XSSError", XSS, {"note": XSS})))
+for i in range(1, 6): print(json.dumps(letter(i, "noop", "Timeout", "took too long (%d)" % i, {"n": i})))
+for i in range(6, 10): print(json.dumps(letter(i, "report", "Boom", "exploded (%d)" % i, {"n": i})))
+PY
+"$BIN" dlq import "$WORK/dead.jsonl" >/dev/null 2>&1
+
+cat >"$WORK/schedule.yaml" <<YAML
+schedules:
+  - name: tick
+    every: 20s
+    job: noop
+    queue: $Q.sched
+YAML
+
+export WARREN_DASHBOARD_TOKEN=dash-token-$RANDOM-$RANDOM-$RANDOM
+"$BIN" dashboard --queue "$Q" --port "$PORT" --refresh 0.5 >"$WORK/dash.log" 2>&1 & pids+=($!)
+"$BIN" dashboard --queue "$Q" --port $((PORT + 1)) --read-only >"$WORK/dash-ro.log" 2>&1 & pids+=($!)
+"$BIN" scheduler --schedule "$WORK/schedule.yaml" --group "$GROUP" >"$WORK/sched.log" 2>&1 & pids+=($!)
+for p in "$PORT" $((PORT + 1)); do
+  for _ in $(seq 1 100); do curl -s -o /dev/null "http://127.0.0.1:$p/login" && break; sleep 0.1; done
+done
+
+status=0
+WORKER_CMD="$BIN worker --queue $Q --concurrency 2 --max-priority 0" timeout 300 "$PY" scripts/integration/dashboard_browser.py \
+  "http://127.0.0.1:$PORT" "http://127.0.0.1:$((PORT + 1))" "$Q" "$SHOTS" || status=$?
+if ((status)); then
+  echo "--- dashboard log"; tail -n 30 "$WORK/dash.log"; echo "--- read-only dashboard log"; tail -n 10 "$WORK/dash-ro.log"
+fi
+grep -q "dashboard login failed" "$WORK/dash-ro.log" || { echo "FAIL: failed logins were not logged"; status=1; }
+echo "screenshots: $SHOTS"
+exit "$status"

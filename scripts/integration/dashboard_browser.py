@@ -1,0 +1,214 @@
+"""Browser and security checks of `warren dashboard` (run by dashboard-browser.sh).
+
+Arguments: BASE_URL READ_ONLY_BASE_URL QUEUE SCREENSHOT_DIR; env WARREN_DASHBOARD_TOKEN, WORKER_CMD.
+Every wait has a deadline; prints one line per check and 'N passed, 0 failed' at the end.
+"""
+import http.cookiejar
+import json
+import os
+import shlex
+import subprocess
+import sys
+import time
+import urllib.error
+import urllib.parse
+import urllib.request
+
+from selenium import webdriver
+from selenium.common.exceptions import NoAlertPresentException
+from selenium.webdriver.chrome.service import Service
+from selenium.webdriver.common.by import By
+
+BASE, RO_BASE, QUEUE, SHOTS = sys.argv[1:5]
+TOKEN = os.environ["WARREN_DASHBOARD_TOKEN"]
+XSS = '<script>alert(1)</script>"><img src=x onerror=alert(1)>'
+passed = 0
+
+
+def check(cond, what):
+    global passed
+    if not cond:
+        print("FAIL:", what)
+        print(f"{passed} passed, 1 failed")
+        sys.exit(1)
+    passed += 1
+    print("ok:", what)
+
+
+def wait(cond, what, timeout=30.0):
+    deadline = time.time() + timeout
+    while time.time() < deadline:
+        try:
+            if cond():
+                return check(True, what)
+        except Exception:  # a page between loads
+            pass
+        time.sleep(0.2)
+    check(False, what + f" (within {timeout} s)")
+
+
+def call(method, url, data=None, headers=None, opener=None):
+    req = urllib.request.Request(url, data=urllib.parse.urlencode(data).encode() if data is not None else None,
+                                 method=method, headers=headers or {})
+    try:
+        with (opener or urllib.request.build_opener()).open(req, timeout=10) as r:
+            return r.status, r.read().decode()
+    except urllib.error.HTTPError as e:
+        return e.code, e.read().decode()
+
+
+class NoRedirect(urllib.request.HTTPRedirectHandler):
+    def redirect_request(self, *args, **kwargs):
+        return None
+
+
+def login_opener(base):
+    jar = http.cookiejar.CookieJar()
+    opener = urllib.request.build_opener(urllib.request.HTTPCookieProcessor(jar), NoRedirect)
+    code, _ = call("POST", base + "/login", {"token": TOKEN}, opener=opener)
+    check(code == 303 and any(c.name == "warren_session" for c in jar), f"login at {base} gives a session cookie")
+    return opener
+
+
+# ---- security, over plain HTTP ------------------------------------------------------------------------
+check(call("GET", BASE + "/api/queues")[0] == 401, "no token -> 401")
+check(call("GET", BASE + "/api/queues", headers={"Authorization": "Bearer " + TOKEN})[0] == 200, "right bearer token -> 200")
+check(call("GET", BASE + "/")[0] in (200, 303), "a page without login redirects to the login form")
+opener = login_opener(BASE)
+code, _ = call("POST", BASE + "/dead-letters/act", {"queue": QUEUE, "action": "purge", "confirmed": "yes"}, opener=opener)
+check(code == 403, "POST without CSRF token -> 403")
+code, _ = call("POST", BASE + "/api/dead-letters/purge", {"queue": QUEUE, "csrf": "forged"}, opener=opener)
+check(code == 403, "POST with a wrong CSRF token -> 403")
+code, _ = call("POST", BASE + "/api/dead-letters/purge", {"queue": QUEUE},
+               headers={"Authorization": "Bearer " + TOKEN})
+check(code == 403, "POST with only a bearer token (no session, no CSRF) -> 403")
+ro = login_opener(RO_BASE)
+for path in ["/dead-letters/confirm", "/dead-letters/act", "/api/dead-letters/requeue", "/api/dead-letters/purge"]:
+    code, body = call("POST", RO_BASE + path, {"queue": QUEUE, "action": "purge", "confirmed": "yes"}, opener=ro)
+    check(code == 403 and "read-only" in body, f"--read-only refuses POST {path}")
+code, page = call("GET", RO_BASE + "/dead-letters?queue=" + QUEUE, opener=ro)
+check(code == 200 and "purge-all" not in page and "requeue-all" not in page, "--read-only pages show no action buttons")
+# Failed logins, against the read-only instance (its limiter is its own; the main one stays usable).
+codes = [call("GET", RO_BASE + "/api/queues", headers={"Authorization": "Bearer wrong-token-123"})[0] for _ in range(6)]
+check(codes[:5] == [401] * 5, "wrong token -> 401")
+check(codes[5] == 429, "sixth wrong token within a minute -> 429 (rate-limited)")
+check(call("GET", RO_BASE + "/api/queues", headers={"Authorization": "Bearer " + TOKEN})[0] == 429,
+      "even the right token is refused while the client is limited")
+check(call("POST", RO_BASE + "/login", {"token": TOKEN})[0] == 429, "the login form is limited too")
+code, page = call("GET", BASE + "/", opener=opener)
+check("<script>" not in page and "onerror" not in page, "overview has no inline script")
+
+# ---- the browser ----------------------------------------------------------------------------------------
+options = webdriver.ChromeOptions()
+for a in ["--headless=new", "--no-sandbox", "--disable-gpu", "--window-size=1280,900", "--disable-dev-shm-usage"]:
+    options.add_argument(a)
+options.binary_location = "/usr/bin/chromium"
+driver = webdriver.Chrome(service=Service("/usr/bin/chromedriver"), options=options)
+driver.set_page_load_timeout(30)
+worker = None
+try:
+    def shot(name):
+        driver.save_screenshot(os.path.join(SHOTS, name + ".png"))
+
+    def no_alert(what):
+        try:
+            text = driver.switch_to.alert.text
+            check(False, f"{what}: an alert fired ({text!r})")
+        except NoAlertPresentException:
+            check(True, f"{what}: no alert fired")
+
+    driver.get(BASE + "/")
+    wait(lambda: driver.find_element(By.ID, "login"), "unauthenticated browser is sent to the login page")
+    driver.find_element(By.ID, "token").send_keys(TOKEN)
+    driver.find_element(By.ID, "login-button").click()
+    wait(lambda: driver.find_element(By.ID, "chart"), "logged in: overview with its chart")
+    wait(lambda: "live" in driver.find_element(By.CSS_SELECTOR, '[data-field="connection"]').text, "live updates connected")
+    shot("overview-before")
+
+    driver.get(BASE + "/queues")
+    cell = lambda: driver.find_element(By.CSS_SELECTOR, f'#queues tr[data-queue="{QUEUE}"] [data-col="ready"]').text
+    wait(lambda: int(cell()) >= 100, "queues page shows the filled work queue")
+    before = int(cell())
+    shot("queues-before")
+    worker = subprocess.Popen(shlex.split(os.environ["WORKER_CMD"]), stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    loads = driver.execute_script("return performance.getEntriesByType('navigation').length")
+    wait(lambda: 0 < int(cell()) < before, "ready count falls live while the worker drains (no reload)")
+    wait(lambda: int(cell()) == 0, "queue drained to 0 on the page", timeout=60)
+    check(driver.execute_script("return performance.getEntriesByType('navigation').length") == loads, "page was not reloaded")
+    shot("queues")
+
+    driver.get(BASE + "/workers")
+    wait(lambda: QUEUE in driver.find_element(By.ID, "workers").text, "workers page lists the running worker")
+    shot("workers")
+    driver.get(BASE + "/")
+    wait(lambda: float(driver.find_element(By.CSS_SELECTOR, "#rates tbody td:nth-child(2)").text) > 0,
+         "overview shows a processing rate for the queue", timeout=40)
+    shot("overview")
+    driver.get(BASE + "/schedules")
+    wait(lambda: "tick" in driver.find_element(By.ID, "schedules").text, "schedules page shows the scheduler's schedule")
+    wait(lambda: "none" not in driver.find_element(By.CSS_SELECTOR, "#schedules td:nth-child(6)").text, "a leader replica is shown",
+         timeout=40)
+    shot("schedules")
+
+    driver.get(BASE + "/dead-letters?queue=" + urllib.parse.quote(QUEUE))
+    wait(lambda: len(driver.find_elements(By.CSS_SELECTOR, "#letters tbody tr")) == 10, "dead letters listed (10)")
+    errors = [e.text for e in driver.find_elements(By.CSS_SELECTOR, "#letters td.err")]
+    check(any(XSS in e for e in errors), "the payload error shows as text in the list")
+    check(not driver.find_elements(By.CSS_SELECTOR, "#letters img, #letters script"), "no element injected in the list")
+    no_alert("dead-letter list")
+    shot("dead-letters")
+    driver.find_element(By.LINK_TEXT, "dead-00").click()
+    wait(lambda: driver.find_element(By.ID, "letter-id").text == "dead-00", "dead letter opened")
+    check(XSS in driver.find_element(By.ID, "letter-error").text, "error message with payload renders as text")
+    body = driver.find_element(By.ID, "letter-body").text  # pretty-printed JSON: the quote is escaped as \"
+    check("<script>alert(1)</script>" in body and '\\"><img src=x onerror=alert(1)>' in body, "arguments with payload render as text")
+    check(not driver.find_elements(By.CSS_SELECTOR, "main img, main script"), "no <img>/<script> element in the page body")
+    no_alert("dead-letter page")
+    shot("dead-letter")
+
+    def jobs_done():
+        return sum(w["jobsDone"] for w in json.loads(call("GET", BASE + "/api/workers", opener=opener)[1]) if QUEUE in w["queues"])
+    done_before = jobs_done()
+    driver.find_element(By.ID, "requeue-one").click()
+    wait(lambda: "1 message(s)" in driver.find_element(By.ID, "confirm-button").text, "requeue asks for confirmation of 1 message")
+    shot("confirm-requeue")
+    driver.find_element(By.ID, "confirm-button").click()
+    wait(lambda: "1 message(s) requeued" in driver.find_element(By.ID, "notice").text, "requeue done")
+    wait(lambda: jobs_done() > done_before, "the requeued job ran on the worker", timeout=30)
+    no_alert("after requeue")
+
+    driver.get(BASE + "/dead-letters?queue=" + urllib.parse.quote(QUEUE) + "&job=report")
+    wait(lambda: len(driver.find_elements(By.CSS_SELECTOR, "#letters tbody tr")) == 4, "filter job=report selects 4")
+    driver.find_element(By.ID, "purge-all").click()
+    wait(lambda: "4 message(s)" in driver.find_element(By.ID, "confirm-button").text, "purge asks for confirmation of 4 messages")
+    check("cannot be undone" in driver.find_element(By.ID, "confirm-text").text, "purge confirmation warns")
+    shot("confirm-purge")
+    driver.find_element(By.ID, "confirm-button").click()
+    wait(lambda: "4 message(s) purged" in driver.find_element(By.ID, "notice").text, "purge done")
+    driver.get(BASE + "/dead-letters?queue=" + urllib.parse.quote(QUEUE))
+    wait(lambda: len(driver.find_elements(By.CSS_SELECTOR, "#letters tbody tr")) == 5, "5 dead letters left (10 - 1 - 4)")
+    remaining = {e.text for e in driver.find_elements(By.CSS_SELECTOR, "#letters a.letter")}
+    check("dead-00" not in remaining and not any(r in remaining for r in ["dead-06", "dead-07", "dead-08", "dead-09"]),
+          "the requeued and purged letters are gone, the others kept")
+    # Bad input: a filter that is not a valid regular expression is reported, nothing else happens.
+    code, page = call("GET", BASE + "/dead-letters?queue=" + urllib.parse.quote(QUEUE) + "&error=%28", opener=opener)
+    check(code == 200 and "not a valid regular expression" in page, "a malformed filter is reported on the page")
+    code, _ = call("GET", BASE + "/api/dead-letters?queue=" + urllib.parse.quote(QUEUE) + "&min_attempts=many", opener=opener)
+    check(code == 400, "a malformed API filter -> 400")
+    # Fault drill: the worker is killed with SIGKILL; it must leave the workers list within 3 intervals (15 s).
+    worker.kill()
+    worker.wait(timeout=10)
+    killed = time.time()
+    wait(lambda: not any(QUEUE in w["queues"] for w in json.loads(call("GET", BASE + "/api/workers", opener=opener)[1])),
+         "a SIGKILLed worker disappears from /api/workers", timeout=25)
+    print(f"   (gone {time.time() - killed:.1f} s after the kill; stated bound 15 s + one refresh)")
+finally:
+    driver.quit()
+    if worker and worker.poll() is None:
+        worker.terminate()
+        try:
+            worker.wait(timeout=20)
+        except subprocess.TimeoutExpired:
+            worker.kill()
+
+print(f"{passed} passed, 0 failed")
