@@ -73,8 +73,9 @@ struct WorkerCommand: AsyncParsableCommand {
         let ops = metricsPort > 0 ? Operations(port: metricsPort, connection: connection,
                                                sampledQueues: topology.queueNames(delayLevels: false),
                                                metrics: .bootstrap(), logger: logger) : nil
-        let worker = Worker(connection: connection, registry: registry, topology: topology,
-                            configuration: config, observer: ops?.observer, logger: logger)
+        let worker = Worker(connection: connection, registry: registry, topology: topology, configuration: config,
+                            middleware: [WorkflowMiddleware(connection: connection, topology: topology, logger: logger)],
+                            observer: ops?.observer, logger: logger)
         try await runUntilSignalled(services: ops?.services(around: worker, name: "worker") ?? [worker], logger: logger)
         await connection.close()
     }
