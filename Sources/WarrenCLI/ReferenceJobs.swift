@@ -31,6 +31,12 @@ enum ReferenceJobs {
         var ms: Int
     }
 
+    struct Increment: JobParameters {
+        static let jobName = "incr"
+        var n: Int
+        var file: String?
+    }
+
     static func registry() -> JobRegistry {
         var r = JobRegistry()
         r.register(Noop.self) { _, _ in }
@@ -55,6 +61,11 @@ enum ReferenceJobs {
             let start = Int(Date().timeIntervalSince1970 * 1000)
             try await Task.sleep(for: .milliseconds(args.ms))
             try appendLine("\(context.jobID) \(start) \(Int(Date().timeIntervalSince1970 * 1000))\n", to: args.file)
+        }
+        // incr {"n": N, "file": PATH?}: appends "<id> <n>" to PATH and returns n + 1 (for chains).
+        r.register(Increment.self, positionalArguments: ["n", "file"]) { args, context -> Int in
+            if let file = args.file { try appendLine("\(context.jobID) \(args.n)\n", to: file) }
+            return args.n + 1
         }
         // echo {"file": PATH, ...}: appends "<id> <attempt> <traceparent or -> <arguments JSON>" to PATH.
         r.register(name: "echo", positionalArguments: ["file"]) { body, context in

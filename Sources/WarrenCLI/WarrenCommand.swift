@@ -15,7 +15,7 @@ struct WarrenCommand: AsyncParsableCommand {
             """,
         subcommands: [
             WorkerCommand.self, EnqueueCommand.self, SchedulerCommand.self, ScheduleCommand.self,
-            DLQCommand.self, StatusCommand.self, TopologyCommand.self,
+            DLQCommand.self, StatusCommand.self, TopologyCommand.self, WorkflowCommand.self,
         ]
     )
 }

@@ -20,7 +20,7 @@ public struct Itinerary: Sendable, Hashable, Codable {
 
     /// One done step of a saga and the job that undoes it.
     public struct LogEntry: Sendable, Hashable, Codable {
-        /// The step's index (0-based).
+        /// The step's number (1-based).
         public var step: Int
         /// The compensation job.
         public var compensation: WorkflowJob
@@ -39,7 +39,7 @@ public struct Itinerary: Sendable, Hashable, Codable {
     public var workflowID: String
     /// Chain, saga or compensation.
     public var kind: Kind
-    /// The step this message runs, 0-based (for a compensation: the step it undoes).
+    /// The step this message runs, 1-based (for a compensation: the step it undoes).
     public var step: Int
     /// How many steps the workflow has.
     public var steps: Int
@@ -124,7 +124,7 @@ public struct Itinerary: Sendable, Hashable, Codable {
             throw ItineraryError("header '\(WorkflowHeader.itinerary)' is not a valid itinerary: \(error)")
         }
         guard !itinerary.workflowID.isEmpty else { throw ItineraryError("itinerary has an empty workflow id") }
-        guard itinerary.step >= 0, itinerary.steps > itinerary.step else {
+        guard itinerary.step >= 1, itinerary.step <= itinerary.steps else {
             throw ItineraryError("itinerary step \(itinerary.step) is outside its \(itinerary.steps) steps")
         }
         if let bad = itinerary.next.first(where: { $0.jobs.isEmpty || $0.jobs.contains { $0.name.isEmpty } }) {
@@ -135,7 +135,8 @@ public struct Itinerary: Sendable, Hashable, Codable {
 
     private static func describe(_ error: DecodingError) -> String {
         switch error {
-        case .dataCorrupted(let c): return "not JSON (\(c.debugDescription))"
+        case .dataCorrupted(let c) where c.codingPath.isEmpty: return "not JSON (\(c.debugDescription))"
+        case .dataCorrupted(let c): return "invalid value at '\(c.codingPath.map(\.stringValue).joined(separator: "."))' (\(c.debugDescription))"
         case .keyNotFound(let key, let c): return "missing '\((c.codingPath + [key]).map(\.stringValue).joined(separator: "."))'"
         case .typeMismatch(_, let c), .valueNotFound(_, let c):
             return "wrong type at '\(c.codingPath.map(\.stringValue).joined(separator: "."))' (\(c.debugDescription))"
