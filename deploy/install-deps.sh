@@ -16,6 +16,7 @@ cd "$(dirname "$0")/.."
 APT_PACKAGES=(librabbitmq-dev pkg-config rabbitmq-server amqp-tools openssl ca-certificates python3-venv
               ruby-activejob ruby-bunny golang-go golang-github-rabbitmq-amqp091-go-dev
               postgresql sqlite3 chromium chromium-driver)
+APT_PACKAGES+=(graphviz)  # dot, for workflow diagrams (docs/workflows.md, warren workflow graph --format dot)
 VENV=${WARREN_VENV:-.venv}
 PYTHON=${WARREN_PYTHON:-python3}
 read -r -a PIP_PACKAGES <<<"${WARREN_PIP_PACKAGES:-pika==1.4.4 celery==5.7.0 selenium==4.38.0}"

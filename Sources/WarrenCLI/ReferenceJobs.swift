@@ -42,6 +42,12 @@ enum ReferenceJobs {
         var value: JSONValue
     }
 
+    struct Increment: JobParameters {
+        static let jobName = "incr"
+        var n: Int
+        var file: String?
+    }
+
     static func registry() -> JobRegistry {
         var r = JobRegistry()
         r.register(Noop.self) { _, _ in }
@@ -77,6 +83,11 @@ enum ReferenceJobs {
         }
         // result {"value": JSON}: returns the value as the job's result.
         r.register(ResultJob.self, positionalArguments: ["value"]) { args, _ in args.value }
+        // incr {"n": N, "file": PATH?}: appends "<id> <n>" to PATH and returns n + 1 (for chains).
+        r.register(Increment.self, positionalArguments: ["n", "file"]) { args, context -> Int in
+            if let file = args.file { try appendLine("\(context.jobID) \(args.n)\n", to: file) }
+            return args.n + 1
+        }
         // echo {"file": PATH, ...}: appends "<id> <attempt> <traceparent or -> <arguments JSON>" to PATH.
         r.register(name: "echo", positionalArguments: ["file"]) { body, context in
             let file = (try? JSONDecoder().decode(Record.self, from: Data(body)))?.file

@@ -16,7 +16,7 @@ struct WarrenCommand: AsyncParsableCommand {
         subcommands: [
             WorkerCommand.self, EnqueueCommand.self, SchedulerCommand.self, ScheduleCommand.self,
             DLQCommand.self, StatusCommand.self, TopologyCommand.self, JobCommand.self, StoreCommand.self, OutboxCommand.self,
-            DashboardCommand.self,
+            DashboardCommand.self, WorkflowCommand.self,
         ]
     )
 }

@@ -13,7 +13,7 @@ import Synchronization
 struct WorkerCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "worker",
-        abstract: "Run a worker for the reference jobs (noop, sleep, fail, flaky, record, span, echo, progress, result).",
+        abstract: "Run a worker for the reference jobs (noop, sleep, fail, flaky, record, span, echo, progress, result, incr).",
         discussion: "With WARREN_STORE (or WARREN_STORE_FILE) set, every job's state is recorded in that job store.")
 
     @Option(name: .customLong("queue"), help: "Queue(s) to consume; repeat or comma-separate (env WARREN_QUEUES).")
@@ -78,7 +78,9 @@ struct WorkerCommand: AsyncParsableCommand {
                                                sampledQueues: topology.queueNames(delayLevels: false),
                                                metrics: .bootstrap(), logger: logger) : nil
         let store = try await StoreEnvironment.open(logger: logger)
-        let middleware: [any JobMiddleware] = try store.map { [JobTracker(store: $0, configuration: try storeOptions.tracker(), logger: logger)] } ?? []
+        // The store's tracker outermost (it records what the workflow middleware inside it decides), then workflows.
+        let tracker: [any JobMiddleware] = try store.map { [JobTracker(store: $0, configuration: try storeOptions.tracker(), logger: logger)] } ?? []
+        let middleware = tracker + [WorkflowMiddleware(connection: connection, topology: topology, logger: logger)]
         // Announces this worker to dashboards (warren.presence) and counts its jobs, forwarding to the metrics.
         let presence = Announcer(connection: connection, role: .worker, queues: names, concurrency: concurrency,
                                  next: ops?.observer, logger: logger)

@@ -96,8 +96,9 @@ final class CeleryFormatTests: XCTestCase {
     }
 
     func testRefusedWithActionableMessages() {
-        assertRefused("uses callbacks") { try self.celery(body: #"[[1], {}, {"callbacks": [{"task": "t2"}], "errbacks": null, "chain": null, "chord": null}]"#) }
-        assertRefused("uses chain, chord") { try self.celery(body: #"[[1], {}, {"chain": [{"task": "t2"}], "chord": {"task": "t3"}}]"#) }
+        assertRefused("part of a chord, which needs fan-in") { try self.celery(body: #"[[1], {}, {"chain": [{"task": "t2"}], "chord": {"task": "t3"}}]"#) }
+        assertRefused("'chain' holds a group") { try self.celery(body: #"[[1], {}, {"chain": [{"task": "g", "subtask_type": "group"}]}]"#) }
+        assertRefused("a signature in 'callbacks' has no task name") { try self.celery(body: #"[[1], {}, {"callbacks": [{"args": []}]}]"#) }
         assertRefused("task_serializer='json'") { try self.celery(contentType: "application/x-python-serialize", body: "x") }
         assertRefused("not valid JSON") { try self.celery(body: "[[1], {") }
         assertRefused("[args, kwargs, embed]") { try self.celery(body: #"{"ms": 1}"#) }
@@ -106,5 +107,33 @@ final class CeleryFormatTests: XCTestCase {
         assertRefused("multiple values for argument 'ms'") { try self.celery(body: #"[[1], {"ms": 2}, {}]"#) }
         assertRefused("header 'eta' is not an ISO-8601 time") { try self.celery(eta: "tomorrow", body: #"[[1], {}, {}]"#) }
         assertRefused("unset task_compression") { try self.celery(extra: ["compression": "application/x-gzip"], body: "[]") }
+    }
+
+    func testCanvasIsKeptAndSendsTheNextChainTaskCallbacksAndErrbacksAsCeleryMessages() throws {
+        let body = #"[[1], {}, {"chain": [{"task": "c", "args": [], "kwargs": {}, "options": {"task_id": "id-c"}}, {"task": "b", "args": [5], "kwargs": {"k": 1}, "options": {"task_id": "id-b", "link_error": [{"task": "oops"}]}}], "callbacks": [{"task": "log", "args": [], "immutable": true}], "errbacks": [{"task": "cleanup", "args": ["x"]}], "chord": null}]"#
+        let env = try XCTUnwrap(try celery(body: body))
+        let canvas = try CeleryCanvas(header: try XCTUnwrap(env.headers[WorkflowHeader.celeryCanvas]))
+        let sent = try canvas.afterSuccess(result: Array("42".utf8), parent: "c-1", headers: env.headers, queue: "q")
+        XCTAssertEqual(sent.map(\.id), ["id-b", "c-1.link-1"])
+        XCTAssertEqual(sent.map(\.queue), ["q", "q"])
+        func parts(_ m: CeleryCanvas.Message) throws -> [Any] {
+            try XCTUnwrap(JSONSerialization.jsonObject(with: Data(m.message.body)) as? [Any])
+        }
+        let next = try parts(sent[0])
+        XCTAssertEqual(next[0] as? [Int], [42, 5], "the result goes first, then the signature's own args")
+        XCTAssertEqual(next[1] as? [String: Int], ["k": 1])
+        let embed = try XCTUnwrap(next[2] as? [String: Any])
+        XCTAssertEqual((embed["chain"] as? [[String: Any]])?.map { $0["task"] as? String }, ["c"], "the rest of the chain goes along")
+        XCTAssertEqual((embed["errbacks"] as? [[String: Any]])?.map { $0["task"] as? String }, ["oops"])
+        let headers = sent[0].message.properties.headers ?? [:]
+        XCTAssertEqual(headers["task"], "b")
+        XCTAssertEqual(headers["parent_id"], "c-1")
+        XCTAssertEqual(headers["root_id"], "c-1")
+        XCTAssertEqual(sent[0].message.exchange, "")
+        XCTAssertEqual(try parts(sent[1])[0] as? [Int], [], "an immutable callback gets no result")
+        let errbacks = try canvas.afterDeath(parent: "c-1", headers: env.headers, queue: "q")
+        XCTAssertEqual(errbacks.map(\.id), ["c-1.link-error-1"])
+        XCTAssertEqual(try parts(errbacks[0])[0] as? [String], ["c-1", "x"], "an errback gets the failed task's id")
+        XCTAssertNil(try celery(body: #"[[1], {}, {"callbacks": null, "chain": []}]"#)?.headers[WorkflowHeader.celeryCanvas])
     }
 }

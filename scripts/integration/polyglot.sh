@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # Polyglot producers: jobs enqueued by pika (examples/python/producer.py), amqp-publish
 # (examples/shell/producer.sh) and Celery's send_task (examples/python/celery_producer.py) run on the Swift
-# worker with the right arguments, priority, delay and trace; a Celery task that always fails and malformed
-# input end in the dead-letter queues with warren-dead-reason and an actionable message.
+# worker with the right arguments, priority, delay and trace; a Celery `chain` and `link` run in order on the
+# Swift worker; a Celery task that always fails and malformed input end in the dead-letter queues with
+# warren-dead-reason and an actionable message.
 # Env: WARREN_TEST_URL (broker), WARREN_VENV (venv with pika and celery, default .venv),
 #      WARREN_BIN (worker binary, default .build/debug/warren, built if missing).
 set -euo pipefail
@@ -75,8 +76,16 @@ def malformed(qp, qc, echo_file):
     for label, result in [("celery-unknown", app.send_task("reports.build", args=[1])),
                           ("celery-wrong-type", app.send_task("sleep", args=["fast"])),
                           ("celery-too-many", app.send_task("sleep", args=[1, 2])),
-                          ("celery-link", app.send_task("echo", args=[echo_file], link=signature("noop", app=app)))]:
+                          ("celery-link", app.send_task("echo", args=[echo_file], kwargs={"label": "celery-link"},
+                                                        link=signature("echo", args=[echo_file], kwargs={"label": "celery-link-callback"},
+                                                                       immutable=True, app=app)))]:
         print(label, result.id)
+    # A canvas chain run by the Swift worker: each incr gets the previous result prepended to its args.
+    chain_file = echo_file + ".chain"
+    from celery import chain
+    c = chain(app.signature("incr", args=[1], kwargs={"file": chain_file}), app.signature("incr", kwargs={"file": chain_file}),
+              app.signature("incr", kwargs={"file": chain_file})).apply_async()
+    print("celery-chain", c.id)
 
 def dead(queue):  # prints the dead letters as JSON lines: id, reason, error type and message, attempt
     ch = channel()
@@ -133,14 +142,14 @@ start_workers
 "$PY" examples/python/celery_producer.py "$QC" "$ECHO" | tee -a "$WORK/ids.txt"
 "$PY" "$WORK/check.py" malformed "$QP" "$QC" "$ECHO" | tee -a "$WORK/ids.txt"
 
-echo "== wait for 13 echo jobs and 4 + 5 dead letters"
+echo "== wait for 15 echo jobs, a 3-step chain and 4 + 4 dead letters"
 : >"$WORK/dead-p.txt"
 : >"$WORK/dead-c.txt"
 deadline=$((SECONDS + 120))
 while :; do
   "$PY" "$WORK/check.py" dead "$QP.dead" >>"$WORK/dead-p.txt"
   "$PY" "$WORK/check.py" dead "$QC.dead" >>"$WORK/dead-c.txt"
-  (($(wc -l <"$ECHO") >= 13 && $(wc -l <"$WORK/dead-p.txt") >= 4 && $(wc -l <"$WORK/dead-c.txt") >= 5)) && break
+  (($(wc -l <"$ECHO") >= 15 && $(cat "$ECHO.chain" 2>/dev/null | wc -l) >= 3 && $(wc -l <"$WORK/dead-p.txt") >= 4 && $(wc -l <"$WORK/dead-c.txt") >= 4)) && break
   ((SECONDS < deadline)) || { echo "FAIL: timed out"; break; }
   sleep 0.5
 done
@@ -165,7 +174,8 @@ def check(ok, what):
     if not ok: failures.append(what)
 
 expected = ["py-plain", "py-expiring", "py-traced", "py-prio", "py-delayed",
-            "sh-plain", "sh-expiring", "sh-traced", "sh-prio", "sh-delayed", "sh-run-at", "celery-now", "celery-countdown"]
+            "sh-plain", "sh-expiring", "sh-traced", "sh-prio", "sh-delayed", "sh-run-at", "celery-now", "celery-countdown",
+            "celery-link", "celery-link-callback"]
 for label in expected:
     check(len(by_label.get(label, [])) == 1, f"{label} ran exactly once")
 check(set(by_label) == set(expected), f"no other echo job ran ({sorted(set(by_label) - set(expected))})")
@@ -205,8 +215,12 @@ check(fail.get("reason") == "exhausted" and fail.get("message") == "always fails
 check_dead(dc, ids.get("celery-unknown"), "unknown-job", "no job named 'reports.build'")
 check_dead(dc, ids.get("celery-wrong-type"), "invalid-arguments", "arguments.ms")
 check_dead(dc, ids.get("celery-too-many"), "invalid-arguments", "takes 1 positional argument(s) (ms) but was sent 2")
-check_dead(dc, ids.get("celery-link"), "unsupported", "uses callbacks")
-check(len(dc) == 5, f"5 dead letters in {len(dc)}")
+check(one("celery-link-callback")["args"] == {"file": echo_file, "label": "celery-link-callback"},
+      "Celery link (immutable) ran after its task, without the result")
+chain_lines = [line.split() for line in open(echo_file + ".chain")]
+check([int(n) for _, n in chain_lines] == [1, 2, 3], f"Celery chain ran in order, each step given the last result ({chain_lines})")
+check(chain_lines[-1][0] == ids.get("celery-chain"), "the chain's last task kept its Celery id")
+check(len(dc) == 4, f"4 dead letters in {len(dc)}")
 sys.exit(1 if failures else 0)
 PY
 echo "PASS"

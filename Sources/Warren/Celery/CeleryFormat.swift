@@ -13,9 +13,10 @@ import WarrenAMQP
 ///   worker honours by sending the job through the delay levels, `expires` the expiry time;
 /// - every original header and property is kept (`timelimit`, `root_id`, `traceparent`, ...).
 ///
-/// Canvas features (`link`/`link_error` callbacks, chains, chords), other serializers and compression are
-/// refused with a ``JobDecodingError`` that names the feature: the worker dead-letters the message.
-/// Results are never sent anywhere: Warren has no result backend.
+/// Canvas: `chain`, `link` and `link_error` are kept in the ``WorkflowHeader/celeryCanvas`` header and run
+/// by ``WorkflowMiddleware`` (see ``CeleryCanvas``). Chords, other serializers and compression are refused
+/// with a ``JobDecodingError`` that names the feature: the worker dead-letters the message. Results are
+/// never sent to a result backend: they only travel to the next task of a chain or callback.
 public enum CeleryFormat {
     /// Header names of Celery protocol 2 that Warren reads.
     public enum Header {
@@ -35,9 +36,6 @@ public enum CeleryFormat {
         public static let compression = "compression"
     }
 
-    /// The parts of `embed` (the body's third element) that ask for canvas work Warren does not do.
-    static let canvasKeys = ["callbacks", "errbacks", "chain", "chord"]
-
     /// Reads a message; `nil` when it is not a Celery protocol 2 message.
     public static func decode(properties: BasicProperties, body: [UInt8], registry: JobRegistry) throws(JobDecodingError) -> JobEnvelope? {
         let headers = properties.headers ?? [:]
@@ -54,10 +52,7 @@ public enum CeleryFormat {
             throw JobDecodingError("Celery task '\(task)' is compressed (\(compression)): Warren reads uncompressed JSON; unset task_compression")
         }
         let (args, kwargs, embed) = try parts(of: body, task: task)
-        let used = canvasKeys.filter { isPresent(embed[$0]) }
-        if !used.isEmpty {
-            throw JobDecodingError("Celery task '\(task)' uses \(used.joined(separator: ", ")) (canvas: link, chain, chord, group callbacks), which Warren does not support: send a plain task, and enqueue follow-up work from the job itself", reason: .unsupported)
-        }
+        let canvas = try CeleryCanvas.read(embed: embed, task: task)
         let attempt = (HeaderValues.int(headers[Header.retries]) ?? 0) + 1
         let runAt = try time(headers, Header.eta, task: task)
         let expiresAt = try time(headers, Header.expires, task: task)
@@ -68,6 +63,7 @@ public enum CeleryFormat {
         warrenHeaders[WireFormat.Header.attempt] = .int32(Int32(clamping: attempt))
         if let runAt { warrenHeaders[WireFormat.Header.runAt] = .milliseconds(runAt) }
         if let expiresAt { warrenHeaders[WireFormat.Header.expiresAt] = .milliseconds(expiresAt) }
+        if let canvas { warrenHeaders[WorkflowHeader.celeryCanvas] = canvas.headerValue }
         var warrenProperties = properties
         warrenProperties.headers = warrenHeaders
         warrenProperties.messageID = id

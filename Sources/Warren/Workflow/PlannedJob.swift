@@ -1,0 +1,45 @@
+import WarrenAMQP
+
+/// A job a workflow publishes: the first step(s) when it starts, then each step's successor, its
+/// compensations or its on-failure job. Its id is deterministic (derived from the workflow id and the
+/// step), so a step that runs twice publishes the same successor id twice, never a different one.
+public struct PlannedJob: Sendable, Hashable {
+    /// The job.
+    public var job: WorkflowJob
+    /// Its job id.
+    public var id: String
+    /// The work queue it goes to.
+    public var queue: String
+    /// The itinerary it carries.
+    public var itinerary: Itinerary
+
+    /// Creates a planned job.
+    public init(job: WorkflowJob, id: String, queue: String, itinerary: Itinerary) {
+        self.job = job
+        self.id = id
+        self.queue = queue
+        self.itinerary = itinerary
+    }
+
+    /// The enqueue request: the job with its id, queue, attempt limit and the itinerary headers. Throws
+    /// when the itinerary is larger than ``WorkflowLimits/maxItineraryBytes``.
+    public func request() throws(WorkflowStepError) -> JobRequest {
+        let header = itinerary.headerValue
+        let size = header.stringValue?.utf8.count ?? 0
+        guard size <= WorkflowLimits.maxItineraryBytes else {
+            throw WorkflowStepError("the itinerary of workflow \(itinerary.workflowID) for job '\(job.name)' is \(size) bytes; "
+                                    + "the limit is \(WorkflowLimits.maxItineraryBytes) (fewer steps, smaller arguments or results)")
+        }
+        let headers: FieldTable = [WorkflowHeader.itinerary: header, WorkflowHeader.workflowID: .string(itinerary.workflowID)]
+        return JobRequest(name: job.name, arguments: Array(job.arguments.utf8),
+                          options: EnqueueOptions(queue: queue, jobID: id, maxAttempts: job.maxAttempts, headers: headers))
+    }
+}
+
+/// A workflow step cannot go on (its result or itinerary is too large): the step fails permanently and is
+/// dead-lettered as `non-retryable`, which runs the workflow's failure path.
+public struct WorkflowStepError: Error, Sendable, CustomStringConvertible, NonRetryableError {
+    /// What is wrong.
+    public var description: String
+    init(_ description: String) { self.description = description }
+}

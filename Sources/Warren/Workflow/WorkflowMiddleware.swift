@@ -1,0 +1,132 @@
+import Foundation
+import Logging
+import Synchronization
+import WarrenAMQP
+
+/// Runs chains, sagas and Celery canvas callbacks: the job middleware that reads a step's itinerary
+/// (``WorkflowHeader/itinerary``) or Celery canvas (``WorkflowHeader/celeryCanvas``), gives the job its
+/// previous result, and publishes what comes next (``WorkflowAdvance``, ``CeleryCanvas``).
+///
+/// Guarantees (docs/workflows.md):
+/// - A step's successor is published with confirms inside ``handle(_:next:)``, after the job returned and
+///   before the worker acks the step: a kill in between runs the step again and publishes the same
+///   successor id again (a duplicate), never loses it. If the publish fails, the attempt fails and is
+///   retried.
+/// - When a step is dead-lettered, its compensations or on-failure job are published in ``willSettle(_:)``,
+///   before the dead letter is acked; the dead letter keeps its itinerary, so requeueing it resumes the
+///   workflow.
+/// - A malformed itinerary dead-letters the step as `undecodable` without running it.
+/// - A copy of a step this process already completed is acked without running (see ``RecentSteps``).
+///
+/// A job without workflow headers passes straight through (two header lookups).
+public final class WorkflowMiddleware: JobMiddleware {
+    private let connection: AMQPConnection
+    private let topology: Topology
+    private let logger: Logger
+    private let recent: RecentSteps
+    private let ownProducer = Mutex<Task<JobProducer, any Error>?>(nil)
+    private let skipped = Atomic<Int>(0)
+
+    /// A middleware publishing failure paths on its own confirm channel of `connection` (opened on first
+    /// use); `rememberedSteps` is how many completed step ids it keeps to skip second copies. Default 10,000.
+    public init(connection: AMQPConnection, topology: Topology = Topology(), rememberedSteps: Int = 10_000,
+                logger: Logger = Logger(label: "warren.workflow")) {
+        self.connection = connection
+        self.topology = topology
+        self.logger = logger
+        self.recent = RecentSteps(capacity: rememberedSteps)
+    }
+
+    /// Second copies of completed steps acked without running, since start.
+    public var skippedDuplicates: Int { skipped.load(ordering: .relaxed) }
+
+    public func handle(_ attempt: JobAttempt, next: @Sendable (JobAttempt) async throws -> JobResult) async throws -> JobResult {
+        if let value = attempt.headers[WorkflowHeader.itinerary] { return try await step(attempt, value, next) }
+        if let value = attempt.headers[WorkflowHeader.celeryCanvas] { return try await celery(attempt, value, next) }
+        return try await next(attempt)
+    }
+
+    private func step(_ attempt: JobAttempt, _ value: FieldValue,
+                      _ next: @Sendable (JobAttempt) async throws -> JobResult) async throws -> JobResult {
+        let itinerary: Itinerary
+        do { itinerary = try Itinerary(header: value) } catch {
+            throw ArgumentsError(reason: .undecodable, message: error.description)
+        }
+        let context = attempt.context
+        if recent.contains(context.jobID) {
+            skipped.add(1, ordering: .relaxed)
+            context.logger.info("workflow step already completed by this worker: acked without running again")
+            return .none
+        }
+        let info = WorkflowStepInfo(workflowID: itinerary.workflowID, kind: itinerary.kind, step: itinerary.step,
+                                    steps: itinerary.steps, previousResult: itinerary.previousResult.map { Array($0.utf8) })
+        let result = try await WorkflowStepInfo.$current.withValue(info) { try await next(attempt) }
+        let requests = try WorkflowAdvance.afterSuccess(itinerary, result: result.json, queue: context.queue).map { try $0.request() }
+        try await context.producer.publish(requests)
+        return result
+    }
+
+    private func celery(_ attempt: JobAttempt, _ value: FieldValue,
+                        _ next: @Sendable (JobAttempt) async throws -> JobResult) async throws -> JobResult {
+        let canvas: CeleryCanvas
+        do { canvas = try CeleryCanvas(header: value) } catch {
+            throw ArgumentsError(reason: .undecodable, message: error.description)
+        }
+        let result = try await next(attempt)
+        let messages = try canvas.afterSuccess(result: result.json, parent: attempt.context.jobID, headers: attempt.headers,
+                                               queue: attempt.context.queue)
+        for m in messages { try await attempt.context.producer.publisher.publish(m.message, id: m.id, queue: m.queue) }
+        return result
+    }
+
+    public func willSettle(_ settlement: JobSettlement) async {
+        let headers = settlement.headers
+        guard let value = headers[WorkflowHeader.itinerary] ?? headers[WorkflowHeader.celeryCanvas] else { return }
+        let isItinerary = headers[WorkflowHeader.itinerary] != nil
+        switch settlement.disposition {
+        case .ack:
+            if isItinerary, let id = settlement.jobID { recent.insert(id) }
+        case .deadLetter(_, let failure):
+            await died(settlement, value, isItinerary: isItinerary, failure: failure)
+        default:
+            break
+        }
+    }
+
+    /// Publishes a dead step's failure path. A failure to publish is logged: the dead letter keeps the
+    /// itinerary, and requeueing it runs the step (and, should it die again, its failure path) again.
+    private func died(_ settlement: JobSettlement, _ value: FieldValue, isItinerary: Bool, failure: FailureInfo) async {
+        do {
+            let producer = try await producer()
+            if isItinerary {
+                guard let itinerary = try? Itinerary(header: value) else { return }  // malformed: dead-lettered as such
+                let planned = WorkflowAdvance.afterDeath(itinerary, jobName: settlement.jobName ?? "?", failure: failure,
+                                                         queue: settlement.queue)
+                try await producer.publish(try planned.map { try $0.request() })
+            } else {
+                guard let canvas = try? CeleryCanvas(header: value) else { return }
+                for m in try canvas.afterDeath(parent: settlement.jobID ?? "", headers: settlement.headers, queue: settlement.queue) {
+                    try await producer.publisher.publish(m.message, id: m.id, queue: m.queue)
+                }
+            }
+        } catch {
+            logger.error("could not publish a dead workflow step's failure path; requeue its dead letter to retry",
+                         metadata: ["job.id": "\(settlement.jobID ?? "-")", "error": "\(error)"])
+        }
+    }
+
+    /// The middleware's own producer, opened on first use.
+    private func producer() async throws -> JobProducer {
+        let task = ownProducer.withLock { slot in
+            if let slot { return slot }
+            let (connection, topology) = (self.connection, self.topology)
+            let made = Task { try await JobProducer(connection: connection, topology: topology) }
+            slot = made
+            return made
+        }
+        do { return try await task.value } catch {
+            ownProducer.withLock { $0 = nil }  // try again next time
+            throw error
+        }
+    }
+}
