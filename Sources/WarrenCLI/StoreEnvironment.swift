@@ -21,7 +21,7 @@ enum StoreEnvironment {
 
     /// Seconds (from `parseDuration`) as a Duration.
     static func duration(_ text: String) throws -> Duration {
-        .milliseconds(Int64((try parseDuration(text) * 1000).rounded()))
+        try parseDuration(text)
     }
 }
 

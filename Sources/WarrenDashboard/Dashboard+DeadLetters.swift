@@ -89,8 +89,8 @@ extension Dashboard {
         let filter = try DeadLetterFilter(fields: fields)
         var delay: Duration?
         if let d = f["delay"], !d.isEmpty {
-            guard let seconds = try? parseDuration(d), seconds >= 0 else { throw WarrenError(.invalidInput, "delay '\(d)' is not like 30s, 5m, 2h") }
-            delay = .milliseconds(Int64(seconds * 1000))
+            guard let parsed = try? parseDuration(d) else { throw WarrenError(.invalidInput, "delay '\(d)' is not like 30s, 5m, 2h") }
+            delay = parsed
         }
         return (DeadLetterQueues.deadLetterQueue(for: q), filter, delay)
     }

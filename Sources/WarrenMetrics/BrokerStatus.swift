@@ -101,7 +101,7 @@ public struct BrokerStatus: Sendable, Codable, Hashable {
         var probes: [String: QueueInfo] = [:]
         var names = probedQueues(of: topology)
         if let figures {
-            let live = Set(QueueInspector.queueNames(of: topology, delayLevels: false))
+            let live = Set(topology.queueNames(delayLevels: false))
             for name in names where !live.contains(name) {
                 if let f = figures[name] { probes[name] = QueueInfo(name: name, messageCount: UInt32(clamping: f.ready), consumerCount: UInt32(clamping: f.consumers)) }
             }

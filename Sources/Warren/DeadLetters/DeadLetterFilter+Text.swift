@@ -12,7 +12,7 @@ extension DeadLetterFilter {
         guard let age = try? parseDuration(text) else {
             throw WarrenError(.invalidInput, "'\(text)' is neither an ISO-8601 time nor an age like 30m, 2h, 3d")
         }
-        return now.addingTimeInterval(-age)
+        return now.addingTimeInterval(-age.seconds)
     }
 
     /// The filter named by text fields, as `warren dlq` options and the dashboard's query parameters give

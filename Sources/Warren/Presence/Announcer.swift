@@ -74,7 +74,7 @@ public final class Announcer: Service, WorkerObserver, SchedulerObserver, Sendab
     static func describe(_ d: ScheduleDefinition) -> String {
         switch d.trigger {
         case .cron(let e): return "cron \(e) (\(d.timeZone.identifier))"
-        case .interval(let seconds, _): return "every \(seconds.rounded() == seconds ? String(Int(seconds)) : String(seconds)) s"
+        case .interval(let every, _): return "every \(String(format: "%g", every.seconds)) s"
         case .once(let date): return "once at \(date)"
         }
     }
