@@ -39,7 +39,7 @@ step "start PostgreSQL (job store tests)"
 deploy/postgres-local.sh start
 # The URL carries the test role's password: tests read it from a file (WARREN_STORE_FILE), as operators do.
 export WARREN_TEST_POSTGRES_URL_FILE=${WARREN_TEST_POSTGRES_URL_FILE:-/tmp/warren-postgres/url}
-deploy/postgres-local.sh url >"$WARREN_TEST_POSTGRES_URL_FILE"
+(umask 077 && deploy/postgres-local.sh url >"$WARREN_TEST_POSTGRES_URL_FILE")
 export WARREN_TEST_POSTGRES_URL
 WARREN_TEST_POSTGRES_URL=$(deploy/postgres-local.sh url)
 

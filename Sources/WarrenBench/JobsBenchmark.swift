@@ -166,6 +166,13 @@ struct JobsBenchmark: AsyncParsableCommand {
     }
 
     private func measureDrain(_ connection: AMQPConnection, _ topology: Topology, _ queue: String, logger: Logger) async throws -> Double {
+        try await Self.drainNoop(connection, topology, queue, count: count, concurrency: concurrency, prefetch: prefetch, logger: logger)
+    }
+
+    /// Drains `count` `noop` jobs from `queue` with an in-process worker (and `middleware`); returns jobs/s
+    /// from the first start to the last finish. Shared with the store benchmark.
+    static func drainNoop(_ connection: AMQPConnection, _ topology: Topology, _ queue: String, count: Int, concurrency: Int,
+                          prefetch: Int?, middleware: [any JobMiddleware] = [], logger: Logger) async throws -> Double {
         var registry = JobRegistry()
         registry.register(name: "noop") { _, _ in }
         var config = WorkerConfiguration()
@@ -176,7 +183,7 @@ struct JobsBenchmark: AsyncParsableCommand {
         config.releaseStartupPages = false
         let counter = DrainCounter(target: count)
         let worker = Worker(connection: connection, registry: registry, topology: topology, configuration: config,
-                            observer: counter, logger: logger)
+                            middleware: middleware, observer: counter, logger: logger)
         let task = Task { try await worker.run() }
         let seconds = await counter.waitDone(timeout: .seconds(300))
         task.cancel()

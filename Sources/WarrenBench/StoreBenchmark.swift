@@ -69,22 +69,10 @@ struct StoreBenchmark: AsyncParsableCommand {
         let requests = (0..<count).map { _ in JobRequest(name: "noop", arguments: Array("{}".utf8), options: EnqueueOptions(queue: queue)) }
         _ = await producer.enqueue(batch: requests)
         await producer.channel.close()
-        var registry = JobRegistry()
-        registry.register(name: "noop") { _, _ in }
-        var wc = WorkerConfiguration()
-        wc.queues = [queue]
-        wc.concurrency = concurrency
-        wc.prefetch = concurrency
-        wc.declareTopology = false
-        let counter = DrainCounter(target: count)
-        let worker = Worker(connection: connection, registry: registry, topology: topology, configuration: wc,
-                            middleware: store.map { [JobTracker(store: $0, logger: logger)] } ?? [], observer: counter, logger: logger)
-        let task = Task { try await worker.run() }
-        let seconds = await counter.waitDone(timeout: .seconds(600))
-        task.cancel()
-        _ = try? await task.value
+        let rate = try await JobsBenchmark.drainNoop(connection, topology, queue, count: count, concurrency: concurrency,
+                                                     prefetch: concurrency,
+                                                     middleware: store.map { [JobTracker(store: $0, logger: logger)] } ?? [], logger: logger)
         await JobsBenchmark.cleanUp(topology.queues[0], channel)
-        guard let seconds else { throw ValidationError("drain did not finish") }
-        return Double(count) / seconds
+        return rate
     }
 }

@@ -1,6 +1,7 @@
 import Foundation
 import Logging
 import PostgresNIO
+import Synchronization
 import Warren
 
 /// The PostgreSQL job store, for workers and producers on several hosts. A pool of connections (up to
@@ -93,18 +94,17 @@ final class PostgresBackend: SQLBackend {
         _ = await runner.value
     }
 
-    /// `sql` with its `?` placeholders numbered `$1...` (the store's SQL has no `?` elsewhere).
+    /// `sql` with its `?` placeholders numbered `$1...` (the store's SQL has no `?` elsewhere); the
+    /// numbered text is cached per statement (the store uses a few hundred at most).
     static func query(_ sql: String, _ binds: [SQLValue]) -> PostgresQuery {
-        var text = ""
-        text.reserveCapacity(sql.utf8.count + binds.count * 3)
-        var n = 0
-        for ch in sql {
-            if ch == "?" {
-                n += 1
-                text += "$\(n)"
-            } else {
-                text.append(ch)
-            }
+        let text: String
+        if let cached = numbered.withLock({ $0[sql] }) {
+            text = cached
+        } else {
+            var n = 0
+            text = sql.split(separator: "?", omittingEmptySubsequences: false).enumerated()
+                .map { i, part in i == 0 ? String(part) : { n += 1; return "$\(n)" }() + part }.joined()
+            numbered.withLock { if $0.count > 1_000 { $0.removeAll() }; $0[sql] = text }
         }
         var b = PostgresBindings(capacity: binds.count)
         for v in binds {
@@ -117,6 +117,8 @@ final class PostgresBackend: SQLBackend {
         }
         return PostgresQuery(unsafeSQL: text, binds: b)
     }
+
+    private static let numbered = Mutex<[String: String]>([:])
 
     static func rows(_ sequence: PostgresRowSequence) async throws -> [SQLRow] {
         var out: [SQLRow] = []

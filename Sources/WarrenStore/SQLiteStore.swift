@@ -4,13 +4,19 @@ import SQLiteNIO
 import Warren
 
 /// The SQLite job store: one file, one host (several processes on that host may share it: WAL mode, one
-/// writer at a time, waits up to 10 s for the write lock). Not for workers on several hosts: use
+/// writer at a time, waits up to a minute for the write lock). Not for workers on several hosts: use
 /// ``PostgresStore`` there.
 public enum SQLiteStore {
     /// Opens (creating if needed) the database at `path` and migrates its schema.
     public static func open(path: String, logger: Logger = Logger(label: "warren.store")) async throws(StoreError) -> any JobStore {
-        let store = SQLJobStore(backend: try await SQLiteBackend.open(path: path, logger: logger))
-        try await store.migrate()
+        let backend = try await SQLiteBackend.open(path: path, logger: logger)
+        let store = SQLJobStore(backend: backend)
+        do throws(StoreError) {
+            try await store.migrate()
+        } catch {
+            await backend.close()
+            throw error
+        }
         return store
     }
 }
@@ -31,25 +37,48 @@ final class SQLiteBackend: SQLBackend {
     static func open(path: String, logger: Logger) async throws(StoreError) -> SQLiteBackend {
         do {
             let connection = try await SQLiteConnection.open(storage: .file(path: path), logger: logger)
-            let backend = SQLiteBackend(connection: connection, location: "sqlite:\(path)")
-            for pragma in ["PRAGMA busy_timeout = 10000", "PRAGMA journal_mode = WAL", "PRAGMA synchronous = NORMAL"] {
-                _ = try await connection.query(pragma, [])
+            do {
+                for pragma in ["PRAGMA busy_timeout = 0", "PRAGMA journal_mode = WAL", "PRAGMA synchronous = NORMAL"] {
+                    _ = try await connection.query(pragma, [])
+                }
+            } catch {
+                try? await connection.close()
+                throw error
             }
-            return backend
+            return SQLiteBackend(connection: connection, location: "sqlite:\(path)")
         } catch {
             throw StoreError(.unavailable, "opening SQLite database \(path): \(error)")
         }
     }
 
     func query(_ sql: String, _ binds: [SQLValue]) async throws(StoreError) -> [SQLRow] {
-        try await turn.withLock { () async throws(StoreError) -> [SQLRow] in try await self.raw(sql, binds) }
+        try await turn.withLock { () async throws(StoreError) -> [SQLRow] in
+            try await self.retryingBusy { () async throws(StoreError) -> [SQLRow] in try await self.raw(sql, binds) }
+        }
     }
 
+    /// Runs `body` again while another connection holds the write lock, up to a minute, sleeping as a
+    /// task in between. SQLite's own busy wait is off (busy_timeout 0): it would block one of the few
+    /// threads that run every connection's statements, possibly the one the lock holder needs to commit.
+    private func retryingBusy<T: Sendable>(_ body: () async throws(StoreError) -> T) async throws(StoreError) -> T {
+        let deadline = ContinuousClock.now + .seconds(60)
+        while true {
+            do throws(StoreError) {
+                return try await body()
+            } catch where error.code == .unavailable && ContinuousClock.now < deadline {
+                try? await Task.sleep(for: .milliseconds(Int.random(in: 2...20)))
+            }
+        }
+    }
+
+    @discardableResult
     private func raw(_ sql: String, _ binds: [SQLValue]) async throws(StoreError) -> [SQLRow] {
         do {
             return try await connection.query(sql, binds.map(Self.data)).map { row in
                 SQLRow(values: Dictionary(row.columns.map { ($0.name, Self.value($0.data)) }, uniquingKeysWith: { a, _ in a }))
             }
+        } catch let error as SQLiteError where [.busy, .busyTimeout, .busyInRecovery, .busyInSnapshot, .locked].contains(error.reason) {
+            throw StoreError(.unavailable, "SQLite: the database is locked by another writer (\(error.message))")
         } catch {
             throw StoreError(.query, "SQLite: \(error)")
         }
@@ -57,7 +86,7 @@ final class SQLiteBackend: SQLBackend {
 
     func transaction<T: Sendable>(_ body: @Sendable (any SQLSession) async throws(StoreError) -> T) async throws(StoreError) -> T {
         try await turn.withLock { () async throws(StoreError) -> T in
-            try await raw("BEGIN IMMEDIATE", [])
+            try await retryingBusy { () async throws(StoreError) -> [SQLRow] in try await self.raw("BEGIN IMMEDIATE", []) }
             do throws(StoreError) {
                 let value = try await body(Session(backend: self))
                 try await raw("COMMIT", [])

@@ -1,4 +1,5 @@
 import Foundation
+import Synchronization
 import Warren
 
 /// The store's SQL text and the mapping between rows and Warren's types.
@@ -6,6 +7,16 @@ enum StoreStatements {
     /// Multi-row upsert of ``JobUpdate``s: a row replaces the stored one only at an equal or higher
     /// `(attempt, state_rank)` (``JobState/replaces(_:attempt:storedAttempt:)``); absent fields keep theirs.
     static func upsert(rows: Int) -> String {
+        if let cached = upserts.withLock({ $0[rows] }) { return cached }
+        let sql = makeUpsert(rows: rows)
+        upserts.withLock { $0[rows] = sql }
+        return sql
+    }
+
+    /// Upsert text by row count (at most ``SQLJobStore/chunk`` entries).
+    private static let upserts = Mutex<[Int: String]>([:])
+
+    private static func makeUpsert(rows: Int) -> String {
         let cols = StoreSchema.updateColumns
         let row = "(" + Array(repeating: "?", count: cols.count).joined(separator: ", ") + ")"
         let keep = ["name", "queue", "worker", "run_at", "started_at", "finished_at", "heartbeat_at", "result",

@@ -105,9 +105,10 @@ final class JobTrackerTests: XCTestCase {
             let url = backend == "sqlite" ? StoreURL.sqlite(path: path) : try StoreBackends.postgresURL()
             let hold = HoldState()
             var r = JobRegistry()
-            r.register(Hold.self, retry: RetryPolicy(maxAttempts: 1)) { _, context in
+            // Holds its key until the test releases it (bounded: 5 minutes), however long the enqueues take.
+            r.register(Hold.self, retry: RetryPolicy(maxAttempts: 1), timeout: .seconds(600)) { _, context in
                 hold.runs.withLock { $0.append(context.jobID) }
-                for _ in 0..<600 where !hold.release.load(ordering: .relaxed) { try await Task.sleep(for: .milliseconds(50)) }
+                for _ in 0..<6_000 where !hold.release.load(ordering: .relaxed) { try await Task.sleep(for: .milliseconds(50)) }
                 throw JobFailure.permanent("dies to free the key")
             }
             let workerStore = try await url.open(logger: quietLogger("test.store"))

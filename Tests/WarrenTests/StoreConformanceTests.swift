@@ -47,14 +47,14 @@ final class StoreConformanceTests: XCTestCase {
             let id = StoreBackends.id("dead")
             let queue = "q.\(id)"
             try await store.write(StoreBatch(updates: [update(id, .retrying) { $0.queue = queue; $0.lastError = "E: first" }]))
-            try await store.write(StoreBatch(updates: [update(id, .running, attempt: 2)]))
+            try await store.write(StoreBatch(updates: [update(id, .running, attempt: 2) { $0.queue = queue }]))
             var s = try await store.status(id)
             XCTAssertEqual(s.state, .running, backend)
             XCTAssertEqual(s.attempt, 2, backend)
             XCTAssertEqual(s.lastError, "E: first", backend)
-            try await store.write(StoreBatch(updates: [update(id, .dead, attempt: 2) { $0.deadReason = "exhausted"; $0.lastError = "E: second" }]))
+            try await store.write(StoreBatch(updates: [update(id, .dead, attempt: 2) { $0.queue = queue; $0.deadReason = "exhausted"; $0.lastError = "E: second" }]))
             // The first attempt's outcome, arriving late, does not overwrite the second's.
-            try await store.write(StoreBatch(updates: [update(id, .retrying, attempt: 1) { $0.lastError = "E: late" }]))
+            try await store.write(StoreBatch(updates: [update(id, .retrying, attempt: 1) { $0.queue = queue; $0.lastError = "E: late" }]))
             s = try await store.status(id)
             XCTAssertEqual(s.state, .dead, backend)
             XCTAssertEqual(s.deadReason, "exhausted", backend)
@@ -152,7 +152,8 @@ final class StoreConformanceTests: XCTestCase {
         }
     }
 
-    /// 8 producers (each its own store connection) claim one key 1,000 times each at once: exactly one wins.
+    /// 8 producers (each its own store connection) claim one key 250 times each at once: exactly one wins
+    /// (JobTrackerTests repeats it at 1,000 each, through the broker).
     func testUniqueClaimRaceEightProducers() async throws {
         let path = StoreBackends.sqlitePath()
         for backend in ["sqlite", "postgres"] {
@@ -160,11 +161,14 @@ final class StoreConformanceTests: XCTestCase {
             var stores: [any JobStore] = []
             for _ in 0..<8 { stores.append(try await url.open(logger: quietLogger("test.store"))) }
             let key = StoreBackends.id("race")
-            let outcomes = try await withThrowingTaskGroup(of: [UniqueClaim].self) { group in
+            let all = stores
+            let outcomes: [UniqueClaim]
+            do {
+            outcomes = try await withThrowingTaskGroup(of: [UniqueClaim].self) { group in
                 for (p, store) in stores.enumerated() {
                     group.addTask {
                         var mine: [UniqueClaim] = []
-                        for i in 0..<1_000 {
+                        for i in 0..<250 {
                             var u = JobUpdate(id: "\(key)-p\(p)-\(i)", state: .enqueued, attempt: 1)
                             u.queue = "q.race"
                             mine.append(try await store.claim(.key(key, for: .seconds(600)), for: u))
@@ -173,6 +177,10 @@ final class StoreConformanceTests: XCTestCase {
                     }
                 }
                 return try await group.reduce(into: []) { $0 += $1 }
+            }
+            } catch {
+                for s in all { await s.close() }
+                throw error
             }
             let winners = outcomes.filter { $0 == .claimed }
             XCTAssertEqual(winners.count, 1, "\(backend): exactly one claim wins")

@@ -10,6 +10,9 @@ public struct JobTrackerConfiguration: Sendable {
     public var progressInterval: Duration = .milliseconds(250)
     /// Running jobs' heartbeat period (the sweeper's ``SweepPolicy/staleAfter`` must be well above). Default 10 s.
     public var heartbeatInterval: Duration = .seconds(10)
+    /// Writes nobody awaits (`running`, progress, heartbeats) wait this long for company before a commit;
+    /// outcomes are committed at once. Default 50 ms.
+    public var linger: Duration = .milliseconds(50)
     /// A failing commit is retried this long before the batch is given up (logged). Default 30 s.
     public var retryFor: Duration = .seconds(30)
     /// Name of this worker in the store. Default `host:pid`.
@@ -36,7 +39,7 @@ public final class JobTracker: JobMiddleware {
     /// A tracker writing to `store`.
     public init(store: any JobStore, configuration: JobTrackerConfiguration = JobTrackerConfiguration(),
                 logger: Logger = Logger(label: "warren.store")) {
-        self.writer = StoreWriter(store: store, retryFor: configuration.retryFor, logger: logger)
+        self.writer = StoreWriter(store: store, retryFor: configuration.retryFor, linger: configuration.linger, logger: logger)
         self.configuration = configuration
     }
 

@@ -50,22 +50,15 @@ public struct JobUpdate: Sendable, Hashable {
     /// higher `(attempt, rank)` (the later one on a tie), each other field from the later write when it has
     /// one. Lets a writer send one row per job per batch.
     public func merged(with later: JobUpdate) -> JobUpdate {
-        var m = later.state.replaces(state, attempt: later.attempt, storedAttempt: attempt) ? later : self
-        let (a, b) = later.state.replaces(state, attempt: later.attempt, storedAttempt: attempt) ? (later, self) : (self, later)
+        let laterWins = later.state.replaces(state, attempt: later.attempt, storedAttempt: attempt)
+        var m = laterWins ? later : self
+        let other = laterWins ? self : later
         m.at = max(at, later.at)
-        m.name = a.name ?? b.name
-        m.queue = a.queue ?? b.queue
-        m.worker = a.worker ?? b.worker
-        m.enqueuedAt = a.enqueuedAt ?? b.enqueuedAt
-        m.runAt = a.runAt ?? b.runAt
-        m.startedAt = a.startedAt ?? b.startedAt
-        m.finishedAt = a.finishedAt ?? b.finishedAt
-        m.progress = a.progress ?? b.progress
-        m.progressMessage = a.progressMessage ?? b.progressMessage
-        m.result = a.result ?? b.result
-        m.lastError = a.lastError ?? b.lastError
-        m.deadReason = a.deadReason ?? b.deadReason
-        m.uniqueKey = a.uniqueKey ?? b.uniqueKey
+        for k in [\JobUpdate.name, \.queue, \.worker, \.progressMessage, \.result, \.lastError, \.deadReason, \.uniqueKey] {
+            m[keyPath: k] = m[keyPath: k] ?? other[keyPath: k]
+        }
+        for k in [\JobUpdate.enqueuedAt, \.runAt, \.startedAt, \.finishedAt] { m[keyPath: k] = m[keyPath: k] ?? other[keyPath: k] }
+        m.progress = m.progress ?? other.progress
         return m
     }
 

@@ -3,8 +3,9 @@ import Logging
 import Synchronization
 
 /// Batches a job store's writes into group commits: whatever arrives while one transaction is in flight
-/// goes into the next. No timer: an idle writer commits at once, a busy one in batches as large as the
-/// load makes them. A failed commit is retried (with a pause) for up to `retryFor`, then given up with an
+/// goes into the next. Awaited writes (outcomes, before the ack) start a commit at once; writes nobody
+/// waits for (`running`, progress, heartbeats) linger up to `linger` first, so a short job's `running`
+/// and outcome usually become one row. A failed commit is retried (with a pause) for up to `retryFor`, then given up with an
 /// error log: the jobs then show their previous state until the sweeper marks them lost.
 final class StoreWriter: Sendable {
     private struct Pending {
@@ -13,28 +14,42 @@ final class StoreWriter: Sendable {
         var heartbeats: [String] = []
         var waiters: [CheckedContinuation<Void, Never>] = []
         var flushing = false
+        var lingering = false
     }
 
     private let store: any JobStore
     private let retryFor: Duration
+    private let linger: Duration
     private let logger: Logger
     private let pending = Mutex(Pending())
 
-    init(store: any JobStore, retryFor: Duration, logger: Logger) {
+    init(store: any JobStore, retryFor: Duration, linger: Duration, logger: Logger) {
         self.store = store
         self.retryFor = retryFor
+        self.linger = linger
         self.logger = logger
     }
 
-    /// Queues writes for the next commit; returns at once.
+    /// Queues writes for a commit within `linger`; returns at once.
     func submit(_ updates: [JobUpdate], releases: [UniqueRelease] = [], heartbeats: [String] = []) {
-        let start = pending.withLock { p -> Bool in
+        let wait = pending.withLock { p -> Bool in
             p.updates += updates
             p.releases += releases
             p.heartbeats += heartbeats
-            return startFlushing(&p)
+            guard !p.flushing, !p.lingering else { return false }
+            p.lingering = true
+            return true
         }
-        if start { Task { await self.flushLoop() } }
+        guard wait else { return }
+        let linger = self.linger
+        Task {
+            try? await Task.sleep(for: linger)
+            let start = self.pending.withLock { p -> Bool in
+                p.lingering = false
+                return self.startFlushing(&p)
+            }
+            if start { await self.flushLoop() }
+        }
     }
 
     /// Queues writes and returns once they are committed (or given up on).
@@ -65,7 +80,7 @@ final class StoreWriter: Sendable {
                     return nil
                 }
                 let t = p
-                p = Pending(flushing: true)
+                p = Pending(flushing: true, lingering: p.lingering)
                 return t
             }
             guard let taken else { return }
