@@ -12,7 +12,7 @@ import Synchronization
 struct WorkerCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "worker",
-        abstract: "Run a worker for the reference jobs (noop, sleep, fail, flaky, record, span, echo).")
+        abstract: "Run a worker for the reference jobs (noop, sleep, fail, flaky, record, span, iterate, echo).")
 
     @Option(name: .customLong("queue"), help: "Queue(s) to consume; repeat or comma-separate (env WARREN_QUEUES).")
     var queues: [String] = []
