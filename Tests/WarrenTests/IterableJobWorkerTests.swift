@@ -138,7 +138,8 @@ final class IterableJobWorkerTests: XCTestCase {
         let ch = try await conn.openChannel()
         let dlq = WireFormat.deadLetterQueue(for: q.name)
         try await eventually { try await ch.inspectQueue(dlq).messageCount == 1 }
-        let dead = try JobEnvelope(properties: try await drain(dlq, on: ch)[0].properties, body: [])
+        guard let deadLetter = try await drain(dlq, on: ch).first else { return XCTFail("nothing dead-lettered") }
+        let dead = try JobEnvelope(properties: deadLetter.properties, body: [])
         XCTAssertEqual(dead.deadReason, .invalidArguments)
         XCTAssertTrue(dead.failure?.errorMessage.contains(WireFormat.Header.cursor) ?? false, "\(dead.failure?.errorMessage ?? "")")
         XCTAssertEqual(ItemLog.shared.entries(q.name), [], "no item ran from a cursor it could not read")
