@@ -35,13 +35,15 @@ struct StatusCommand: AsyncParsableCommand {
         let topology = try topologyOptions.topology(selecting: queues)
         let connection = try await AMQPConnection.connect(try BrokerEnvironment.configuration(name: "warren-status"),
                                                           logger: Logger(label: "warren.status"))
-        let (report, limits) = try await connection.closing { connection in
+        let (collected, limits) = try await connection.closing { connection in
             let report = try await BrokerStatus.collect(topology: topology, connection: connection,
                                                         statistics: RabbitMQCtl.fromEnvironment().map { [$0] } ?? [])
             let limits = try await LimitStatus.read(global: globalLimits, rate: rateLimits, on: try await connection.openChannel())
             return (report, limits)
         }
+        var report = collected
         if json {
+            report.limits = limits
             let encoder = JSONEncoder()
             encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
             print(String(decoding: try encoder.encode(report), as: UTF8.self))
