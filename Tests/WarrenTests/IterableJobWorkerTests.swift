@@ -34,6 +34,8 @@ struct TestIterate: IterableJob {
         return IterableItems(((cursor ?? -1) + 1 ..< items).map { (cursor: $0, item: $0) })
     }
 
+    func fraction(at cursor: Int) -> Double? { Double(cursor + 1) / Double(items) }
+
     func process(_ item: Int, context: JobContext) async throws {
         if item == failAt, context.attempt == 1 { throw JobFailure.retryable("planned failure at item \(item)") }
         if ms > 0 { try await Task.sleep(for: .milliseconds(ms)) }
@@ -41,9 +43,27 @@ struct TestIterate: IterableJob {
     }
 }
 
+/// Records the progress reports of the jobs it is set on, as a job store's middleware would.
+final class ProgressRecorder: JobMiddleware, JobProgressReporter {
+    private let reports = Mutex<[String]>([])
+    var messages: [String] { reports.withLock { $0 } }
+
+    func handle(_ attempt: JobAttempt, next: @Sendable (JobAttempt) async throws -> JobResult) async throws -> JobResult {
+        var attempt = attempt
+        attempt.context.progressReporter = self
+        return try await next(attempt)
+    }
+
+    func report(jobID: String, fraction: Double, message: String?) async {
+        reports.withLock { $0.append("\(fraction) \(message ?? "-")") }
+    }
+}
+
 /// Iterable jobs on a real broker: interrupted at their time limit or by shutdown, they resume at their
 /// cursor with their attempt count unchanged; after a failure, the retry resumes after the last item done.
 final class IterableJobWorkerTests: XCTestCase {
+    private static let quick = RetryPolicy(maxAttempts: 3, backoff: Backoff(base: .milliseconds(50), cap: .milliseconds(100), jitter: 0))
+
     private func registry(timeout: Duration? = nil, retry: RetryPolicy? = nil) -> JobRegistry {
         var r = JobRegistry()
         r.register(iterable: TestIterate.self, retry: retry, timeout: timeout)
@@ -114,14 +134,28 @@ final class IterableJobWorkerTests: XCTestCase {
         let conn = try await JobsBroker.connect()
         let q = Topology.Queue(JobsBroker.uniqueQueue("iterate-retry"))
         let topology = Topology(queues: [q])
-        let quick = RetryPolicy(maxAttempts: 3, backoff: Backoff(base: .milliseconds(50), cap: .milliseconds(100), jitter: 0))
-        let (running, producer) = try await startWorker(conn, topology, registry(retry: quick))
+        let (running, producer) = try await startWorker(conn, topology, registry(retry: Self.quick))
         try await producer.enqueue(TestIterate(key: q.name, items: 10, ms: 0, failAt: 5), options: .init(queue: q.name))
         try await eventually { ItemLog.shared.entries(q.name).count >= 10 }
         let entries = ItemLog.shared.entries(q.name)
         XCTAssertEqual(entries, (0..<5).map { .init(item: $0, attempt: 1) } + (5..<10).map { .init(item: $0, attempt: 2) },
                        "the retry started after item 4, the last that succeeded; item 5 was not skipped")
         XCTAssertEqual(ItemLog.shared.resumptions(q.name), [nil, 4])
+        try await running.stop()
+        await JobsBroker.cleanUp(q, on: conn)
+        await conn.close()
+    }
+
+    func testProgressIsReportedAfterEachItemThatSucceeded() async throws {
+        let conn = try await JobsBroker.connect()
+        let q = Topology.Queue(JobsBroker.uniqueQueue("iterate-progress"))
+        let topology = Topology(queues: [q])
+        let recorder = ProgressRecorder()
+        let (running, producer) = try await startWorker(conn, topology, registry(retry: Self.quick), middleware: [recorder])
+        try await producer.enqueue(TestIterate(key: q.name, items: 4, ms: 0, failAt: 2), options: .init(queue: q.name))
+        try await eventually { recorder.messages.count >= 4 }
+        // Item 2 fails on attempt 1: no report for it then; attempt 2 resumes after item 1.
+        XCTAssertEqual(recorder.messages, ["0.25 cursor 0", "0.5 cursor 1", "0.75 cursor 2", "1.0 cursor 3"])
         try await running.stop()
         await JobsBroker.cleanUp(q, on: conn)
         await conn.close()
