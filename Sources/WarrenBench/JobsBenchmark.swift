@@ -175,8 +175,16 @@ struct JobsBenchmark: AsyncParsableCommand {
                           prefetch: Int?, middleware: [any JobMiddleware] = [], logger: Logger) async throws -> Double {
         var registry = JobRegistry()
         registry.register(name: "noop") { _, _ in }
+        return try await Self.drain(connection, topology, registry, count: count, concurrency: concurrency, prefetch: prefetch,
+                                    middleware: middleware, logger: logger)
+    }
+
+    /// Drains `count` jobs from `topology`'s queues with an in-process worker running `registry`; jobs per
+    /// second from the first start to the last finish.
+    static func drain(_ connection: AMQPConnection, _ topology: Topology, _ registry: JobRegistry, count: Int,
+                      concurrency: Int, prefetch: Int?, middleware: [any JobMiddleware] = [], logger: Logger) async throws -> Double {
         var config = WorkerConfiguration()
-        config.queues = [queue]
+        config.queues = topology.queues.map(\.name)
         config.concurrency = concurrency
         config.prefetch = prefetch
         config.declareTopology = false

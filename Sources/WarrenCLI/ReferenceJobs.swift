@@ -48,6 +48,26 @@ enum ReferenceJobs {
         var file: String?
     }
 
+    /// iterate {"file", "items", "ms"}: items 0..<items, each sleeps ms and appends "<id> <item> <attempt>"; resumable
+    /// (cursor: the last item done), so an interrupted run repeats at most the item it was on.
+    struct Iterate: IterableJob {
+        static let jobName = "iterate"
+        var file: String
+        var items: Int
+        var ms: Int
+
+        func items(after cursor: Int?, context: JobContext) async throws -> IterableItems<[(cursor: Int, item: Int)]> {
+            IterableItems(((cursor ?? -1) + 1 ..< max(items, (cursor ?? -1) + 1)).map { (cursor: $0, item: $0) })
+        }
+
+        func process(_ item: Int, context: JobContext) async throws {
+            if ms > 0 { try await Task.sleep(for: .milliseconds(ms)) }
+            try ReferenceJobs.appendLine("\(context.jobID) \(item) \(context.attempt)\n", to: file)
+        }
+
+        func fraction(at cursor: Int) -> Double? { items > 0 ? Double(cursor + 1) / Double(items) : 1 }
+    }
+
     static func registry() -> JobRegistry {
         var r = JobRegistry()
         r.register(Noop.self) { _, _ in }
@@ -88,6 +108,7 @@ enum ReferenceJobs {
             if let file = args.file { try appendLine("\(context.jobID) \(args.n)\n", to: file) }
             return args.n + 1
         }
+        r.register(iterable: Iterate.self)
         // echo {"file": PATH, ...}: appends "<id> <attempt> <traceparent or -> <arguments JSON>" to PATH.
         r.register(name: "echo", positionalArguments: ["file"]) { body, context in
             let file = (try? JSONDecoder().decode(Record.self, from: Data(body)))?.file

@@ -42,12 +42,14 @@ struct StatusCommand: AsyncParsableCommand {
         let management = try ManagementConfiguration(amqp: amqp).map(ManagementAPI.init)
         let statistics: [any QueueStatisticsSource] = (management.map { [$0] } ?? []) + (RabbitMQCtl.fromEnvironment().map { [$0] } ?? [])
         let connection = try await AMQPConnection.connect(amqp, logger: Logger(label: "warren.status"))
-        let (report, limits) = try await connection.closing { connection in
+        let (collected, limits) = try await connection.closing { connection in
             let report = try await BrokerStatus.collect(topology: topology, connection: connection, statistics: statistics)
             let limits = try await LimitStatus.read(global: globalLimits, rate: rateLimits, on: try await connection.openChannel())
             return (report, limits)
         }
+        var report = collected
         if json {
+            report.limits = limits
             let encoder = JSONEncoder()
             encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
             print(String(decoding: try encoder.encode(report), as: UTF8.self))

@@ -13,7 +13,7 @@ import Synchronization
 struct WorkerCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "worker",
-        abstract: "Run a worker for the reference jobs (noop, sleep, fail, flaky, record, span, echo, progress, result, incr).",
+        abstract: "Run a worker for the reference jobs (noop, sleep, fail, flaky, record, span, echo, iterate, progress, result, incr).",
         discussion: "With WARREN_STORE (or WARREN_STORE_FILE) set, every job's state is recorded in that job store.")
 
     @Option(name: .customLong("queue"), help: "Queue(s) to consume; repeat or comma-separate (env WARREN_QUEUES).")

@@ -68,6 +68,9 @@ public struct BrokerStatus: Sendable, Codable, Hashable {
     public var pendingMigrations: [PendingMigration]
     /// Where unacknowledged counts came from, or why they are missing (`n/a (...)`).
     public var unackedSource: String
+    /// Limits across workers (holders, free tokens, waiters), when the caller read them (``LimitStatus/read(global:rate:on:)``);
+    /// `nil` otherwise.
+    public var limits: [LimitStatus]?
 
     /// Every queue name the report probes for `topology`: lanes, dead-letter queues, delay levels and
     /// migration holding queues.

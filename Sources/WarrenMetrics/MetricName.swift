@@ -20,6 +20,8 @@ public enum MetricName {
     public static let jobsDeferred = "warren_jobs_deferred_total"
     /// Attempts whose settlement was lost with the connection (the broker redelivers them), by `job` and `queue`.
     public static let jobsAbandoned = "warren_jobs_abandoned_total"
+    /// Iterable jobs interrupted (shutdown, time limit) and republished with their cursor, by `job` and `queue`.
+    public static let jobsInterrupted = "warren_jobs_interrupted_total"
     /// Deliveries dead-lettered before any job ran (undecodable, unknown job, oversized, expired), by `queue` and `reason`.
     public static let messagesRejected = "warren_messages_rejected_total"
     /// Attempt duration histogram in seconds, by `job` and `queue`.

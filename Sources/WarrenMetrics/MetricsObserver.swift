@@ -14,7 +14,7 @@ public final class MetricsObserver: WorkerObserver {
 
     /// The metric objects of one (job, queue) pair, made once.
     private struct JobMetrics: Sendable {
-        let started, succeeded, failed, retried, deadLettered, deferred, abandoned: Counter
+        let started, succeeded, failed, retried, deadLettered, deferred, abandoned, interrupted: Counter
         let duration: Timer
         let inFlight: Meter
 
@@ -27,6 +27,7 @@ public final class MetricsObserver: WorkerObserver {
             deadLettered = Counter(label: MetricName.jobsDeadLettered, dimensions: d, factory: factory)
             deferred = Counter(label: MetricName.jobsDeferred, dimensions: d, factory: factory)
             abandoned = Counter(label: MetricName.jobsAbandoned, dimensions: d, factory: factory)
+            interrupted = Counter(label: MetricName.jobsInterrupted, dimensions: d, factory: factory)
             duration = Timer(label: MetricName.jobDuration, dimensions: d, factory: factory)
             inFlight = Meter(label: MetricName.jobsInFlight, dimensions: d, factory: factory)
         }
@@ -82,6 +83,7 @@ public final class MetricsObserver: WorkerObserver {
         case .deadLettered: m.deadLettered.increment()
         case .deferred: m.deferred.increment()
         case .abandoned: m.abandoned.increment()
+        case .interrupted: m.interrupted.increment()
         }
     }
 

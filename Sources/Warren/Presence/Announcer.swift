@@ -134,7 +134,7 @@ public final class Announcer: Service, WorkerObserver, SchedulerObserver, Sendab
             case .succeeded: c.succeeded += 1
             case .retried: c.retried += 1
             case .deadLettered: c.deadLettered += 1
-            case .deferred, .abandoned: break
+            case .deferred, .abandoned, .interrupted: break
             }
             s.counters[queue] = c
         }

@@ -100,6 +100,9 @@ public final class JobTracker: JobMiddleware {
         case .defer(let delay):
             u = JobUpdate(id: id, state: .scheduled, attempt: s.attempt, at: now)
             u.runAt = now.addingTimeInterval(delay.seconds)
+        case .interrupt:
+            // Back in its queue with its cursor, the same attempt: waiting to resume.
+            u = JobUpdate(id: id, state: .scheduled, attempt: s.attempt, at: now)
         case .retry(_, let delay, let failure):
             u = JobUpdate(id: id, state: .retrying, attempt: s.attempt, at: now)
             u.runAt = now.addingTimeInterval(delay.seconds)

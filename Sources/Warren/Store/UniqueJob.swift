@@ -55,7 +55,7 @@ public struct UniqueJob: Sendable, Hashable {
         switch disposition {
         case .ack: true                      // success releases both kinds (a `.start` key is already free)
         case .deadLetter: true               // a dead job never holds its key
-        case .retry, .defer, .leave: false   // it will run again: keep the key (until it expires)
+        case .retry, .defer, .leave, .interrupt: false   // it will run again: keep the key (until it expires)
         }
     }
 }

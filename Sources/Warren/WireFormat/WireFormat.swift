@@ -65,6 +65,10 @@ public enum WireFormat {
         public static let deadReason = "warren-dead-reason"
         /// When it was dead-lettered (ms).
         public static let deadAt = "warren-dead-at"
+        /// Where an iterable job resumes (string, the JSON of its cursor): the cursor of the last item that
+        /// succeeded. Set by the worker when the job is interrupted (shutdown, time limit) and on retries and
+        /// dead letters after progress; absent: start from the first item.
+        public static let cursor = "warren-cursor"
         /// W3C trace context, carried into logs and into follow-up jobs.
         public static let traceparent = "traceparent"
         /// W3C trace state.

@@ -23,7 +23,15 @@ final class ConcurrencyLimit: Sendable {
 
     /// Takes a place, waiting for one; `false` when the limit was closed (shutdown) first.
     func acquire() async -> Bool {
-        await withCheckedContinuation { (c: CheckedContinuation<Bool, Never>) in
+        // A free place is taken without suspending: a limit nobody hits costs a lock, not a task switch.
+        let free = state.withLock { s -> Bool? in
+            if s.closed { return false }
+            guard s.running < limit else { return nil }
+            s.running += 1
+            return true
+        }
+        if let free { return free }
+        return await withCheckedContinuation { (c: CheckedContinuation<Bool, Never>) in
             let now = state.withLock { s -> Bool? in
                 if s.closed { return false }
                 if s.running < limit {

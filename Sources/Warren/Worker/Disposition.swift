@@ -12,6 +12,11 @@ public enum Disposition: Sendable, Hashable {
     case deadLetter(DeadLetterReason, failure: FailureInfo)
     /// Cut short by shutdown: left unacked, for the broker to redeliver with its attempt count unchanged.
     case leave
+    /// An iterable job (``IterableJob``) was interrupted (shutdown or time limit) after finishing the items up
+    /// to `cursor` (its JSON): republished to its queue with the same attempt number and `cursor` in
+    /// ``WireFormat/Header/cursor``, confirmed, then acked; the next worker resumes after `cursor`. Not a
+    /// failed attempt.
+    case interrupt(cursor: [UInt8])
 
     /// The outcome reported to observers once the settlement reached the broker.
     var outcome: JobOutcome {
@@ -21,6 +26,7 @@ public enum Disposition: Sendable, Hashable {
         case .retry: .retried
         case .deadLetter: .deadLettered
         case .leave: .abandoned
+        case .interrupt: .interrupted
         }
     }
 }

@@ -30,6 +30,8 @@ public struct JobContext: Sendable {
     public var producer: JobProducer
     /// Where ``progress(_:_:)`` goes; set by a job store's middleware, `nil` without one.
     public var progressReporter: (any JobProgressReporter)?
+    /// The cursor checkpoint of an iterable job's attempt (``IterableJob``); `nil` for other jobs.
+    var checkpoint: CursorCheckpoint? = nil
 
     /// Whether the job has been cancelled (timeout or shutdown); long jobs should check it and stop.
     public var isCancelled: Bool { Task.isCancelled }

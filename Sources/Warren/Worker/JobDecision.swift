@@ -73,14 +73,27 @@ public struct JobDecision: Sendable {
         envelope.maxAttempts ?? definition.retry?.maxAttempts ?? defaultRetry.maxAttempts
     }
 
-    /// After an attempt: ack, retry, dead-letter, or (cut short by shutdown) leave it to the broker.
+    /// After an attempt: ack, retry, dead-letter, or (cut short by shutdown) leave it to the broker; an
+    /// iterable job cut short after progress is interrupted instead, to resume at its cursor.
     ///
     /// - Parameters:
     ///   - shuttingDown: the worker cancelled its running jobs at the end of its shutdown grace period; a
     ///     job that failed then was interrupted, not failed.
     ///   - jitter: where in its jitter range a retry's delay falls, 0...1 (random in the worker).
+    ///   - cursor: the cursor an iterable job checkpointed in this attempt (after its last item that
+    ///     succeeded), `nil` when it finished no item in this attempt (or is not iterable). With a cursor, a
+    ///     time limit or a shutdown is an interruption (``Disposition/interrupt(cursor:)``), not a failure.
+    ///     Without one, it counts as before: an item longer than the time limit fails the attempt, so a job
+    ///     that never advances still runs out of attempts.
     public func afterAttempt(_ result: AttemptResult, envelope: JobEnvelope, definition: JobRegistry.Definition,
-                             shuttingDown: Bool, jitter: Double) -> Disposition {
+                             shuttingDown: Bool, jitter: Double, cursor: [UInt8]? = nil) -> Disposition {
+        if let cursor {
+            switch result {
+            case .timedOut: return .interrupt(cursor: cursor)
+            case .failed where shuttingDown: return .interrupt(cursor: cursor)
+            case .succeeded, .failed: break
+            }
+        }
         let failure: FailureInfo
         switch result {
         case .succeeded:

@@ -49,14 +49,16 @@ struct JobProcessor: Sendable {
             await lease?.release()
             return true
         }
-        let attempt = JobAttempt(context: context(envelope, delivery, source, definition), arguments: envelope.body,
-                                 headers: envelope.headers)
+        let checkpoint = definition.isIterable ? CursorCheckpoint(headers: envelope.headers) : nil
+        var context = context(envelope, delivery, source, definition)
+        context.checkpoint = checkpoint
+        let attempt = JobAttempt(context: context, arguments: envelope.body, headers: envelope.headers)
         observer?.jobStarted(name: envelope.name, queue: source.baseQueue)
         let started = ContinuousClock.now
         let conclude: @Sendable (AttemptResult) async -> Void = { [self] result in
             limit?.release()  // the attempt is over (or given up on at its time limit)
             await lease?.release()
-            await self.conclude(result, delivery, envelope, source, definition, attempt.context, started: started)
+            await self.conclude(result, delivery, envelope, source, definition, attempt.context, checkpoint, started: started)
         }
         let chain = middleware
         switch await attempts.run(timeout: definition.timeout ?? defaultTimeout, cancel: { runner.cancel() },
@@ -73,10 +75,16 @@ struct JobProcessor: Sendable {
     /// Settles an attempt by its result.
     private func conclude(_ result: AttemptResult, _ delivery: AMQPDelivery, _ envelope: JobEnvelope,
                           _ source: DeliveryBuffer.Source, _ definition: JobRegistry.Definition, _ context: JobContext,
-                          started: ContinuousClock.Instant) async {
+                          _ checkpoint: CursorCheckpoint?, started: ContinuousClock.Instant) async {
         let elapsed = ContinuousClock.now - started
+        let cursor = checkpoint?.reached
+        var envelope = envelope
+        if let cursor {  // flushed: a retry or dead letter resumes after the last item that succeeded
+            envelope.setHeader(WireFormat.Header.cursor, .string(String(decoding: cursor, as: UTF8.self)))
+        }
         let disposition = decision.afterAttempt(result, envelope: envelope, definition: definition,
-                                                shuttingDown: attempts.isAbandoning, jitter: Double.random(in: 0...1))
+                                                shuttingDown: attempts.isAbandoning, jitter: Double.random(in: 0...1),
+                                                cursor: cursor)
         log(disposition, context)
         var jobResult: JobResult?
         if case .succeeded(let r) = result { jobResult = r }
@@ -85,6 +93,7 @@ struct JobProcessor: Sendable {
         var failed = true
         if case .succeeded = result { failed = false }
         if case .leave = disposition { failed = false }
+        if case .interrupt = disposition { failed = false }
         observer?.jobFinished(name: envelope.name, queue: source.baseQueue, outcome: outcome, failed: failed, duration: elapsed)
     }
 
@@ -126,6 +135,8 @@ struct JobProcessor: Sendable {
         case .ack, .defer: break
         case .leave:
             context.logger.info("job cancelled by shutdown; the broker will redeliver it")
+        case .interrupt(let cursor):
+            context.logger.info("iterable job interrupted; republished to resume", metadata: ["cursor": "\(String(decoding: cursor, as: UTF8.self))"])
         case .retry(_, let delay, let failure):
             context.logger.warning("job failed; retrying", metadata: ["error": "\(failure.message)", "retry_in": "\(delay)"])
         case .deadLetter(.exhausted, let failure):

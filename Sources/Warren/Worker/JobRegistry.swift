@@ -20,11 +20,13 @@ public struct JobRegistry: Sendable {
         public internal(set) var globalLimit: GlobalLimit?
         /// Most attempts started per time unit across all workers (see ``JobRegistry/limit(_:global:rate:)``).
         public internal(set) var rateLimit: RateLimit?
+        /// Registered as an ``IterableJob``: its attempts checkpoint a cursor and may be interrupted.
+        public internal(set) var isIterable = false
         /// Decodes the arguments, runs the handler and encodes its result.
         let run: @Sendable (_ body: [UInt8], _ context: JobContext) async throws -> JobResult
     }
 
-    private var definitions: [String: Definition] = [:]
+    var definitions: [String: Definition] = [:]
 
     /// An empty registry.
     public init() {}

@@ -3,7 +3,7 @@ import Logging
 import WarrenAMQP
 
 /// Carries out a ``Disposition`` for one delivery: publishes what replaces it (a retry, a dead letter, a
-/// deferred copy) with confirms, and only then acks it; or leaves it to the broker. If the publish fails
+/// deferred copy, an interrupted job with its cursor) with confirms, and only then acks it; or leaves it to the broker. If the publish fails
 /// the delivery is nacked back to its queue, never acked: nothing is lost.
 struct Settlement: Sendable {
     let producer: JobProducer
@@ -27,6 +27,12 @@ struct Settlement: Sendable {
             let next = envelope.retried(after: entry(envelope, failure))
             return await publishThenAck(delivery, next, queue: source.baseQueue,
                                         route: route(source, delivery, max(delay, .milliseconds(1))), outcome: .retried)
+        case .interrupt(let cursor):
+            // Same attempt, straight back to its queue (lane and priority kept), carrying where to resume.
+            var next = envelope
+            next.setHeader(WireFormat.Header.cursor, .string(String(decoding: cursor, as: UTF8.self)))
+            return await publishThenAck(delivery, next, queue: source.baseQueue,
+                                        route: route(source, delivery, .zero), outcome: .interrupted)
         case .deadLetter(let reason, let failure):
             var dead = envelope.deadLettered(reason: reason, failure: entry(envelope, failure))
             if dead.headers[WireFormat.Header.queue] == nil { dead.setHeader(WireFormat.Header.queue, .string(source.baseQueue)) }
@@ -53,7 +59,7 @@ struct Settlement: Sendable {
         do throws(WarrenError) {
             try await producer.publish(message, id: envelope.id, queue: queue)
         } catch {
-            logger.error("could not publish retry/dead letter; leaving the message to the broker",
+            logger.error("could not publish retry/dead letter/interrupted job; leaving the message to the broker",
                          metadata: ["job.id": "\(envelope.id)", "error": "\(error)"])
             _ = await settle(delivery) { try await delivery.nack(requeue: true) }
             try? await Task.sleep(for: .seconds(1))  // do not spin on a broken route

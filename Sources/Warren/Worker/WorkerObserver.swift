@@ -10,6 +10,8 @@ public enum JobOutcome: String, Sendable, Hashable, CaseIterable {
     case deferred
     /// Its settlement did not reach the broker (connection lost): the broker will redeliver it.
     case abandoned
+    /// An iterable job was interrupted (shutdown or time limit) and republished with its cursor, to resume.
+    case interrupted
 }
 
 /// Receives the outcome and latency of each confirmed publish (enqueues, retries, dead letters).
