@@ -24,6 +24,7 @@ public final class WorkflowMiddleware: JobMiddleware {
     private let topology: Topology
     private let logger: Logger
     private let recent: RecentSteps
+    private let itineraries = ItineraryCache(capacity: 256)
     private let ownProducer = Mutex<Task<JobProducer, any Error>?>(nil)
     private let skipped = Atomic<Int>(0)
 
@@ -49,7 +50,7 @@ public final class WorkflowMiddleware: JobMiddleware {
     private func step(_ attempt: JobAttempt, _ value: FieldValue,
                       _ next: @Sendable (JobAttempt) async throws -> JobResult) async throws -> JobResult {
         let itinerary: Itinerary
-        do { itinerary = try Itinerary(header: value) } catch {
+        do { itinerary = try itineraries.itinerary(value) } catch {
             throw ArgumentsError(reason: .undecodable, message: error.description)
         }
         let context = attempt.context
