@@ -6,7 +6,8 @@
 # 2. the memory alarm raised (set_vm_memory_high_watermark to a tiny value): an enqueue with a 2 s deadline
 #    fails with brokerBlocked after about 2 s (never hangs); once the alarm clears (watermark restored in a
 #    trap, whatever happens) the same enqueue succeeds.
-# Env: BP_PORT (5691; TLS and Erlang distribution use BP_PORT+1 and BP_PORT+20000), WARREN_BIN.
+# Env: BP_PORT (5691; TLS, management and Erlang distribution use BP_PORT+1, BP_PORT+10000 and BP_PORT+20000),
+# WARREN_BIN.
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 if ! command -v swift >/dev/null 2>&1; then export PATH=/opt/swift/usr/bin:$PATH; fi
@@ -15,7 +16,7 @@ source scripts/lib/integration.sh
 BIN=$(warren_bin)
 PORT=${BP_PORT:-5691}
 export WARREN_RABBIT_DIR=/tmp/warren-backpressure WARREN_RABBIT_PORT=$PORT WARREN_RABBIT_TLS_PORT=$((PORT + 1)) \
-  WARREN_RABBIT_NODE=backpressure@localhost
+  WARREN_RABBIT_MGMT_PORT=$((PORT + 10000)) WARREN_RABBIT_NODE=backpressure@localhost
 export WARREN_URL=amqp://guest:guest@127.0.0.1:$PORT/%2F WARREN_LOG_LEVEL=warning WARREN_MAX_LENGTH=1000
 ctl() { timeout 60 deploy/rabbitmq-local.sh ctl "$@"; }
 Q=backpressure.$$.$RANDOM
