@@ -13,7 +13,7 @@ N=${FAULT_JOBS:-5000}
 source scripts/lib/integration.sh
 BIN=$(warren_bin)
 export WARREN_RABBIT_DIR=${FAULT_RABBIT_DIR:-/tmp/warren-fault-rabbit} WARREN_RABBIT_PORT=5695 WARREN_RABBIT_TLS_PORT=5696 \
-  WARREN_RABBIT_NODE=warrenfault@localhost
+  WARREN_RABBIT_MGMT_PORT=15695 WARREN_RABBIT_NODE=warrenfault@localhost
 BROKER=deploy/rabbitmq-local.sh
 export WARREN_URL=amqp://guest:guest@127.0.0.1:5695/%2F WARREN_LOG_LEVEL=info
 PORT=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
