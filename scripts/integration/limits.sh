@@ -21,6 +21,7 @@ cleanup() {
   for p in "${pids[@]}"; do kill -9 "$p" 2>/dev/null || true; done
   delete_queues "$Q1" "$Q1.dead" "$Q2" "$Q2.dead" "warren.limit.span.n4" "warren.rate.span"
   amqp-delete-queue --url="$WARREN_URL" -q "warren.limit.span.n4" >/dev/null 2>&1 || true
+  timeout 30 deploy/rabbitmq-local.sh ctl -q eval 'rabbit_exchange:delete(rabbit_misc:r(<<"/">>, exchange, <<"warren.limit.span.n4.filled">>), false, <<"cleanup">>).' >/dev/null 2>&1 || true
   if [[ ${LIMITS_KEEP:-0} == 1 ]]; then echo "logs kept in $WORK"; else rm -rf "$WORK"; fi
 }
 trap cleanup EXIT

@@ -100,17 +100,25 @@ final class GlobalLeases: Sendable {
         let marker = "\(queue).filled"
         let channel = try await connection.openChannel(confirmWindow: max(1, permits))
         defer { Task { await channel.close() } }
+        // Filled means the marker AND the token queue exist: a marker whose queue was deleted (by an operator or a
+        // clean-up) is stale, and the queue is filled again under the lock.
+        func filled() async throws(AMQPError) -> Bool {
+            guard try await channel.unlessRefused(404, { () async throws(AMQPError) in try await channel.inspectExchange(marker) }) != nil
+            else { return false }
+            return try await channel.queueIfExists(queue) != nil
+        }
         for round in 0..<600 {  // 60 s at most for another worker's fill
-            if try await channel.unlessRefused(404, { () async throws(AMQPError) in try await channel.inspectExchange(marker) }) != nil {
+            if try await filled() {
                 state.withLock { _ = $0.filled.insert(queue) }
                 return
             }
             if try await SchedulerLock.tryAcquire("\(queue).lock", on: channel) {
                 // Filled by the worker that held the lock just before? Then leave it be.
-                if try await channel.unlessRefused(404, { () async throws(AMQPError) in try await channel.inspectExchange(marker) }) != nil {
+                if try await filled() {
                     _ = try? await channel.deleteQueue("\(queue).lock")
                     continue
                 }
+                _ = try? await channel.deleteExchange(marker)  // stale, if any: the queue is filled anew below
                 try await channel.declareQueue(queue, durable: true, arguments: mode == .quorum ? ["x-queue-type": "quorum"] : [:])
                 _ = try await channel.purgeQueue(queue)
                 let token = OutgoingMessage(routingKey: queue, properties: BasicProperties(persistent: true), body: [])
