@@ -92,10 +92,11 @@ struct WorkflowCommand: AsyncParsableCommand {
     }
 }
 
-/// `warren workflow show` without a job store.
+/// `warren workflow show`, which does not read the job store yet: it names the per-step lookup that does.
 struct WorkflowShowUnavailable: Error, CustomStringConvertible {
     var description: String {
-        "warren workflow show needs a job store, which records each step's state: this build has none configured "
-            + "(set WARREN_STORE once the job store is available; chains and sagas run without one, carrying their state in their messages)"
+        "warren workflow show does not read the job store yet; with WARREN_STORE set, `warren job show ID.K` shows step K "
+            + "of workflow ID (steps have deterministic ids: ID.K, ID.undo-K, ID.on-failure). Chains and sagas run without a store, "
+            + "carrying their state in their messages."
     }
 }
