@@ -60,7 +60,7 @@ enum StoreStatements {
 
     static let deleteFinished = """
         DELETE FROM warren_jobs WHERE id IN (
-            SELECT id FROM warren_jobs WHERE state IN ('succeeded', 'dead') AND finished_at < ? LIMIT ?)
+            SELECT id FROM warren_jobs WHERE state IN ('succeeded', 'dead') AND finished_at < ? ORDER BY finished_at LIMIT ?)
         RETURNING id
         """
 

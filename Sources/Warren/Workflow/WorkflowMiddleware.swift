@@ -16,7 +16,8 @@ import WarrenAMQP
 ///   before the dead letter is acked; the dead letter keeps its itinerary, so requeueing it resumes the
 ///   workflow.
 /// - A malformed itinerary dead-letters the step as `undecodable` without running it.
-/// - A copy of a step this process already completed is acked without running (see ``RecentSteps``).
+/// - A copy of a step this process already completed is acked without running; a copy arriving while the
+///   first runs here waits for it (see ``RecentSteps``).
 ///
 /// A job without workflow headers passes straight through (two header lookups).
 public final class WorkflowMiddleware: JobMiddleware {
@@ -54,7 +55,7 @@ public final class WorkflowMiddleware: JobMiddleware {
             throw ArgumentsError(reason: .undecodable, message: error.description)
         }
         let context = attempt.context
-        if recent.contains(context.jobID) {
+        if await recent.begin(context.jobID) == .completed {
             skipped.add(1, ordering: .relaxed)
             context.logger.info("workflow step already completed by this worker: acked without running again")
             return .none
@@ -84,9 +85,10 @@ public final class WorkflowMiddleware: JobMiddleware {
         let headers = settlement.headers
         guard let value = headers[WorkflowHeader.itinerary] ?? headers[WorkflowHeader.celeryCanvas] else { return }
         let isItinerary = headers[WorkflowHeader.itinerary] != nil
+        if isItinerary, let id = settlement.jobID {
+            if case .ack = settlement.disposition { recent.finish(id, completed: true) } else { recent.finish(id, completed: false) }
+        }
         switch settlement.disposition {
-        case .ack:
-            if isItinerary, let id = settlement.jobID { recent.insert(id) }
         case .deadLetter(_, let failure):
             await died(settlement, value, isItinerary: isItinerary, failure: failure)
         default:
