@@ -1,7 +1,9 @@
 #!/usr/bin/env bash
 # The demo: installs what is missing, starts a local RabbitMQ, builds Warren (release), then runs a worker,
 # a scheduler and a producer, and shows jobs flowing: plain ones, a delayed one, one that fails twice and is
-# retried to success, and one that fails every time and ends in the dead-letter queue.
+# retried to success, and one that fails every time and ends in the dead-letter queue. With a job store
+# (SQLite in a temporary file unless WARREN_STORE is set): a job's result and progress looked up, a unique job
+# enqueued twice and run once, and a three-step chain shown step by step.
 # Usage: scripts/demo.sh            (about 1 minute after the build; stops its processes at the end)
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -23,9 +25,11 @@ WARREN=.build/release/warren
 Q=demo
 # shellcheck source=scripts/lib/integration.sh
 source scripts/lib/integration.sh
+WORK=$(mktemp -d)
+# The job store: every worker and producer below records into it (docs/store.md).
+export WARREN_STORE=${WARREN_STORE:-sqlite:$WORK/demo-store.db}
 # Start from empty demo queues: a dead letter left by an earlier run would show up in this run's listing.
 WARREN_URL=${WARREN_URL:-amqp://guest:guest@127.0.0.1:5672/%2F} delete_queues "$Q" "$Q.dead"
-WORK=$(mktemp -d)
 pids=()
 cleanup() {
   for p in "${pids[@]}"; do kill -TERM "$p" 2>/dev/null || true; done
@@ -58,8 +62,33 @@ step "producer"
 "$WARREN" enqueue flaky --args '{"failures":2}' --queue "$Q" --id flaky-job
 "$WARREN" enqueue fail --args '{"message":"the demo always fails here"}' --queue "$Q" --id doomed-job
 
+step "producer, with the job store ($WARREN_STORE)"
+"$WARREN" enqueue result --args '{"value":{"invoice":1042,"total_cents":2599}}' --queue "$Q" --id result-job
+"$WARREN" enqueue progress --args '{"steps":10,"ms":300}' --queue "$Q" --id progress-job
+echo "unique key 'invoice-1042', enqueued twice (the second names the first and enqueues nothing):"
+"$WARREN" enqueue sleep --args '{"ms":3000}' --queue "$Q" --id unique-job --unique-key invoice-1042 --unique-for 1m
+"$WARREN" enqueue sleep --args '{"ms":3000}' --queue "$Q" --id unique-job-2 --unique-key invoice-1042 --unique-for 1m
+cat >"$WORK/chain.yaml" <<YAML
+queue: $Q
+steps:
+  - {job: result, args: {value: 1}}
+  - {job: sleep, args: {ms: 500}}
+  - {job: result, args: {value: "done"}}
+YAML
+workflow=$("$WARREN" workflow start "$WORK/chain.yaml")
+echo "started workflow $workflow"
+sleep 1
+step "a job while it runs: warren job show progress-job"
+"$WARREN" job show progress-job
+
 step "waiting for retries and the delay (12 s)"
 sleep 12
+
+step "the job store"
+"$WARREN" job show result-job
+"$WARREN" job show progress-job
+"$WARREN" job list --state dead --queue "$Q"
+"$WARREN" workflow show "$workflow"
 
 step "queues"
 deploy/rabbitmq-local.sh ctl list_queues name messages consumers 2>/dev/null | grep -E "^$Q" || true

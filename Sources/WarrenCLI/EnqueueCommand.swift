@@ -77,18 +77,19 @@ struct EnqueueCommand: AsyncParsableCommand {
         if let timeout { options.timeout = try parseDuration(timeout) }
         options.waitWhenFull = waitWhenFull
         let topology = try topologyOptions.topology(queues: [queue])
-        let connection = try await BrokerEnvironment.connect(name: "warren-enqueue", logger: logger)
-        defer { Task { await connection.close() } }
-        let setup = try await connection.openChannel()
-        try await topology.declare(on: setup)
-        await setup.close()
-        let producer = try await JobProducer(connection: connection, topology: topology)
+        // The store first: a unique key without one fails before anything touches the broker.
         let store: (any JobStore)?
         if uniqueKey == nil {
             store = try await StoreEnvironment.open(logger: logger)
         } else {
             store = try await StoreEnvironment.require("--unique-key", logger: logger)
         }
+        let connection = try await BrokerEnvironment.connect(name: "warren-enqueue", logger: logger)
+        defer { Task { await connection.close() } }
+        let setup = try await connection.openChannel()
+        try await topology.declare(on: setup)
+        await setup.close()
+        let producer = try await JobProducer(connection: connection, topology: topology)
         let tracked = store.map { TrackedProducer(producer: producer, store: $0) }
         if let uniqueKey, let tracked {
             options.jobID = id

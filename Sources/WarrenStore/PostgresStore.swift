@@ -39,7 +39,11 @@ final class PostgresBackend: SQLBackend {
                                                   database: database, tls: .disable)
         config.options.maximumConnections = max(1, maxConnections)
         config.options.connectTimeout = .seconds(5)
-        let client = PostgresClient(configuration: config, backgroundLogger: logger)
+        // The pool's own log at errors only: its one warning ("lease before run() was called") comes from the
+        // first query racing the runner task started below, which is harmless (the lease waits for the pool).
+        var background = logger
+        background.logLevel = max(logger.logLevel, .error)
+        let client = PostgresClient(configuration: config, backgroundLogger: background)
         self.client = client
         self.logger = logger
         self.location = "postgres://\(user)@\(host):\(port)/\(database)"
