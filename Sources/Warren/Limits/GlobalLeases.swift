@@ -14,14 +14,12 @@ final class GlobalLeases: Sendable {
     private let connection: AMQPConnection
     private let mode: Topology.Mode
     private let logger: Logger
+    private let waits: TokenWaits
     private struct State {
-        var channel: AMQPChannel?
         var filled: Set<String> = []
         /// Fills in progress from this worker: one per queue (the lock is per connection, so two jobs of one
         /// worker would both hold it).
         var fills: [String: Task<AMQPError?, Never>] = [:]
-        var waits: [ObjectIdentifier: TokenWait] = [:]
-        var closed = false
     }
     private let state = Mutex(State())
 
@@ -29,52 +27,20 @@ final class GlobalLeases: Sendable {
         self.connection = connection
         self.mode = mode
         self.logger = logger
+        self.waits = TokenWaits(connection: connection)
     }
 
     /// Waits for a token of the limit `queue` (with `permits` tokens); `nil` when the leases were closed first.
     func acquire(_ queue: String, permits: Int) async throws(AMQPError) -> Lease? {
         try await fillIfNeeded(queue, permits: permits)
-        let channel = try await leaseChannel()
-        let wait = TokenWait()
-        guard state.withLock({ s -> Bool in
-            if s.closed { return false }
-            s.waits[ObjectIdentifier(wait)] = wait
-            return true
-        }) else { return nil }
-        defer { _ = state.withLock { $0.waits.removeValue(forKey: ObjectIdentifier(wait)) } }
-        let consumer = try await channel.consume(queue: queue) { event in
-            if case .delivery(let token) = event { wait.deliver(token) }
-        }
-        let token = await wait.value()
-        await consumer.cancel()
-        return token.map(Lease.init)
+        return try await waits.token(of: queue).map(Lease.init)
     }
 
     /// Stops the waits (they return `nil`); held tokens are given back when the channel closes.
-    func stopWaiting() {
-        let waits = state.withLock { s -> [TokenWait] in
-            s.closed = true
-            return Array(s.waits.values)
-        }
-        for w in waits { w.abandon() }
-    }
+    func stopWaiting() { waits.stop() }
 
     /// Closes the lease channel: every token still held goes back to its queue.
-    func close() async {
-        stopWaiting()
-        await state.withLock { $0.channel }?.close()
-    }
-
-    private func leaseChannel() async throws(AMQPError) -> AMQPChannel {
-        if let channel = state.withLock({ $0.channel }) { return channel }
-        let channel = try await connection.openChannel()
-        try await channel.qos(prefetchCount: 1)  // per consumer: one token per waiting job
-        return state.withLock { s in
-            if let existing = s.channel { return existing }
-            s.channel = channel
-            return channel
-        }
-    }
+    func close() async { await waits.close() }
 
     /// Makes sure the token queue exists with its tokens: the first worker to need it takes the lock, declares
     /// the queue, empties whatever a fill cut short left, publishes `permits` tokens (confirmed) and marks it

@@ -10,66 +10,34 @@ final class RateBuckets: Sendable {
     private let logger: Logger
     /// How often the refill leader adds tokens.
     static let tick: Duration = .milliseconds(20)
-    private struct State {
-        var channel: AMQPChannel?
-        var refillers: [String: Task<Void, Never>] = [:]
-        var waits: [ObjectIdentifier: TokenWait] = [:]
-        var closed = false
-    }
-    private let state = Mutex(State())
+    private let waits: TokenWaits
+    /// Refill tasks by bucket queue.
+    private let refillers = Mutex<[String: Task<Void, Never>]>([:])
 
     init(connection: AMQPConnection, logger: Logger) {
         self.connection = connection
         self.logger = logger
+        self.waits = TokenWaits(connection: connection)
     }
 
     /// Waits for a token of the bucket `queue` and uses it up; `false` when closed first.
     func take(_ queue: String, limit: RateLimit) async throws(AMQPError) -> Bool {
-        let channel = try await waitChannel()
-        try await channel.declareQueue(queue, durable: false, arguments: ["x-max-length": .int64(Int64(limit.burst))])
-        let wait = TokenWait()
-        guard state.withLock({ s -> Bool in
-            if s.closed { return false }
-            s.waits[ObjectIdentifier(wait)] = wait
-            if s.refillers[queue] == nil { s.refillers[queue] = refiller(queue, limit) }
-            return true
-        }) else { return false }
-        defer { _ = state.withLock { $0.waits.removeValue(forKey: ObjectIdentifier(wait)) } }
-        let consumer = try await channel.consume(queue: queue) { event in
-            if case .delivery(let token) = event { wait.deliver(token) }
-        }
-        let token = await wait.value()
-        await consumer.cancel()
-        guard let token else { return false }
+        guard !waits.isStopped else { return false }
+        try await waits.channel().declareQueue(queue, durable: false, arguments: ["x-max-length": .int64(Int64(limit.burst))])
+        refillers.withLock { r in if r[queue] == nil { r[queue] = refiller(queue, limit) } }
+        guard let token = try await waits.token(of: queue) else { return false }
         try? await token.ack()
         return true
     }
 
     /// Stops the waits (they return `false`).
-    func stopWaiting() {
-        let waits = state.withLock { s -> [TokenWait] in
-            s.closed = true
-            return Array(s.waits.values)
-        }
-        for w in waits { w.abandon() }
-    }
+    func stopWaiting() { waits.stop() }
 
     /// Stops waits and refillers.
     func close() async {
-        stopWaiting()
-        for r in state.withLock({ Array($0.refillers.values) }) { r.cancel() }
-        await state.withLock { $0.channel }?.close()
-    }
-
-    private func waitChannel() async throws(AMQPError) -> AMQPChannel {
-        if let channel = state.withLock({ $0.channel }) { return channel }
-        let channel = try await connection.openChannel()
-        try await channel.qos(prefetchCount: 1)
-        return state.withLock { s in
-            if let existing = s.channel { return existing }
-            s.channel = channel
-            return channel
-        }
+        waits.stop()
+        for r in refillers.withLock({ Array($0.values) }) { r.cancel() }
+        await waits.close()
     }
 
     /// Competes for the bucket's refill lock every second; while it holds it, adds the rate's tokens every
