@@ -13,8 +13,9 @@ N=${FAULT_JOBS:-5000}
 BATCH=${FAULT_BATCH:-100}
 # shellcheck source=scripts/lib/integration.sh
 source scripts/lib/integration.sh
+# shellcheck source=scripts/lib/cluster.sh
+source scripts/lib/cluster.sh
 BIN=$(warren_bin)
-CLUSTER=deploy/rabbitmq-cluster.sh
 export WARREN_URL
 WARREN_URL=$($CLUSTER urls)
 export WARREN_MODE=quorum WARREN_LOG_LEVEL=info
@@ -28,31 +29,18 @@ PRINT_IDS=$("$BIN" enqueue --help | grep -oE -- '--print-i-?ds' | head -1)
 cleanup() {
   [[ -n $producer_pid ]] && kill "$producer_pid" 2>/dev/null || true
   [[ -n $worker_pid ]] && kill -9 "$worker_pid" 2>/dev/null || true
-  [[ -n $stopped_node ]] && timeout 120 $CLUSTER start-node "$stopped_node" >/dev/null 2>&1 || true
-  for q in "$Q" "$Q.dead"; do timeout 30 $CLUSTER ctl 1 -q delete_queue "$q" >/dev/null 2>&1 || true; done
-  [[ ${FAULT_CLUSTER_STOP:-0} == 1 ]] && timeout 120 $CLUSTER stop >/dev/null 2>&1 || true
+  cluster_cleanup "$stopped_node" "$Q" "$Q.dead"
   if [[ ${FAULT_KEEP:-0} == 1 ]]; then echo "logs kept in $WORK"; else rm -rf "$WORK"; fi
 }
 trap cleanup EXIT
 
-# A cluster that is not fully running is test data from an earlier run (perhaps killed with its machine): wipe it
-# and form it afresh rather than wait for a peer that may never come back.
-running=$(timeout 60 $CLUSTER status 2>/dev/null || true)
-if ! [[ $running == *rmq1@* && $running == *rmq2@* && $running == *rmq3@* ]]; then
-  timeout 300 $CLUSTER reset >/dev/null 2>&1 || true
-  timeout 300 $CLUSTER start
-fi
-# Empty default vhost: every run declares its topology afresh (a cluster kept from an older run may hold
-# exchanges declared with other arguments).
-$CLUSTER ctl 1 delete_vhost / >/dev/null 2>&1 || true
-$CLUSTER ctl 1 add_vhost / >/dev/null
-$CLUSTER ctl 1 set_permissions -p / guest '.*' '.*' '.*' >/dev/null
+cluster_fresh
 lines() { wc -l <"$RECORD"; }
 unique() { cut -d' ' -f1 "$RECORD" | sort -u | wc -l; }
 
 # Declare the queue first (from rmq1, so rmq1 leads it), then consume.
 timeout 60 "$BIN" topology declare --queue "$Q" >/dev/null
-leader=$(timeout 30 $CLUSTER ctl 1 -q list_queues name leader | awk -v q="$Q" '$1 == q {print $2}')
+leader=$(queue_leader "$Q")
 echo "queue $Q (quorum) leader: $leader"
 "$BIN" worker --queue "$Q" --concurrency 50 --grace 5 >>"$WORK/worker.log" 2>&1 &
 worker_pid=$!

@@ -14,8 +14,9 @@ if ! command -v swift >/dev/null 2>&1; then export PATH=/opt/swift/usr/bin:$PATH
 N=${FAULT_JOBS:-100000}
 # shellcheck source=scripts/lib/integration.sh
 source scripts/lib/integration.sh
+# shellcheck source=scripts/lib/cluster.sh
+source scripts/lib/cluster.sh
 BIN=$(warren_bin)
-CLUSTER=deploy/rabbitmq-cluster.sh
 BASE=${WARREN_CLUSTER_DIR:-/tmp/warren-cluster}
 url() { echo "amqp://guest:guest@127.0.0.1:$1/%2F"; }
 export WARREN_MODE=quorum WARREN_LOG_LEVEL=info
@@ -28,25 +29,16 @@ worker_pid="" producer_pid="" killed=""
 cleanup() {
   [[ -n $producer_pid ]] && kill "$producer_pid" 2>/dev/null || true
   [[ -n $worker_pid ]] && kill -9 "$worker_pid" 2>/dev/null || true
-  [[ -n $killed ]] && timeout 180 $CLUSTER start-node "$killed" >/dev/null 2>&1 || true
-  for q in "$Q" "$Q.dead"; do timeout 30 $CLUSTER ctl 1 -q delete_queue "$q" >/dev/null 2>&1 || true; done
-  [[ ${FAULT_CLUSTER_STOP:-0} == 1 ]] && timeout 120 $CLUSTER stop >/dev/null 2>&1 || true
+  cluster_cleanup "$killed" "$Q" "$Q.dead"
   if [[ ${FAULT_KEEP:-0} == 1 ]]; then echo "logs kept in $WORK"; else rm -rf "$WORK"; fi
 }
 trap cleanup EXIT
 
-running=$(timeout 60 $CLUSTER status 2>/dev/null || true)
-if ! [[ $running == *rmq1@* && $running == *rmq2@* && $running == *rmq3@* ]]; then
-  timeout 300 $CLUSTER reset >/dev/null 2>&1 || true
-  timeout 300 $CLUSTER start
-fi
-$CLUSTER ctl 1 delete_vhost / >/dev/null 2>&1 || true
-$CLUSTER ctl 1 add_vhost / >/dev/null
-$CLUSTER ctl 1 set_permissions -p / guest '.*' '.*' '.*' >/dev/null
+cluster_fresh
 
 # Declared through rmq2, so rmq2 leads the queue (client-local placement); producer on rmq1, worker on rmq3.
 WARREN_URL=$(url 5682) timeout 60 "$BIN" topology declare --queue "$Q" >/dev/null
-leader=$(timeout 30 $CLUSTER ctl 1 -q list_queues name leader | awk -v q="$Q" '$1 == q {print $2}')
+leader=$(queue_leader "$Q")
 echo "queue $Q (quorum) leader: $leader"
 node=${leader#rmq}; node=${node%@localhost}
 others=()
