@@ -73,6 +73,14 @@ struct StatusCommand: AsyncParsableCommand {
                 .joined(separator: "  ")
         }
         out.append("unacked: \(r.unackedSource)")
+        for row in r.queues where row.isFull {
+            out.append("FULL: '\(row.queue)' is at its limit of \(row.maxLength ?? 0) ready jobs: enqueues fail with queueFull until workers take some")
+        }
+        switch r.alarms {
+        case nil: out.append("alarms: n/a (needs the management API)")
+        case let alarms? where alarms.isEmpty: out.append("alarms: none")
+        case let alarms?: out.append("alarms: \(alarms.joined(separator: ", ")): the broker blocks every publisher; enqueues wait, then fail with brokerBlocked")
+        }
         if r.delayLevels.isEmpty {
             out.append("delay levels: all empty")
         } else {

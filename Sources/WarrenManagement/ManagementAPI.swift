@@ -173,6 +173,22 @@ public struct ManagementAPI: QueueStatisticsSource {
         return out
     }
 
+    /// One node's alarms (`/api/nodes`).
+    struct NodeAlarms: Decodable {
+        var name: String
+        var memAlarm: Bool?
+        var diskFreeAlarm: Bool?
+        enum CodingKeys: String, CodingKey { case name, memAlarm = "mem_alarm", diskFreeAlarm = "disk_free_alarm" }
+    }
+
+    /// ``QueueStatisticsSource``: the memory and disk alarms of every node (`/api/nodes`).
+    public func alarms() async throws -> [String]? {
+        let nodes: [NodeAlarms] = try await get("/api/nodes?columns=name,mem_alarm,disk_free_alarm")
+        return nodes.flatMap { n in
+            (n.memAlarm == true ? ["memory alarm on \(n.name)"] : []) + (n.diskFreeAlarm == true ? ["disk alarm on \(n.name)"] : [])
+        }
+    }
+
     /// Requests `path` and decodes the JSON answer.
     func get<T: Decodable>(_ path: String) async throws -> T {
         var request = HTTPClientRequest(url: configuration.baseURL + path)

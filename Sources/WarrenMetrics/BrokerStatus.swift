@@ -29,6 +29,15 @@ public struct BrokerStatus: Sendable, Codable, Hashable {
         public var deliverRate: Double?
         /// Acknowledgements per second.
         public var ackRate: Double?
+        /// The lane's length limit (``Topology/Queue/maxLength``), if it has one.
+        public var maxLength: Int? = nil
+
+        /// Whether the lane is at its length limit (the broker counts ready messages only): enqueues into it
+        /// fail with `queueFull`, or wait when asked to.
+        public var isFull: Bool {
+            guard let maxLength, let ready else { return false }
+            return ready >= maxLength
+        }
     }
 
     /// A delay level holding messages.
@@ -68,6 +77,10 @@ public struct BrokerStatus: Sendable, Codable, Hashable {
     public var pendingMigrations: [PendingMigration]
     /// Where unacknowledged counts came from, or why they are missing (`n/a (...)`).
     public var unackedSource: String
+    /// The broker's resource alarms in force (e.g. `memory alarm on rabbit@host`): while any is, the broker
+    /// blocks every publisher and enqueues wait, then fail with `brokerBlocked`. Empty: none; `nil`: unknown
+    /// (the statistics source does not tell).
+    public var alarms: [String]? = nil
     /// Limits across workers (holders, free tokens, waiters), when the caller read them (``LimitStatus/read(global:rate:on:)``);
     /// `nil` otherwise.
     public var limits: [LimitStatus]?
@@ -90,12 +103,14 @@ public struct BrokerStatus: Sendable, Codable, Hashable {
     public static func collect(topology: Topology, connection: AMQPConnection,
                                statistics: [any QueueStatisticsSource]) async throws -> BrokerStatus {
         var figures: [String: QueueFigures]?
+        var alarms: [String]?
         var source = statistics.isEmpty ? "n/a (set WARREN_RABBITMQCTL)" : ""
         var failures: [String] = []
         for s in statistics where figures == nil {
             do {
                 figures = try await s.queueFigures(vhost: connection.configuration.virtualHost)
                 source = s.sourceName
+                alarms = try? await s.alarms()
             } catch {
                 failures.append("\(s.sourceName): \(error)")
             }
@@ -118,7 +133,9 @@ public struct BrokerStatus: Sendable, Codable, Hashable {
         }
         await inspector.close()
         for (name, info) in sample { if let info { probes[name] = info } }
-        return assemble(topology: topology, probes: probes, figures: figures, source: source)
+        var report = assemble(topology: topology, probes: probes, figures: figures, source: source)
+        report.alarms = alarms
+        return report
     }
 
     /// The report from probe results (`probes`: queues that exist, by name) and, when known, per-queue
@@ -133,7 +150,8 @@ public struct BrokerStatus: Sendable, Codable, Hashable {
                 let f = info == nil ? nil : figures?[lane]
                 rows.append(Row(queue: lane, exists: info != nil, ready: info.map { Int($0.messageCount) }, unacked: f?.unacked,
                                 consumers: info.map { Int($0.consumerCount) }, dead: lane == q.name ? dead : nil,
-                                publishRate: f?.publishRate, deliverRate: f?.deliverRate, ackRate: f?.ackRate))
+                                publishRate: f?.publishRate, deliverRate: f?.deliverRate, ackRate: f?.ackRate,
+                                maxLength: q.maxLength))
             }
         }
         let levels = (0..<DelayRouting.levels).compactMap { level -> DelayLevel? in

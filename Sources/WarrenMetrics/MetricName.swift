@@ -40,6 +40,9 @@ public enum MetricName {
     public static let queueMessages = "warren_queue_messages"
     /// Consumers of a queue (sampled), by `queue`.
     public static let queueConsumers = "warren_queue_consumers"
+    /// Publishes that failed for good, by `queue` and `reason` (`queueFull`, `brokerBlocked`, `nacked`,
+    /// `unroutable`, `broker`...): a full queue or a blocked broker shows here first.
+    public static let publishFailures = "warren_publish_failures_total"
     /// Time from publish to broker confirm (or failure), in seconds, by `queue` and `result` (`ok`, `error`).
     public static let publishConfirm = "warren_publish_confirm_seconds"
 

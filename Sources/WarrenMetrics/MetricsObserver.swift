@@ -54,6 +54,10 @@ public final class MetricsObserver: WorkerObserver {
     /// Records publish confirm latency (enqueues, retries and dead letters of the worker).
     public func published(queue: String, duration: Duration, ok: Bool) { publishes.record(queue: queue, ok: ok, duration) }
 
+    public func publishFailed(queue: String, code: WarrenError.Code) {
+        Counter(label: MetricName.publishFailures, dimensions: [("queue", queue), ("reason", code.rawValue)], factory: factory).increment()
+    }
+
     private func metrics(_ job: String, _ queue: String) -> JobMetrics {
         let key = Key(job: job, queue: queue)
         return jobs.withLock { table in

@@ -32,6 +32,14 @@ public protocol QueueStatisticsSource: Sendable {
     var sourceName: String { get }
     /// Figures of every queue of `vhost`, by queue name.
     func queueFigures(vhost: String) async throws -> [String: QueueFigures]
+    /// The broker's resource alarms in force, one line each (e.g. `memory alarm on rabbit@host`), or `nil` when
+    /// this source cannot tell. Default: `nil`.
+    func alarms() async throws -> [String]?
+}
+
+extension QueueStatisticsSource {
+    /// `nil`: this source does not tell.
+    public func alarms() async throws -> [String]? { nil }
 }
 
 extension RabbitMQCtl: QueueStatisticsSource {

@@ -1,6 +1,8 @@
 import Foundation
+import Synchronization
 import Warren
 import WarrenAMQP
+import WarrenMetrics
 import WarrenTestSupport
 import XCTest
 
@@ -14,13 +16,21 @@ final class BackpressureTests: XCTestCase {
         return JobRequest(name: "noop", arguments: Array("{}".utf8), options: o)
     }
 
+    /// Publish failures by code, as a metrics observer sees them.
+    final class FailureRecorder: PublishObserver {
+        let failures = Mutex<[WarrenError.Code]>([])
+        func published(queue: String, duration: Duration, ok: Bool) {}
+        func publishFailed(queue: String, code: WarrenError.Code) { failures.withLock { $0.append(code) } }
+    }
+
     func testTheEnqueuePastTheLimitFailsWithQueueFullAndNothingIsDropped() async throws {
         let conn = try await JobsBroker.connect()
         let queue = Topology.Queue(JobsBroker.uniqueQueue("full"), maxLength: 1000)
         let topology = Topology(queues: [queue])
         let ch = try await conn.openChannel()
         try await topology.declare(on: ch)
-        let producer = try await JobProducer(connection: conn, topology: topology)
+        let recorder = FailureRecorder()
+        let producer = try await JobProducer(connection: conn, topology: topology, observer: recorder)
 
         let first = await producer.enqueue(batch: (0..<1000).map { request(queue.name, $0) })
         XCTAssertEqual(first.filter { (try? $0.get()) == nil }.count, 0)
@@ -35,6 +45,11 @@ final class BackpressureTests: XCTestCase {
         XCTAssertEqual(more.map { (try? $0.get()) == nil ? ($0.failureCode ?? .broker) : nil }, Array(repeating: .queueFull, count: 10))
         let count = try await ch.inspectQueue(queue.name).messageCount
         XCTAssertEqual(count, 1000)
+        // What metrics (warren_publish_failures_total) and `warren status` show.
+        XCTAssertEqual(recorder.failures.withLock { $0 }, Array(repeating: .queueFull, count: 11))
+        let status = try await BrokerStatus.collect(topology: topology, connection: conn, statistics: [])
+        XCTAssertEqual(status.queues.map(\.isFull), [true])
+        XCTAssertEqual(status.queues.first?.maxLength, 1000)
 
         await ch.close()
         await JobsBroker.cleanUp(queue, on: conn)

@@ -152,6 +152,7 @@ public final class Announcer: Service, WorkerObserver, SchedulerObserver, Sendab
 
     /// Forwarded.
     public func published(queue: String, duration: Duration, ok: Bool) { next?.published(queue: queue, duration: duration, ok: ok) }
+    public func publishFailed(queue: String, code: WarrenError.Code) { next?.publishFailed(queue: queue, code: code) }
 
     // MARK: SchedulerObserver
 

@@ -15,7 +15,7 @@ extension ConfirmedPublisher {
         var (lost, nacked) = (0, 0)
         func fail(_ k: Int, _ error: WarrenError, _ results: inout [Result<Void, WarrenError>?]) {
             results[k] = .failure(error)
-            report(describe(k).queue, since: started, ok: false)
+            report(describe(k).queue, since: started, failure: error.code)
         }
         while !pending.isEmpty {
             do throws(WarrenError) {
@@ -105,7 +105,11 @@ extension ConfirmedPublisher {
                     result = .failure(WarrenError(error, "publishing job \(id)"))
                 }
                 results[index] = result
-                if let elapsed { observer?.published(queue: queue, duration: elapsed, ok: (try? result.get()) != nil) }
+                if let elapsed {
+                    var failure: WarrenError.Code?
+                    if case .failure(let error) = result { failure = error.code }
+                    report(queue, duration: elapsed, failure: failure)
+                }
             }
         }
         return round

@@ -61,7 +61,7 @@ public struct ConfirmedPublisher: Sendable {
                 await Self.pauseBeforeRepublishing(attempt: lost)
                 continue
             } catch {
-                report(queue, since: started, ok: false)
+                report(queue, since: started, failure: error.code)
                 throw error
             }
             if outcome == .nacked {
@@ -71,14 +71,15 @@ public struct ConfirmedPublisher: Sendable {
                     try? await Task.sleep(for: pause)
                     continue
                 }
-                report(queue, since: started, ok: false)
-                throw NackDecision.error(verdict, id: id, queue: queue, waited: .now - started)!
-            }
-            if let error = Self.check(outcome, id: id, queue: queue) {
-                report(queue, since: started, ok: false)
+                let error = NackDecision.error(verdict, id: id, queue: queue, waited: .now - started)!
+                report(queue, since: started, failure: error.code)
                 throw error
             }
-            report(queue, since: started, ok: true)
+            if let error = Self.check(outcome, id: id, queue: queue) {
+                report(queue, since: started, failure: error.code)
+                throw error
+            }
+            report(queue, since: started, failure: nil)
             return
         }
     }
@@ -92,8 +93,15 @@ public struct ConfirmedPublisher: Sendable {
                                    remaining: rules.deadline - .now, jitter: Double.random(in: 0...1))
     }
 
-    func report(_ queue: String, since started: ContinuousClock.Instant, ok: Bool) {
-        observer?.published(queue: queue, duration: ContinuousClock.now - started, ok: ok)
+    /// Tells the observer how a publish to `queue` ended: confirmed (`failure` nil) or failed with that code.
+    func report(_ queue: String, since started: ContinuousClock.Instant, failure: WarrenError.Code?) {
+        report(queue, duration: ContinuousClock.now - started, failure: failure)
+    }
+
+    func report(_ queue: String, duration: Duration, failure: WarrenError.Code?) {
+        guard let observer else { return }
+        observer.published(queue: queue, duration: duration, ok: failure == nil)
+        if let failure { observer.publishFailed(queue: queue, code: failure) }
     }
 
     /// Waits before publishing again what a lost connection cut off, while the connection recovers: 50 ms

@@ -18,6 +18,14 @@ public enum JobOutcome: String, Sendable, Hashable, CaseIterable {
 public protocol PublishObserver: Sendable {
     /// A publish to `queue` finished after `duration` (from the first attempt to the broker's answer).
     func published(queue: String, duration: Duration, ok: Bool)
+    /// A publish to `queue` failed for good with `code` (e.g. ``WarrenError/Code/queueFull``,
+    /// ``WarrenError/Code/brokerBlocked``), after ``published(queue:duration:ok:)`` told it. Default: nothing.
+    func publishFailed(queue: String, code: WarrenError.Code)
+}
+
+extension PublishObserver {
+    /// Nothing.
+    public func publishFailed(queue: String, code: WarrenError.Code) {}
 }
 
 /// Receives the worker's events, e.g. to keep metrics. Called from job tasks: keep it quick and thread-safe.
