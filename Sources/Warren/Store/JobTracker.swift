@@ -73,6 +73,9 @@ public final class JobTracker: JobMiddleware {
         return try await next(a)
     }
 
+    /// `true`: every outcome waits for a group commit, so the worker settles off its runners.
+    public var settlementWaitsForIO: Bool { true }
+
     public func willSettle(_ settlement: JobSettlement) async {
         guard let id = settlement.jobID,
               let update = Self.update(for: settlement, at: Date(), maxResultBytes: configuration.maxResultBytes) else { return }

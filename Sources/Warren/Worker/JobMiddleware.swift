@@ -24,9 +24,19 @@ public protocol JobMiddleware: Sendable {
     /// dead-lettered, left to the broker at shutdown) and those dead-lettered or deferred before any attempt
     /// (unreadable, unknown job, expired, not yet due). Awaited before the settlement is carried out.
     func willSettle(_ settlement: JobSettlement) async
+
+    /// Whether ``willSettle(_:)`` waits for I/O for every job (a store commit, say). If any middleware of a
+    /// worker does, the worker settles the attempts that ran off their runner: the runner takes its next job
+    /// at once, and the delivery stays unacked (holding a prefetch place, not a runner) until ``willSettle(_:)``
+    /// returned and the settlement is carried out. Graceful shutdown waits for those settlements too.
+    /// Default `false`.
+    var settlementWaitsForIO: Bool { get }
 }
 
 extension JobMiddleware {
+    /// Default: `false`.
+    public var settlementWaitsForIO: Bool { false }
+
     /// Default: runs the job unchanged.
     public func handle(_ attempt: JobAttempt, next: @Sendable (JobAttempt) async throws -> JobResult) async throws -> JobResult {
         try await next(attempt)
@@ -103,4 +113,7 @@ struct MiddlewareChain: Sendable {
     }
 
     var isEmpty: Bool { middlewares.isEmpty }
+
+    /// Whether attempts are settled off their runner (``JobMiddleware/settlementWaitsForIO``).
+    var settlesOffRunner: Bool { middlewares.contains { $0.settlementWaitsForIO } }
 }

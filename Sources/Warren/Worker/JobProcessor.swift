@@ -23,9 +23,19 @@ struct JobProcessor: Sendable {
     /// Starts a new runner whose first work is `settle` (a timed-out job's settlement).
     typealias Takeover = @Sendable (_ settle: @escaping @Sendable () async -> Void) -> Void
 
-    /// Runs one delivery on the runner `runner`. Returns `false` when the job overran its time limit and
-    /// `takeover` started a new runner to settle it: the calling runner must then stop.
-    func process(_ item: DeliveryBuffer.Item, runner: RunnerHandle, takeover: @escaping Takeover) async -> Bool {
+    /// What a runner does once ``process(_:runner:takeover:)`` returned.
+    enum Step: Sendable {
+        /// The delivery is settled (or handed back): take the next.
+        case done
+        /// The job ran; `settle` settles it and may take a while (``JobMiddleware/settlementWaitsForIO``):
+        /// run it off the runner, then count the delivery finished.
+        case settleLater(_ settle: @Sendable () async -> Void)
+        /// The job overran its time limit and `takeover` started a new runner to settle it: stop.
+        case takenOver
+    }
+
+    /// Runs one delivery on the runner `runner`.
+    func process(_ item: DeliveryBuffer.Item, runner: RunnerHandle, takeover: @escaping Takeover) async -> Step {
         let delivery = item.delivery
         let source = item.source
         let decoded = delivery.body.count > decision.maxMessageBytes
@@ -34,12 +44,12 @@ struct JobProcessor: Sendable {
         if let disposition = decision.beforeAttempt(bodyBytes: delivery.body.count, decoded: decoded, definition: definition,
                                                     knownJobs: registry.names, now: Date()) {
             await refuse(delivery, decoded, source, disposition)
-            return true
+            return .done
         }
-        guard case .success(let envelope) = decoded, let definition else { return true }  // decided above
+        guard case .success(let envelope) = decoded, let definition else { return .done }  // decided above
         if !item.admitted, let parking, let needs = parking.needs(job: envelope.name, arguments: envelope.body) {
             parking.park(item, needs)  // back, ahead of new deliveries, once it may start
-            return true
+            return .done
         }
         let lease = item.lease
         // Over its concurrency limit, the job waits here for a place; at shutdown it is left unacked for the
@@ -47,7 +57,7 @@ struct JobProcessor: Sendable {
         let limit = limits[envelope.name]
         if let limit, await !limit.acquire() {
             await lease?.release()
-            return true
+            return .done
         }
         let checkpoint = definition.isIterable ? CursorCheckpoint(headers: envelope.headers) : nil
         var context = context(envelope, delivery, source, definition)
@@ -55,20 +65,24 @@ struct JobProcessor: Sendable {
         let attempt = JobAttempt(context: context, arguments: envelope.body, headers: envelope.headers)
         observer?.jobStarted(name: envelope.name, queue: source.baseQueue)
         let started = ContinuousClock.now
-        let conclude: @Sendable (AttemptResult) async -> Void = { [self] result in
+        let release: @Sendable () async -> Void = {
             limit?.release()  // the attempt is over (or given up on at its time limit)
             await lease?.release()
+        }
+        let settle: @Sendable (AttemptResult) async -> Void = { [self] result in
             await self.conclude(result, delivery, envelope, source, definition, attempt.context, checkpoint, started: started)
         }
         let chain = middleware
         switch await attempts.run(timeout: definition.timeout ?? defaultTimeout, cancel: { runner.cancel() },
-                                  takeover: { result in takeover { await conclude(result) } },
+                                  takeover: { result in takeover { await release(); await settle(result) } },
                                   { try await chain.run(attempt) { try await definition.run($0.arguments, $0.context) } }) {
         case .finished(let result):
-            await conclude(result)
-            return true
+            await release()
+            if chain.settlesOffRunner { return .settleLater { await settle(result) } }
+            await settle(result)
+            return .done
         case .takenOver:
-            return false
+            return .takenOver
         }
     }
 

@@ -35,9 +35,19 @@ final class JobRunners: Sendable {
             }
             while let item = await buffer.next() {
                 let started = ContinuousClock.now
-                guard await processor.process(item, runner: handle, takeover: { [self] settle in spawn(first: settle) }) else { return }
-                meter.record(ContinuousClock.now - started)
-                buffer.finished()
+                switch await processor.process(item, runner: handle, takeover: { [self] settle in spawn(first: settle) }) {
+                case .done:
+                    meter.record(ContinuousClock.now - started)
+                    buffer.finished()
+                case .settleLater(let settle):
+                    meter.record(ContinuousClock.now - started)
+                    Task { [buffer] in
+                        await settle()
+                        buffer.finished()
+                    }
+                case .takenOver:
+                    return
+                }
             }
         })
     }
