@@ -144,6 +144,8 @@ let package = Package(
                 "WarrenAMQP",
                 "WarrenStore",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                .product(name: "PostgresNIO", package: "postgres-nio"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
             ]
         ),
         // Broker control, bounded polling and delivery collection shared by both test targets.
