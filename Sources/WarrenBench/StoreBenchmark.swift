@@ -44,6 +44,12 @@ struct StoreBenchmark: AsyncParsableCommand {
                 print("round \(round) \(name): \(Int(rate)) jobs/s")
             }
         }
+        for (name, url) in backends {
+            guard let store = try await url?.open(logger: logger) else { continue }
+            let ms = try await commitTime(store, rows: concurrency)
+            await store.close()
+            print(String(format: "  %@: a group commit of %d rows (running + succeeded, one statement) takes %.2f ms", name, concurrency, ms))
+        }
         try? FileManager.default.removeItem(atPath: sqlitePath)
         await connection.close()
         func median(_ xs: [Double]) -> Double { xs.sorted()[xs.count / 2] }
@@ -57,6 +63,28 @@ struct StoreBenchmark: AsyncParsableCommand {
             if ratio < 0.75 { failed = true }
         }
         if failed { throw ExitCode(1) }
+    }
+
+    /// Mean time of a group commit of `rows` job updates (each a new job's `succeeded`), over 50 commits.
+    private func commitTime(_ store: any JobStore, rows: Int) async throws -> Double {
+        let prefix = "bench-commit-\(UUID().uuidString.prefix(8))"
+        var total = Duration.zero
+        for round in 0..<50 {
+            let now = Date()
+            let updates = (0..<rows).map { i in
+                var u = JobUpdate(id: "\(prefix)-\(round)-\(i)", state: .succeeded, attempt: 1, at: now)
+                u.name = "noop"
+                u.queue = "bench"
+                u.worker = "bench:1"
+                u.startedAt = now
+                u.finishedAt = now
+                return u
+            }
+            let started = ContinuousClock.now
+            try await store.write(StoreBatch(updates: updates))
+            total += ContinuousClock.now - started
+        }
+        return total.seconds * 1000 / 50
     }
 
     /// Enqueues `count` noop jobs (plain), then drains them with a worker tracking into `store` (if any).
