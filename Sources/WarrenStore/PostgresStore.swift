@@ -33,6 +33,9 @@ final class PostgresBackend: SQLBackend {
     /// Any fixed number, the same in every Warren process: only migrations take it.
     let migrationLock: String? = "SELECT pg_advisory_xact_lock(7270514)"
     let extraSchema: [String] = PostgresOutbox.schema
+    /// Commits wait for the WAL to reach the disk; several in flight share those waits (PostgreSQL's group
+    /// commit). A few of the pool's connections, leaving the rest to lookups and the sweeper.
+    let concurrentWrites: Int
 
     init(host: String, port: Int, user: String, password: String?, database: String, maxConnections: Int, logger: Logger) {
         var config = PostgresClient.Configuration(host: host, port: port, username: user, password: password,
@@ -47,6 +50,7 @@ final class PostgresBackend: SQLBackend {
         self.client = client
         self.logger = logger
         self.location = "postgres://\(user)@\(host):\(port)/\(database)"
+        self.concurrentWrites = max(1, min(4, maxConnections / 2))
         self.runner = Task { await client.run() }
     }
 

@@ -55,6 +55,8 @@ protocol SQLBackend: SQLSession {
     var migrationLock: String? { get }
     /// Backend-only tables (idempotent statements), created after the shared schema's migrations.
     var extraSchema: [String] { get }
+    /// Write transactions worth keeping in flight at once (``Warren/JobStore/concurrentWrites``).
+    var concurrentWrites: Int { get }
     func close() async
 }
 

@@ -12,6 +12,8 @@ final class SQLJobStore: JobStore {
 
     var location: String { backend.location }
 
+    var concurrentWrites: Int { backend.concurrentWrites }
+
     @discardableResult
     func migrate() async throws(StoreError) -> (from: Int, to: Int) {
         let lock = backend.migrationLock

@@ -28,6 +28,8 @@ final class SQLiteBackend: SQLBackend {
     private let turn = AsyncLock()
     let migrationLock: String? = nil
     let extraSchema: [String] = []
+    /// One writer at a time: SQLite serialises them anyway.
+    let concurrentWrites = 1
 
     private init(connection: SQLiteConnection, location: String) {
         self.connection = connection

@@ -1,5 +1,10 @@
 import Foundation
 
+extension JobStore {
+    /// Default: one write at a time.
+    public var concurrentWrites: Int { 1 }
+}
+
 /// Where Warren keeps the state of jobs beyond the broker: status, results, progress, unique keys.
 /// Optional: without one, Warren keeps nothing outside RabbitMQ, and what needs a store (unique jobs,
 /// lookups) fails with ``StoreError/Code/notConfigured`` naming `WARREN_STORE`.
@@ -19,6 +24,11 @@ public protocol JobStore: Sendable {
     /// Writes `batch` in one transaction: each update is applied only if it does not move its job back
     /// (see ``JobState``), heartbeats touch running jobs, releases free keys still held by their job.
     func write(_ batch: StoreBatch) async throws(StoreError)
+
+    /// How many ``write(_:)`` transactions a writer may keep in flight at once: a pipeline of group commits.
+    /// Safe because an update never moves a job back, whatever order commits land in. 1 for a single-writer
+    /// database (SQLite); more where commits wait for the disk and overlap (PostgreSQL). Default 1.
+    var concurrentWrites: Int { get }
 
     /// In one transaction: claims `key` for `job` (free, or its lock expired at `job.at`) and records
     /// `job` as enqueued; or, when another job holds it, returns that job's id and records nothing.

@@ -13,7 +13,8 @@ final class StoreWriter: Sendable {
         var releases: [UniqueRelease] = []
         var heartbeats: [String] = []
         var waiters: [CheckedContinuation<Void, Never>] = []
-        var flushing = false
+        /// Flush loops running (at most the store's ``JobStore/concurrentWrites``).
+        var flushes = 0
         var lingering = false
     }
 
@@ -22,9 +23,12 @@ final class StoreWriter: Sendable {
     private let linger: Duration
     private let logger: Logger
     private let pending = Mutex(Pending())
+    /// Commits in flight at most.
+    private let maxFlushes: Int
 
     init(store: any JobStore, retryFor: Duration, linger: Duration, logger: Logger) {
         self.store = store
+        self.maxFlushes = max(1, store.concurrentWrites)
         self.retryFor = retryFor
         self.linger = linger
         self.logger = logger
@@ -36,7 +40,7 @@ final class StoreWriter: Sendable {
             p.updates += updates
             p.releases += releases
             p.heartbeats += heartbeats
-            guard !p.flushing, !p.lingering else { return false }
+            guard p.flushes == 0, !p.lingering else { return false }
             p.lingering = true
             return true
         }
@@ -66,8 +70,8 @@ final class StoreWriter: Sendable {
     }
 
     private func startFlushing(_ p: inout Pending) -> Bool {
-        guard !p.flushing else { return false }
-        p.flushing = true
+        guard p.flushes < maxFlushes else { return false }
+        p.flushes += 1
         return true
     }
 
@@ -76,15 +80,17 @@ final class StoreWriter: Sendable {
         while true {
             let taken = pending.withLock { p -> Pending? in
                 if p.updates.isEmpty && p.releases.isEmpty && p.heartbeats.isEmpty && p.waiters.isEmpty {
-                    p.flushing = false
+                    p.flushes -= 1
                     return nil
                 }
                 let t = p
-                p = Pending(flushing: true, lingering: p.lingering)
+                p = Pending(flushes: p.flushes, lingering: p.lingering)
                 return t
             }
             guard let taken else { return }
-            let batch = StoreBatch(updates: JobUpdate.coalesce(taken.updates), heartbeats: Array(Set(taken.heartbeats)),
+            // Sorted by job id: concurrent commits lock rows in one order, so they wait for each other, never deadlock.
+            let updates = JobUpdate.coalesce(taken.updates).sorted { $0.id < $1.id }
+            let batch = StoreBatch(updates: updates, heartbeats: Array(Set(taken.heartbeats)),
                                    releases: taken.releases)
             await commit(batch)
             for w in taken.waiters { w.resume() }
