@@ -41,7 +41,7 @@ extension Templates {
     {{#lines}}<line x1="{{x1}}" y1="{{y1}}" x2="{{x2}}" y2="{{y2}}" class="{{#dashed}}dashed{{/dashed}}" marker-end="url(#arrow)"/>{{/lines}}
     {{#boxes}}<a href="{{href}}"><g class="step {{state}}{{#dashed}} compensation{{/dashed}}" data-job="{{fullID}}" data-state="{{state}}"><title>{{fullID}}: {{state}}</title>
     <rect x="{{x}}" y="{{y}}" width="{{w}}" height="{{h}}" rx="6"/><text x="{{tx}}" y="{{ty1}}" class="label">{{label}}</text>
-    <text x="{{tx}}" y="{{ty2}}" class="id">{{jobID}} · {{state}}</text></g></a>{{/boxes}}</svg>
+    <text x="{{tx}}" y="{{ty2}}" class="id">{{detail}}</text></g></a>{{/boxes}}</svg>
     <p class="legend">{{#legend}}<span class="badge {{.}}">{{.}}</span> {{/legend}}</p>{{/diagram}}
     {{#steps}}<table id="workflow-jobs"><thead><tr><th>Job id</th><th>Job</th><th>State</th><th>Attempt</th><th>Last error</th></tr></thead><tbody>
     {{#jobs}}<tr><td><a href="{{base}}/jobs/show?id={{idParam}}">{{id}}</a></td><td>{{name}}</td><td><span class="badge {{state}}">{{state}}</span></td>

@@ -6,7 +6,7 @@ import Warren
 /// Steps go left to right, a group's children one under another; compensations and the on-failure job sit
 /// in a band below, with dashed edges. Only positions are computed here; the graph is the library's.
 struct WorkflowDiagram {
-    static let nodeWidth = 170, nodeHeight = 48, columnGap = 50, rowGap = 22, margin = 12
+    static let nodeWidth = 200, nodeHeight = 48, columnGap = 50, rowGap = 22, margin = 12
 
     struct Box {
         var name, label, jobID, state: String
@@ -75,7 +75,7 @@ struct WorkflowDiagram {
         [
             "width": width, "height": height,
             "boxes": boxes.map { b -> [String: Any] in
-                ["label": Self.fit(b.label, 22), "jobID": Self.fit(b.jobID, 26), "fullID": b.jobID, "state": b.state,
+                ["label": Self.fit(b.label, 22), "detail": Self.fit("\(b.jobID) · \(b.state)", 29), "fullID": b.jobID, "state": b.state,
                  "href": "\(base)/jobs/show?id=\(b.jobID.addingPercentEncoding(withAllowedCharacters: .alphanumerics) ?? "")",
                  "x": b.x, "y": b.y, "w": Self.nodeWidth, "h": Self.nodeHeight, "tx": b.x + 10, "ty1": b.y + 20, "ty2": b.y + 38,
                  "dashed": b.dashed]
