@@ -73,3 +73,11 @@ final class DashboardJobsTests: XCTestCase {
         XCTAssertFalse(html.contains("id=\"job-filters\""), html)
     }
 }
+
+/// Times on the pages: UTC, ISO-8601 to the second, as the CLI prints them.
+final class DeadLetterTextTimeTests: XCTestCase {
+    func testUTCToTheSecond() {
+        XCTAssertEqual(DeadLetterText.time(Date(timeIntervalSince1970: 1_900_000_000.7)), "2030-03-17T17:46:40Z")
+        XCTAssertEqual(DeadLetterText.time(nil), "-")
+    }
+}
