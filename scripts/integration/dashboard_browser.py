@@ -226,8 +226,10 @@ try:
     wait(lambda: QUEUE in driver.find_element(By.ID, "workers").text, "workers page lists the running worker")
     shot("workers")
     driver.get(BASE + "/")
-    wait(lambda: float(driver.find_element(By.CSS_SELECTOR, "#rates tbody td:nth-child(2)").text) > 0,
-         "overview shows a processing rate for the queue", timeout=40)
+    def queue_rate():  # the row of QUEUE (the job-store worker's queue has a row too)
+        rows = [[td.text for td in tr.find_elements(By.TAG_NAME, "td")] for tr in driver.find_elements(By.CSS_SELECTOR, "#rates tbody tr")]
+        return next((float(r[1]) for r in rows if r and r[0] == QUEUE), 0.0)
+    wait(lambda: queue_rate() > 0, "overview shows a processing rate for the queue", timeout=40)
     shot("overview")
     driver.get(BASE + "/schedules")
     wait(lambda: "tick" in driver.find_element(By.ID, "schedules").text, "schedules page shows the scheduler's schedule")
