@@ -6,7 +6,8 @@
 # requeues it and sees it run, purges by filter with confirmation; and checks 401 / 429 / 403 answers.
 # With a SQLite job store (WARREN_STORE) a second worker runs tracked jobs and two small workflows: the jobs
 # page must show their states, progress and results (a payload in a result renders as text), the workflows
-# page each step coloured by its state, the limits page a global limit's holders and waiters.
+# page each step coloured by its state, the limits page a global limit's holders and waiters, and after
+# that worker is SIGKILLed, its tokens returned.
 # Screenshots go to DASHBOARD_SCREENSHOTS (default a temporary directory, removed unless set).
 # Env: WARREN_TEST_URL, WARREN_BIN (default .build/debug/warren), DASHBOARD_SCREENSHOTS, WARREN_VENV (.venv).
 # Bounded: about 1-2 minutes (every wait in the Python part has a deadline).
@@ -78,6 +79,7 @@ YAML
 STORE="sqlite:$WORK/jobs.db"
 "$BIN" topology declare --queue "$JQ" --max-priority 0 >/dev/null
 WARREN_STORE=$STORE "$BIN" worker --queue "$JQ" --concurrency 10 --max-priority 0 --global-limit span=3 >"$WORK/store-worker.log" 2>&1 & pids+=($!)
+export STORE_WORKER_PID=$!   # SIGKILLed by the Python part (fault drill)
 "$PY" - "$JQ" "$WORK" <<'PY'
 import json, sys
 q, work = sys.argv[1:3]

@@ -182,6 +182,27 @@ def store_pages(driver, shot, no_alert):
     wait(limit_row, "limits page: span=3 with 3 holders and 2 waiting", timeout=60)
     shot("limits")
 
+    # The JSON API pages the same way; a malformed cursor is refused.
+    code, body = call("GET", BASE + "/api/jobs?limit=10", opener=opener)
+    page1 = json.loads(body)
+    code2, body2 = call("GET", BASE + "/api/jobs?limit=10&after=" + urllib.parse.quote(page1["next"]), opener=opener)
+    ids1, ids2 = {j["id"] for j in page1["jobs"]}, {j["id"] for j in json.loads(body2)["jobs"]}
+    check(code == code2 == 200 and len(ids1) == len(ids2) == 10 and not ids1 & ids2, "/api/jobs pages by its next cursor")
+    check(call("GET", BASE + "/api/jobs?after=garbage", opener=opener)[0] == 400, "a malformed page cursor -> 400")
+
+    # Fault drill: the tracked worker is SIGKILLed while it holds the 3 tokens and runs the slow job. The
+    # broker returns the tokens (limits page: 0 holders, 3 free, nobody waiting), and the store keeps what it
+    # last recorded of the job (running, its progress) for the pages to show.
+    os.kill(int(os.environ["STORE_WORKER_PID"]), 9)
+    def limit_freed():
+        driver.get(BASE + "/limits")
+        cells = [e.text for e in driver.find_elements(By.CSS_SELECTOR, "#limits tbody td")]
+        return cells[3:6] == ["0", "3", "0"]
+    wait(limit_freed, "after SIGKILL of the worker the limits page shows its tokens returned (0 holders, 3 free)", timeout=30)
+    status = job_api("job-progress")
+    check(status.get("state") == "running" and 0 < (status.get("progress") or 0) < 1,
+          "the killed worker's job is still shown as last recorded (running, part done) until the sweeper marks it lost")
+
 
 # ---- the browser ----------------------------------------------------------------------------------------
 options = webdriver.ChromeOptions()
