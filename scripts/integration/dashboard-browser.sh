@@ -119,5 +119,14 @@ if ((status)); then
   echo "--- dashboard log"; tail -n 30 "$WORK/dash.log"; echo "--- read-only dashboard log"; tail -n 10 "$WORK/dash-ro.log"
 fi
 grep -q "dashboard login failed" "$WORK/dash-ro.log" || { echo "FAIL: failed logins were not logged"; status=1; }
+# `warren workflow show` reads the same store through the same library code as the workflows page.
+shown=$(WARREN_STORE=$STORE "$BIN" workflow show wf-saga 2>&1) || true
+graph=$(WARREN_STORE=$STORE "$BIN" workflow show wf-saga --graph mermaid 2>&1) || true
+if grep -q $'wf-saga.3\tfail\tdead' <<<"$shown" && grep -q "class s3 dead" <<<"$graph" && [[ $(grep -c '^wf-saga\.' <<<"$shown") == 6 ]]; then
+  echo "ok: warren workflow show lists the saga's 6 jobs from the store and draws step 3 dead"
+else
+  echo "FAIL: warren workflow show:"; echo "$shown"; echo "$graph"; status=1
+fi
+WARREN_STORE=$STORE "$BIN" workflow show no-such-workflow >/dev/null 2>&1 && { echo "FAIL: an unknown workflow id exits 0"; status=1; }
 echo "screenshots: $SHOTS"
 exit "$status"
