@@ -33,7 +33,10 @@ extension Dashboard {
         group.get("/jobs/show") { [self] request, _ in
             let id = Form.query(request)["id"] ?? ""
             guard let store = data.store else { return page("job", title: "Job", session: session(request), ["noStore": Self.noStoreText]) }
-            let s = try await store.status(id)
+            let s: JobStatus
+            do { s = try await store.status(id) } catch {
+                return page("job", title: "Job", session: session(request), ["error": "\(error)"], status: .serviceUnavailable)
+            }
             guard s.state != .unknown else {
                 return page("job", title: "Job", session: session(request),
                             ["error": "No job '\(id)' in the store \(store.location): never seen, or deleted after its retention."], status: .notFound)
@@ -45,7 +48,12 @@ extension Dashboard {
             guard let store = data.store else { return page("workflow", title: "Workflows", session: session(request), ["noStore": Self.noStoreText]) }
             var v: [String: Any] = ["id": id, "page": "workflows"]
             guard !id.isEmpty else { return page("workflow", title: "Workflows", session: session(request), v) }
-            guard let view = try await WorkflowView.read(id, from: store) else {
+            let found: WorkflowView?
+            do { found = try await WorkflowView.read(id, from: store) } catch {
+                v["error"] = "\(error)"
+                return page("workflow", title: "Workflows", session: session(request), v, status: .serviceUnavailable)
+            }
+            guard let view = found else {
                 v["error"] = "No job of workflow '\(id)' is in the store \(store.location) (are the workers run with WARREN_STORE?)."
                 return page("workflow", title: "Workflows", session: session(request), v, status: .notFound)
             }
@@ -86,7 +94,9 @@ extension Dashboard {
         group.get("/api/workflows/:id") { [self] _, context in
             guard let store = data.store else { return Self.jsonError(Self.noStoreText, status: .notFound) }
             let id = context.parameters.get("id") ?? ""
-            guard let view = try await WorkflowView.read(id, from: store) else { return Self.jsonError("not found", status: .notFound) }
+            let found: WorkflowView?
+            do { found = try await WorkflowView.read(id, from: store) } catch { return Self.jsonError("\(error)", status: .serviceUnavailable) }
+            guard let view = found else { return Self.jsonError("not found", status: .notFound) }
             return Self.json(WorkflowAnswer(view))
         }
         group.get("/api/limits") { [self] _, _ in
