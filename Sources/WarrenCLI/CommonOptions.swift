@@ -69,3 +69,12 @@ enum CLILogging {
 
 /// Splits repeated and comma-separated list options (the library's rule).
 func splitList(_ values: [String]) -> [String] { BrokerEnvironment.list(values) }
+
+/// The limits `warren status` and `warren dashboard` show, as given to the workers.
+struct LimitOptions: ParsableArguments {
+    @Option(name: .customLong("global-limit"), help: ArgumentHelp("Also show this global limit (as given to the workers); repeatable.", valueName: "JOB=N"))
+    var global: [String] = []
+
+    @Option(name: .customLong("rate-limit"), help: ArgumentHelp("Also show this rate limit (as given to the workers); repeatable.", valueName: "JOB=N/s"))
+    var rate: [String] = []
+}

@@ -6,6 +6,7 @@ import WarrenAMQP
 import WarrenDashboard
 import WarrenManagement
 import WarrenMetrics
+import WarrenStore
 
 /// `warren dashboard`: the web dashboard (see docs/dashboard.md). The login token comes from
 /// `WARREN_DASHBOARD_TOKEN` or `WARREN_DASHBOARD_TOKEN_FILE`, never from argv.
@@ -14,7 +15,8 @@ struct DashboardCommand: AsyncParsableCommand {
         commandName: "dashboard",
         abstract: "Serve the web dashboard (queues, workers, dead letters, schedules) on 127.0.0.1.",
         discussion: """
-            Needs WARREN_DASHBOARD_TOKEN (or WARREN_DASHBOARD_TOKEN_FILE). Unacked counts, rates and consumers' hosts come from the \
+            Needs WARREN_DASHBOARD_TOKEN (or WARREN_DASHBOARD_TOKEN_FILE). With WARREN_STORE (or WARREN_STORE_FILE) the jobs and \
+            workflows pages read the job store. Unacked counts, rates and consumers' hosts come from the \
             management API (WARREN_MANAGEMENT_URL, default port 15672 of the AMQP host with the AMQP credentials; 'off' to disable).
             """)
 
@@ -33,6 +35,8 @@ struct DashboardCommand: AsyncParsableCommand {
     @Option(help: "Seconds between live updates.")
     var refresh = 2.0
 
+    @OptionGroup var limits: LimitOptions
+
     @OptionGroup var topologyOptions: TopologyOptions
 
     func run() async throws {
@@ -49,8 +53,11 @@ struct DashboardCommand: AsyncParsableCommand {
         let connection = try await AMQPConnection.connect(amqp, logger: logger)
         let board = PresenceBoard()
         try await board.listen(on: connection)
+        let store = try await StoreEnvironment.open(logger: logger)
         let data = DashboardData(connection: connection, topology: config.topology, management: management,
-                                 rabbitmqctl: RabbitMQCtl.fromEnvironment(), board: board, jobs: nil, refreshInterval: refresh)
+                                 rabbitmqctl: RabbitMQCtl.fromEnvironment(), board: board, store: store,
+                                 globalLimits: limits.global, rateLimits: limits.rate, refreshInterval: refresh)
+        _ = try await data.limits()   // a malformed --global-limit / --rate-limit stops here, not on the page
         let desk = DeadLetterDesk(configuration: amqp, topology: config.topology, logger: logger)
         let dashboard = try Dashboard(configuration: config, data: data, desk: desk, logger: logger)
         logger.info("dashboard listening", metadata: ["url": "http://\(host):\(port)/", "read_only": "\(readOnly)",
@@ -58,6 +65,7 @@ struct DashboardCommand: AsyncParsableCommand {
         try await runUntilSignalled(DashboardServer(dashboard, logger: logger), logger: logger)
         await board.stop()
         await desk.close()
+        await store?.close()
         await connection.close()
     }
 }

@@ -27,11 +27,7 @@ struct StatusCommand: AsyncParsableCommand {
     @Flag(help: "Print JSON instead of a table.")
     var json = false
 
-    @Option(name: .customLong("global-limit"), help: ArgumentHelp("Also show this global limit (as given to the workers); repeatable.", valueName: "JOB=N"))
-    var globalLimits: [String] = []
-
-    @Option(name: .customLong("rate-limit"), help: ArgumentHelp("Also show this rate limit (as given to the workers); repeatable.", valueName: "JOB=N/s"))
-    var rateLimits: [String] = []
+    @OptionGroup var limitOptions: LimitOptions
 
     @OptionGroup var topologyOptions: TopologyOptions
 
@@ -44,7 +40,7 @@ struct StatusCommand: AsyncParsableCommand {
         let connection = try await AMQPConnection.connect(amqp, logger: Logger(label: "warren.status"))
         let (collected, limits) = try await connection.closing { connection in
             let report = try await BrokerStatus.collect(topology: topology, connection: connection, statistics: statistics)
-            let limits = try await LimitStatus.read(global: globalLimits, rate: rateLimits, on: try await connection.openChannel())
+            let limits = try await LimitStatus.read(global: limitOptions.global, rate: limitOptions.rate, on: try await connection.openChannel())
             return (report, limits)
         }
         var report = collected

@@ -73,8 +73,10 @@ struct WorkflowCommand: AsyncParsableCommand {
         }
     }
 
-    struct Show: ParsableCommand {
-        static let configuration = CommandConfiguration(abstract: "Show a started workflow's steps and their state (needs a job store).")
+    struct Show: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Show a started workflow's jobs and their state, read from the job store (WARREN_STORE).",
+            discussion: "Jobs are found by their ids (<id>.1, <id>.2, <id>.2.1, <id>.undo-1, <id>.on-failure); steps not reached yet are not in the store.")
 
         @Argument(help: "Workflow id.")
         var id: String
@@ -85,18 +87,37 @@ struct WorkflowCommand: AsyncParsableCommand {
         @Option(help: "Also draw it, coloured by state: mermaid or dot.")
         var graph: String?
 
-        func run() throws {
-            // Chains and sagas carry their state in their messages: what ran is known only to a job store.
-            throw WorkflowShowUnavailable()
+        func run() async throws {
+            CLILogging.bootstrap()
+            let format = try graph.map { g in
+                guard let f = WorkflowGraph.Format(rawValue: g) else { throw ValidationError("--graph must be mermaid or dot") }
+                return f
+            }
+            // Chains and sagas carry their state in their messages: only a job store knows what ran.
+            let store = try await StoreEnvironment.require("warren workflow show", logger: Logger(label: "warren.workflow"))
+            let found: WorkflowView?
+            do { found = try await WorkflowView.read(id, from: store) } catch { await store.close(); throw error }
+            await store.close()
+            guard let view = found else {
+                throw ValidationError("no job of workflow \(id) is in the job store \(store.location) (is the worker run with WARREN_STORE?)")
+            }
+            if let format {
+                print(WorkflowGraph.render(view.workflow, format: format, states: view.graphStates), terminator: "")
+            } else if json {
+                let encoder = JSONEncoder()
+                encoder.outputFormatting = [.sortedKeys]
+                encoder.dateEncodingStrategy = .iso8601
+                let jobs = try view.jobs.map { try JSONSerialization.jsonObject(with: encoder.encode($0)) }
+                let data = try JSONSerialization.data(withJSONObject: ["id": view.workflowID, "kind": view.workflow.kind.rawValue,
+                                                                       "jobs": jobs], options: [.sortedKeys])
+                print(String(decoding: data, as: UTF8.self))
+            } else {
+                print("workflow \(view.workflowID) (\(view.workflow.kind.rawValue))")
+                for job in view.jobs {
+                    let error = job.lastError.map { "  \($0.prefix(80))" } ?? ""
+                    print("\(job.id)\t\(job.name ?? "?")\t\(job.state.rawValue)\tattempt \(job.attempt)\(error)")
+                }
+            }
         }
-    }
-}
-
-/// `warren workflow show`, which does not read the job store yet: it names the per-step lookup that does.
-struct WorkflowShowUnavailable: Error, CustomStringConvertible {
-    var description: String {
-        "warren workflow show does not read the job store yet; with WARREN_STORE set, `warren job show ID.K` shows step K "
-            + "of workflow ID (steps have deterministic ids: ID.K, ID.undo-K, ID.on-failure). Chains and sagas run without a store, "
-            + "carrying their state in their messages."
     }
 }

@@ -18,8 +18,17 @@ enum Assets {
     label{display:flex;flex-direction:column;font-size:12px;color:#555}button{padding:.35em .9em;cursor:pointer}
     button.danger{background:#d64541;color:#fff;border:1px solid #b33}pre{background:#fff;padding:.8em;overflow:auto;max-height:420px}
     .tabs a{margin-right:1em}.tabs a.current{font-weight:bold}dl.facts{display:grid;grid-template-columns:9em 1fr;background:#fff;padding:.8em}
-    dl.facts dd{margin:0;word-break:break-all}svg.workflow rect{fill:#ddd}svg.workflow .succeeded rect{fill:#9d9}
-    svg.workflow .failed rect{fill:#e99}svg.workflow .running rect{fill:#9cf}
+    dl.facts dd{margin:0;word-break:break-all}progress{width:220px;vertical-align:middle}
+    .badge{display:inline-block;padding:0 .5em;border-radius:3px;font-size:12px;background:#eee;border:1px solid #ccc}
+    .badge.succeeded{background:#c8e6c9;border-color:#7cb87f}.badge.dead,.badge.lost{background:#ffcdd2;border-color:#d88}
+    .badge.running{background:#bbdefb;border-color:#79b}.badge.retrying{background:#fff9c4;border-color:#cb5}
+    svg.workflow{background:#fff;border:1px solid #e3e6ea;max-width:100%;height:auto}
+    svg.workflow rect{fill:#eeeeee;stroke:#888;stroke-width:1.2}svg.workflow .compensation rect{stroke-dasharray:5 3}
+    svg.workflow .succeeded rect{fill:#c8e6c9;stroke:#4c8c50}svg.workflow .dead rect{fill:#ffcdd2;stroke:#c0392b}
+    svg.workflow .running rect{fill:#bbdefb;stroke:#2b7bd6}svg.workflow .retrying rect{fill:#fff9c4;stroke:#b8a200}
+    svg.workflow text{font-size:13px;fill:#1d232a}svg.workflow text.id{font-size:11px;fill:#555}
+    svg.workflow line{stroke:#777;stroke-width:1.5}svg.workflow line.dashed{stroke-dasharray:6 4}svg.workflow marker path{fill:#777}
+    svg.workflow a:hover rect{stroke-width:2.5}
     """
 
     static let js = """

@@ -69,16 +69,6 @@ extension Dashboard {
                 }
             }
         }
-        group.get("/api/jobs/:id") { [self] _, context in
-            guard let jobs = data.jobs else { return Self.jsonError("no job store configured", status: .notFound) }
-            let id = context.parameters.get("id") ?? ""
-            guard let r = try await jobs.lookup(id: id) else { return Self.jsonError("not found", status: .notFound) }
-            return Self.json(r)
-        }
-        group.get("/api/limits") { [self] _, _ in
-            guard let jobs = data.jobs else { return Self.jsonError("no job store configured", status: .notFound) }
-            return Self.json(try await jobs.limits())
-        }
         group.get("/api/events") { [self] request, _ in
             let page = Form.query(request)["page"] ?? "overview"
             let interval = configuration.refreshInterval

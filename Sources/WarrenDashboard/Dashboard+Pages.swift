@@ -46,35 +46,9 @@ extension Dashboard {
         group.get("/schedules") { [self] request, _ in
             page("schedules", title: "Schedules", session: session(request), Views.schedules(data.schedules()))
         }
-        group.get("/jobs") { [self] request, _ in
-            var v: [String: Any] = ["configured": data.jobs != nil, "what": "jobs, batches and workflows", "lookup": data.jobs != nil]
-            if let jobs = data.jobs, let id = Form.query(request)["id"], !id.isEmpty {
-                v["id"] = id
-                if let r = try await jobs.lookup(id: id) { v["record"] = Self.record(r) } else { v["error"] = "No job, batch or workflow '\(id)'." }
-            }
-            return page("store", title: "Jobs, batches, workflows", session: session(request), v)
-        }
-        group.get("/limits") { [self] request, _ in
-            var v: [String: Any] = ["configured": data.jobs != nil, "what": "global limits"]
-            if let jobs = data.jobs {
-                v["limits"] = try await jobs.limits().map {
-                    ["name": $0.name, "capacity": $0.capacity, "holders": $0.holders.joined(separator: ", "), "waiters": $0.waiters] as [String: Any]
-                }
-            }
-            return page("store", title: "Limits", session: session(request), v)
-        }
     }
 
     static func asset(_ text: String, type: String) -> Response {
         Response(status: .ok, headers: [.contentType: type, .cacheControl: "max-age=300"], body: .init(byteBuffer: ByteBuffer(string: text)))
-    }
-
-    /// A store record for the template; a workflow's steps laid out left to right.
-    static func record(_ r: DashboardJobRecord) -> [String: Any] {
-        [
-            "kind": r.kind, "state": r.state, "progress": r.progress.map { "\(Int($0 * 100)) %" } ?? "-",
-            "result": r.result ?? "", "error": r.error ?? "", "hasSteps": !r.steps.isEmpty, "width": max(1, r.steps.count) * 130,
-            "steps": r.steps.enumerated().map { i, s in ["id": s.id, "state": s.state, "x": 10 + i * 130, "tx": 20 + i * 130] as [String: Any] },
-        ]
     }
 }

@@ -36,7 +36,8 @@ public final class Dashboard: Sendable {
         var library = MustacheLibrary()
         for (name, text) in [("header", Templates.header), ("footer", Templates.footer), ("login", Templates.login),
                              ("overview", Templates.overview), ("queues", Templates.queues), ("workers", Templates.workers),
-                             ("schedules", Templates.schedules), ("store", Templates.store), ("filterFields", Templates.filterFields),
+                             ("schedules", Templates.schedules), ("noStore", Templates.noStore), ("jobs", Templates.jobs), ("job", Templates.job),
+                             ("workflow", Templates.workflow), ("limits", Templates.limits), ("filterFields", Templates.filterFields),
                              ("deadLetters", Templates.deadLetters), ("deadLetter", Templates.deadLetter), ("confirm", Templates.confirm)] {
             try library.register(text, named: name)
         }
@@ -48,6 +49,7 @@ public final class Dashboard: Sendable {
         let group = router.group(RouterPath(basePath.isEmpty ? "" : basePath)).add(middleware: DashboardGuard<Context>(dashboard: self))
         registerPages(on: group)
         registerDeadLetters(on: group)
+        registerJobs(on: group)
         registerAPI(on: group)
     }
 

@@ -7,11 +7,13 @@ import WarrenManagement
 import WarrenMetrics
 
 /// Everything the pages show, fetched from the library: ``BrokerStatus`` (queues), the management API
-/// (broker overview, consumers), the ``PresenceBoard`` (workers, rates, schedules) and the dead-letter types.
+/// (broker overview, consumers), the ``PresenceBoard`` (workers, rates, schedules), the dead-letter types,
+/// the job store when one is configured (jobs, workflows) and ``LimitStatus`` (limits).
 /// Broker reads are served from memory and reloaded in the background when older than half the refresh
 /// interval (``Refreshing``), so any number of open pages costs the broker the same: per refresh at most one
 /// queues report (one `GET /api/queues` and a passive declare per existing lane and dead-letter queue) and
-/// one `GET /api/overview`; the workers page asks `/api/consumers` per view.
+/// one `GET /api/overview` and one passive declare per limit shown; the workers page asks `/api/consumers` per
+/// view. Store reads are per view and bounded by the page size.
 public final class DashboardData: Sendable {
     /// The overview page's data.
     public struct Overview: Sendable, Codable {
@@ -36,24 +38,40 @@ public final class DashboardData: Sendable {
     let statistics: [any QueueStatisticsSource]
     let topology: Topology
     let board: PresenceBoard
-    let jobs: (any DashboardJobSource)?
+    /// The job store, when configured.
+    public let store: (any JobStore)?
     private let status: Refreshing<BrokerStatus>
+    private let limitStatus: Refreshing<[LimitStatus]>
     private let brokerOverview: Refreshing<(ManagementAPI.Overview?, String?)>
 
     /// Data for `topology` over `connection` (with recovery; probes and announcements), the management API
-    /// when configured, and `rabbitmqctl` as a second statistics source.
+    /// when configured, `rabbitmqctl` as a second statistics source, the job store `store` when configured,
+    /// and the limits `globalLimits` (`JOB=N`) and `rateLimits` (`JOB=N/s`) as given to the workers.
     public init(connection: AMQPConnection, topology: Topology, management: ManagementAPI?, rabbitmqctl: RabbitMQCtl?,
-                board: PresenceBoard, jobs: (any DashboardJobSource)?, refreshInterval: Double) {
+                board: PresenceBoard, store: (any JobStore)?, globalLimits: [String] = [], rateLimits: [String] = [],
+                refreshInterval: Double) {
         self.connection = connection
         self.topology = topology
         self.management = management
         self.statistics = (management.map { [$0] } ?? []) + (rabbitmqctl.map { [$0] } ?? [])
         self.board = board
-        self.jobs = jobs
+        self.store = store
         let maxAge = Duration.milliseconds(Int64(refreshInterval * 500))
         let statistics = self.statistics
         self.status = Refreshing(maxAge: maxAge) {
             try await BrokerStatus.collect(topology: topology, connection: connection, statistics: statistics)
+        }
+        self.limitStatus = Refreshing(maxAge: maxAge) {
+            if globalLimits.isEmpty && rateLimits.isEmpty { return [] }
+            let channel = try await connection.openChannel()
+            do {
+                let limits = try await LimitStatus.read(global: globalLimits, rate: rateLimits, on: channel)
+                await channel.close()
+                return limits
+            } catch {
+                await channel.close()
+                throw error
+            }
         }
         self.brokerOverview = Refreshing(maxAge: maxAge) {
             guard let management else { return (nil, "management API turned off (WARREN_MANAGEMENT_URL=off)") }
@@ -63,6 +81,9 @@ public final class DashboardData: Sendable {
 
     /// The queues report (the same as `warren status`), at most about a refresh interval old.
     public func queues() async throws -> BrokerStatus { try await status.get() }
+
+    /// Each limit shown, with holders and waiters (``LimitStatus``), at most about a refresh interval old.
+    public func limits() async throws -> [LimitStatus] { try await limitStatus.get() }
 
     /// The overview.
     public func overview(now: Date = Date()) async -> Overview {

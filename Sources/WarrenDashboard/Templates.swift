@@ -13,7 +13,7 @@ enum Templates {
     <header><strong>Warren</strong>
     <nav><a href="{{base}}/">Overview</a><a href="{{base}}/queues">Queues</a><a href="{{base}}/workers">Workers</a>
     <a href="{{base}}/dead-letters">Dead letters</a><a href="{{base}}/schedules">Schedules</a><a href="{{base}}/jobs">Jobs</a>
-    <a href="{{base}}/limits">Limits</a></nav>
+    <a href="{{base}}/workflows">Workflows</a><a href="{{base}}/limits">Limits</a></nav>
     <span class="state" id="live-state">{{#readOnly}}read-only · {{/readOnly}}<span data-field="connection">{{connection}}</span></span>
     {{#csrf}}<form method="post" action="{{base}}/logout" class="inline"><input type="hidden" name="csrf" value="{{csrf}}"><button>Log out</button></form>{{/csrf}}
     </header><main><h1>{{title}}</h1>
@@ -72,17 +72,6 @@ enum Templates {
     <th>Last fire</th><th>Leader</th><th>Replicas</th></tr></thead><tbody>
     {{#schedules}}<tr><td>{{name}}</td><td>{{expression}}</td><td>{{job}} → {{queue}}</td><td>{{next}}</td><td>{{last}}</td>
     <td>{{leader}}</td><td>{{replicas}}</td></tr>{{/schedules}}</tbody></table>{{^schedules}}<p>No scheduler replica is announcing.</p>{{/schedules}}
-    {{> footer}}
-    """
-
-    static let store = """
-    {{> header}}{{^configured}}<p class="notice" id="no-store">No job store is configured: {{what}} appear here once one is.</p>{{/configured}}
-    {{#lookup}}<form method="get" action="{{base}}/jobs"><label>Id <input name="id" value="{{id}}"></label><button>Look up</button></form>{{/lookup}}
-    {{#record}}<dl><dt>Kind</dt><dd>{{kind}}</dd><dt>State</dt><dd>{{state}}</dd><dt>Progress</dt><dd>{{progress}}</dd>
-    <dt>Result</dt><dd><pre>{{result}}</pre></dd><dt>Error</dt><dd><pre>{{error}}</pre></dd></dl>
-    {{#hasSteps}}<svg class="workflow" viewBox="0 0 {{width}} 60">{{#steps}}<g class="step {{state}}"><rect x="{{x}}" y="10" width="110" height="40" rx="6"/>
-    <text x="{{tx}}" y="35">{{id}}</text></g>{{/steps}}</svg>{{/hasSteps}}{{/record}}
-    {{#limits}}<table><tr><td>{{name}}</td><td>{{capacity}}</td><td>{{holders}}</td><td>{{waiters}}</td></tr></table>{{/limits}}
     {{> footer}}
     """
 }

@@ -76,7 +76,7 @@ enum Views {
     }
 
     static func letterRow(_ l: DeadLetter) -> [String: Any] {
-        ["id": l.id, "idParam": l.id.addingPercentEncoding(withAllowedCharacters: .alphanumerics) ?? "", "job": l.job,
+        ["id": l.id, "idParam": param(l.id), "job": l.job,
          "error": DeadLetterText.error(l), "reason": l.reason ?? "-", "attempts": l.attempts, "failedAt": time(l.failedAt),
          "queue": l.deadLetterQueue]
     }

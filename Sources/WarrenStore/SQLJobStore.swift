@@ -104,6 +104,10 @@ final class SQLJobStore: JobStore {
         if let state = query.state { conditions.append("state = ?"); binds.append(.text(state.rawValue)) }
         if let queue = query.queue { conditions.append("queue = ?"); binds.append(.text(queue)) }
         if let name = query.name { conditions.append("name = ?"); binds.append(.text(name)) }
+        if let after = query.after {
+            conditions.append("(updated_at < ? OR (updated_at = ? AND id > ?))")
+            binds += [.int(after.updatedMillis), .int(after.updatedMillis), .text(after.id)]
+        }
         let filter = conditions.isEmpty ? "" : "WHERE " + conditions.joined(separator: " AND ")
         let rows = try await backend.run("SELECT * FROM warren_jobs \(filter) ORDER BY updated_at DESC, id LIMIT ?",
                                          binds + [.int(query.limit)])

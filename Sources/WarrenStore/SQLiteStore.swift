@@ -40,8 +40,18 @@ final class SQLiteBackend: SQLBackend {
         do {
             let connection = try await SQLiteConnection.open(storage: .file(path: path), logger: logger)
             do {
+                // Another process writing (a worker, while a CLI command or the dashboard opens the file) makes
+                // the journal-mode pragma fail with "database is locked": waited out as statements are.
                 for pragma in ["PRAGMA busy_timeout = 0", "PRAGMA journal_mode = WAL", "PRAGMA synchronous = NORMAL"] {
-                    _ = try await connection.query(pragma, [])
+                    let deadline = ContinuousClock.now + .seconds(60)
+                    while true {
+                        do {
+                            _ = try await connection.query(pragma, [])
+                            break
+                        } catch let error as SQLiteError where [.busy, .locked].contains(error.reason) && ContinuousClock.now < deadline {
+                            try? await Task.sleep(for: .milliseconds(Int.random(in: 2...20)))
+                        }
+                    }
                 }
             } catch {
                 try? await connection.close()

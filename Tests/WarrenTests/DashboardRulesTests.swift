@@ -37,7 +37,8 @@ final class DashboardRulesTests: XCTestCase {
 
     func testTemplatesNeverOutputRawValues() throws {
         for text in [Templates.header, Templates.footer, Templates.login, Templates.overview, Templates.queues, Templates.workers,
-                     Templates.schedules, Templates.store, Templates.filterFields, Templates.deadLetters, Templates.deadLetter, Templates.confirm] {
+                     Templates.schedules, Templates.noStore, Templates.jobs, Templates.job, Templates.workflow, Templates.limits,
+                     Templates.filterFields, Templates.deadLetters, Templates.deadLetter, Templates.confirm] {
             XCTAssertFalse(text.contains("{{{"), "triple mustache outputs raw HTML")
             XCTAssertFalse(text.contains("{{&"), "ampersand tag outputs raw HTML")
             XCTAssertFalse(text.contains("<script>"), "no inline script")

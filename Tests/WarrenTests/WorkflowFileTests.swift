@@ -87,3 +87,45 @@ final class WorkflowFileTests: XCTestCase {
         XCTAssertTrue(dot.contains("s2_2 -> f [style=dashed];"), dot)
     }
 }
+
+/// `warren workflow show`'s reading of a store, with the store's answers as a dictionary.
+final class WorkflowViewTests: XCTestCase {
+    func testReadsStepsGroupsCompensationsAndOnFailureByTheirIds() async throws {
+        func s(_ id: String, _ name: String, _ state: JobState) -> JobStatus {
+            var status = JobStatus(id: id, state: state, attempt: 1)
+            status.name = name
+            return status
+        }
+        let known = Dictionary(uniqueKeysWithValues: [
+            s("W.1", "reserve", .succeeded), s("W.2", "charge", .succeeded), s("W.3", "ship", .dead),
+            s("W.undo-2", "refund", .running), s("W.undo-1", "release", .enqueued), s("W.on-failure", "alert", .enqueued),
+        ].map { ($0.id, $0) })
+        let found = try await WorkflowView.read("W") { known[$0] ?? .unknown($0) }
+        let view = try XCTUnwrap(found)
+        XCTAssertEqual(view.jobs.map(\.id), ["W.1", "W.2", "W.3", "W.undo-2", "W.undo-1", "W.on-failure"])
+        XCTAssertEqual(view.workflow.kind, .saga)
+        XCTAssertEqual(view.workflow.steps.map { $0.compensation?.name }, ["release", "refund", nil])
+        XCTAssertEqual(view.graphStates["W.3"], .dead)
+        XCTAssertEqual(view.graphStates["W.undo-2"], .running)
+        XCTAssertTrue(WorkflowGraph.render(view.workflow, format: .mermaid, states: view.graphStates).contains("class s3 dead"))
+
+        let group = Dictionary(uniqueKeysWithValues: [s("G.1", "a", .succeeded), s("G.2.1", "b", .succeeded), s("G.2.2", "c", .retrying)]
+            .map { ($0.id, $0) })
+        let grouped = try await WorkflowView.read("G") { group[$0] ?? .unknown($0) }
+        let fanOut = try XCTUnwrap(grouped)
+        XCTAssertEqual(fanOut.workflow.steps.map(\.isGroup), [false, true])
+        XCTAssertEqual(fanOut.workflow.steps[1].jobs.map(\.name), ["b", "c"])
+        let none = try await WorkflowView.read("X") { .unknown($0) }
+        XCTAssertNil(none)
+    }
+
+    func testWorkflowOfAJobId() {
+        XCTAssertEqual(WorkflowView.workflowID(ofJob: "W.3"), "W")
+        XCTAssertEqual(WorkflowView.workflowID(ofJob: "W.2.1"), "W")
+        XCTAssertEqual(WorkflowView.workflowID(ofJob: "W.undo-2"), "W")
+        XCTAssertEqual(WorkflowView.workflowID(ofJob: "a.b.on-failure"), "a.b")
+        XCTAssertNil(WorkflowView.workflowID(ofJob: "plain-job"))
+        XCTAssertNil(WorkflowView.workflowID(ofJob: "W.undo-x"))
+        XCTAssertNil(WorkflowView.workflowID(ofJob: ".1"))
+    }
+}

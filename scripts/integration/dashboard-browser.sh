@@ -4,6 +4,10 @@
 # The Python part (dashboard_browser.py) logs in, watches a queue's counts fall while the worker drains it,
 # opens a dead letter whose error and arguments carry HTML/script payloads (must render as text, no alert),
 # requeues it and sees it run, purges by filter with confirmation; and checks 401 / 429 / 403 answers.
+# With a SQLite job store (WARREN_STORE) a second worker runs tracked jobs and two small workflows: the jobs
+# page must show their states, progress and results (a payload in a result renders as text), the workflows
+# page each step coloured by its state, the limits page a global limit's holders and waiters, and after
+# that worker is SIGKILLed, its tokens returned.
 # Screenshots go to DASHBOARD_SCREENSHOTS (default a temporary directory, removed unless set).
 # Env: WARREN_TEST_URL, WARREN_BIN (default .build/debug/warren), DASHBOARD_SCREENSHOTS, WARREN_VENV (.venv).
 # Bounded: about 1-2 minutes (every wait in the Python part has a deadline).
@@ -24,11 +28,16 @@ mkdir -p "$SHOTS"
 PORT=$((18000 + RANDOM % 1000))
 pids=()
 
+JQ=$Q.jobs
+LIMIT_Q=warren.limit.span.n3
 cleanup() {
   for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; done
   sleep 0.5
   for p in "${pids[@]}"; do kill -9 "$p" 2>/dev/null || true; done
-  delete_queues "$Q" "$Q.dead" "$Q.sched" "$Q.sched.dead" "warren.scheduler.$GROUP.lock" "warren.scheduler.$GROUP.state.tick"
+  delete_queues "$Q" "$Q.dead" "$Q.sched" "$Q.sched.dead" "warren.scheduler.$GROUP.lock" "warren.scheduler.$GROUP.state.tick" \
+    "$JQ" "$JQ.dead" "$LIMIT_Q"
+  timeout 30 deploy/rabbitmq-local.sh ctl -q eval "rabbit_exchange:delete(rabbit_misc:r(<<\"/\">>, exchange, <<\"$LIMIT_Q.filled\">>), false, <<\"cleanup\">>)." \
+    >/dev/null 2>&1 || true
   rm -rf "$WORK"
 }
 trap cleanup EXIT
@@ -63,8 +72,40 @@ schedules:
     queue: $Q.sched
 YAML
 
+# The job store part: a tracked worker (global limit span=3) on its own queue; jobs with a result holding the
+# payload, a failing one, a slow one reporting progress, 60 noops (two pages), 5 spans (3 hold the limit, 2
+# wait), and two workflows: a saga whose last step dies (compensations and on-failure run) and a chain
+# ending in a group that is still running.
+STORE="sqlite:$WORK/jobs.db"
+"$BIN" topology declare --queue "$JQ" --max-priority 0 >/dev/null
+WARREN_STORE=$STORE "$BIN" worker --queue "$JQ" --concurrency 10 --max-priority 0 --global-limit span=3 >"$WORK/store-worker.log" 2>&1 & pids+=($!)
+export STORE_WORKER_PID=$!   # SIGKILLed by the Python part (fault drill)
+"$PY" - "$JQ" "$WORK" <<'PY'
+import json, sys
+q, work = sys.argv[1:3]
+XSS = '<script>alert(1)</script>"><img src=x onerror=alert(1)>'
+json.dump({"value": {"note": XSS, "n": [1, 2, 3]}}, open(work + "/xss-args.json", "w"))
+json.dump({"message": XSS}, open(work + "/fail-args.json", "w"))
+json.dump({"kind": "saga", "queue": q, "steps": [
+    {"job": "result", "args": {"value": {"reserved": 2}}, "compensate": {"job": "noop"}},
+    {"job": "incr", "args": {"n": 41}, "compensate": {"job": "noop"}},
+    {"job": "fail", "args": {"message": XSS}, "attempts": 1}],
+    "on_failure": {"job": "noop"}}, open(work + "/saga.json", "w"))
+json.dump({"kind": "chain", "queue": q, "steps": [
+    {"job": "result", "args": {"value": "first"}},
+    {"group": [{"job": "incr", "args": {"n": 1}}, {"job": "progress", "args": {"steps": 600, "ms": 200}}]}]},
+    open(work + "/fan.json", "w"))
+PY
+WARREN_STORE=$STORE "$BIN" enqueue result --queue "$JQ" --max-priority 0 --id job-xss --args "$(cat "$WORK/xss-args.json")" >/dev/null
+WARREN_STORE=$STORE "$BIN" enqueue fail --queue "$JQ" --max-priority 0 --id job-fail --max-attempts 1 --args "$(cat "$WORK/fail-args.json")" >/dev/null
+WARREN_STORE=$STORE "$BIN" enqueue progress --queue "$JQ" --max-priority 0 --id job-progress --args '{"steps": 600, "ms": 200}' >/dev/null
+WARREN_STORE=$STORE "$BIN" enqueue noop --queue "$JQ" --max-priority 0 --id page-job --count 60 >/dev/null
+WARREN_STORE=$STORE "$BIN" enqueue span --queue "$JQ" --max-priority 0 --args "{\"file\": \"$WORK/spans\", \"ms\": 120000}" --count 5 >/dev/null
+"$BIN" workflow start "$WORK/saga.json" --id wf-saga --max-priority 0 >/dev/null
+"$BIN" workflow start "$WORK/fan.json" --id wf-fan --max-priority 0 >/dev/null
+
 export WARREN_DASHBOARD_TOKEN=dash-token-$RANDOM-$RANDOM-$RANDOM
-"$BIN" dashboard --queue "$Q" --port "$PORT" --refresh 0.5 >"$WORK/dash.log" 2>&1 & pids+=($!)
+WARREN_STORE=$STORE "$BIN" dashboard --queue "$Q" --port "$PORT" --refresh 0.5 --global-limit span=3 >"$WORK/dash.log" 2>&1 & pids+=($!)
 "$BIN" dashboard --queue "$Q" --port $((PORT + 1)) --read-only >"$WORK/dash-ro.log" 2>&1 & pids+=($!)
 "$BIN" scheduler --schedule "$WORK/schedule.yaml" --group "$GROUP" >"$WORK/sched.log" 2>&1 & pids+=($!)
 for p in "$PORT" $((PORT + 1)); do
@@ -78,5 +119,14 @@ if ((status)); then
   echo "--- dashboard log"; tail -n 30 "$WORK/dash.log"; echo "--- read-only dashboard log"; tail -n 10 "$WORK/dash-ro.log"
 fi
 grep -q "dashboard login failed" "$WORK/dash-ro.log" || { echo "FAIL: failed logins were not logged"; status=1; }
+# `warren workflow show` reads the same store through the same library code as the workflows page.
+shown=$(WARREN_STORE=$STORE "$BIN" workflow show wf-saga 2>&1) || true
+graph=$(WARREN_STORE=$STORE "$BIN" workflow show wf-saga --graph mermaid 2>&1) || true
+if grep -q $'wf-saga.3\tfail\tdead' <<<"$shown" && grep -q "class s3 dead" <<<"$graph" && [[ $(grep -c '^wf-saga\.' <<<"$shown") == 6 ]]; then
+  echo "ok: warren workflow show lists the saga's 6 jobs from the store and draws step 3 dead"
+else
+  echo "FAIL: warren workflow show:"; echo "$shown"; echo "$graph"; status=1
+fi
+WARREN_STORE=$STORE "$BIN" workflow show no-such-workflow >/dev/null 2>&1 && { echo "FAIL: an unknown workflow id exits 0"; status=1; }
 echo "screenshots: $SHOTS"
 exit "$status"

@@ -6,6 +6,7 @@ Every wait has a deadline; prints one line per check and 'N passed, 0 failed' at
 import http.cookiejar
 import json
 import os
+import re
 import shlex
 import subprocess
 import sys
@@ -83,6 +84,11 @@ code, _ = call("POST", BASE + "/api/dead-letters/purge", {"queue": QUEUE},
                headers={"Authorization": "Bearer " + TOKEN})
 check(code == 403, "POST with only a bearer token (no session, no CSRF) -> 403")
 ro = login_opener(RO_BASE)
+# The read-only instance runs without a job store: its store pages say how to configure one.
+code, page = call("GET", RO_BASE + "/jobs", opener=ro)
+check(code == 200 and 'id="no-store"' in page and "WARREN_STORE" in page, "without a store the jobs page names WARREN_STORE")
+code, body = call("GET", RO_BASE + "/api/jobs", opener=ro)
+check(code == 404 and "WARREN_STORE" in body, "without a store /api/jobs -> 404 naming WARREN_STORE")
 for path in ["/dead-letters/confirm", "/dead-letters/act", "/api/dead-letters/requeue", "/api/dead-letters/purge"]:
     code, body = call("POST", RO_BASE + path, {"queue": QUEUE, "action": "purge", "confirmed": "yes"}, opener=ro)
     check(code == 403 and "read-only" in body, f"--read-only refuses POST {path}")
@@ -97,6 +103,106 @@ check(call("GET", RO_BASE + "/api/queues", headers={"Authorization": "Bearer " +
 check(call("POST", RO_BASE + "/login", {"token": TOKEN})[0] == 429, "the login form is limited too")
 code, page = call("GET", BASE + "/", opener=opener)
 check("<script>" not in page and "onerror" not in page, "overview has no inline script")
+code, body = call("GET", BASE + "/api/jobs?state=bogus", opener=opener)
+check(code == 400 and "unknown state" in body, "a malformed state filter -> 400")
+
+def store_pages(driver, shot, no_alert):
+    """Jobs, one job, workflows and limits, with the SQLite store the shell script filled."""
+    def job_api(job_id):
+        code, body = call("GET", BASE + "/api/jobs/" + urllib.parse.quote(job_id), opener=opener)
+        return json.loads(body) if code == 200 else {}
+    wait(lambda: job_api("job-xss").get("state") == "succeeded", "the tracked job with a payload result succeeded", timeout=60)
+    wait(lambda: job_api("job-fail").get("state") == "dead", "the failing tracked job is dead", timeout=60)
+    wait(lambda: 0 < (job_api("job-progress").get("progress") or 0) < 1, "the slow job reports progress", timeout=60)
+
+    driver.get(BASE + "/jobs")
+    wait(lambda: driver.find_element(By.ID, "jobs"), "jobs page lists the store's jobs")
+    rows = lambda: [e.text for e in driver.find_elements(By.CSS_SELECTOR, "#jobs a.job")]
+    first = rows()
+    check(len(first) == 50 and driver.find_elements(By.ID, "next"), "first page holds 50 jobs and links the next")
+    shot("jobs")
+    driver.find_element(By.ID, "next").click()
+    wait(lambda: driver.find_elements(By.ID, "first"), "second page opened")
+    second = rows()
+    check(second and not set(first) & set(second), f"second page ({len(second)} jobs) repeats none of the first")
+    driver.get(BASE + "/jobs?state=dead")
+    wait(lambda: driver.find_element(By.ID, "jobs"), "jobs filtered by state")
+    check("job-fail" in rows() and all(e.text == "dead" for e in driver.find_elements(By.CSS_SELECTOR, "#jobs .badge")),
+          "state=dead lists the dead job and only dead jobs")
+
+    driver.get(BASE + "/jobs/show?id=job-xss")
+    wait(lambda: driver.find_element(By.ID, "job-state").text == "succeeded", "job page shows the state")
+    result = driver.find_element(By.ID, "job-result").text
+    check("<script>alert(1)</script>" in result and '\\"><img src=x onerror=alert(1)>' in result and re.search(r'\n\s+"n"\s*:\s*\[', result),
+          "the result renders pretty-printed, the payload as text")
+    check(not driver.find_elements(By.CSS_SELECTOR, "main img, main script"), "no element injected by the result")
+    no_alert("job page")
+    shot("job")
+    driver.get(BASE + "/jobs/show?id=job-fail")
+    wait(lambda: driver.find_element(By.ID, "job-state").text == "dead", "dead job page")
+    check(XSS in driver.find_element(By.ID, "job-error").text, "its last error (a payload) renders as text")
+    check(driver.find_element(By.ID, "job-dead-reason").text != "", "its dead-letter reason is shown")
+    no_alert("dead job page")
+    driver.get(BASE + "/jobs/show?id=job-progress")
+    wait(lambda: driver.find_element(By.CSS_SELECTOR, "#job-progress progress"), "running job shows a progress bar")
+    bar = driver.find_element(By.CSS_SELECTOR, "#job-progress progress")
+    check(0 < float(bar.get_attribute("value")) < 100, f"progress bar part-filled ({bar.get_attribute('value')} %)")
+    check("of 600" in driver.find_element(By.ID, "job-progress-message").text, "progress message shown")
+    shot("job-progress")
+    code, _ = call("GET", BASE + "/jobs/show?id=never-seen", opener=opener)
+    check(code == 404, "an unknown job id -> 404 page")
+
+    def states(wf):
+        return {g.get_attribute("data-job"): g.get_attribute("data-state") for g in driver.find_elements(By.CSS_SELECTOR, "#diagram g.step")}
+    want = {"wf-saga.1": "succeeded", "wf-saga.2": "succeeded", "wf-saga.3": "dead", "wf-saga.undo-2": "succeeded",
+            "wf-saga.undo-1": "succeeded", "wf-saga.on-failure": "succeeded"}
+    def saga_done():
+        driver.get(BASE + "/workflows?id=wf-saga")
+        return states("wf-saga") == want
+    wait(saga_done, "saga diagram: steps, compensations and on-failure job coloured by state", timeout=60)
+    fills = driver.execute_script(
+        "return Array.from(document.querySelectorAll('#diagram g.step rect')).map(r => getComputedStyle(r).fill)")
+    check(len(set(fills)) >= 2, f"succeeded and dead steps are drawn in different colours ({set(fills)})")
+    check(XSS in driver.find_element(By.ID, "workflow-jobs").text, "the dead step's error (a payload) renders as text")
+    no_alert("workflow page")
+    shot("workflow-saga")
+    def fan_running():
+        driver.get(BASE + "/workflows?id=wf-fan")
+        s = states("wf-fan")
+        return s.get("wf-fan.1") == "succeeded" and s.get("wf-fan.2.2") == "running"
+    wait(fan_running, "chain with a group: first step succeeded, slow group member running", timeout=60)
+    shot("workflow-group")
+    code, body = call("GET", BASE + "/api/workflows/wf-saga", opener=opener)
+    check(code == 200 and {n["jobID"]: n["state"] for n in json.loads(body)["nodes"]}["wf-saga.3"] == "dead", "/api/workflows/ID gives the graph")
+
+    def limit_row():
+        driver.get(BASE + "/limits")
+        cells = [e.text for e in driver.find_elements(By.CSS_SELECTOR, "#limits tbody td")]
+        return cells if cells[:1] == ["span"] and cells[3:4] == ["3"] and cells[5:6] == ["2"] else None
+    wait(limit_row, "limits page: span=3 with 3 holders and 2 waiting", timeout=60)
+    shot("limits")
+
+    # The JSON API pages the same way; a malformed cursor is refused.
+    code, body = call("GET", BASE + "/api/jobs?limit=10", opener=opener)
+    page1 = json.loads(body)
+    code2, body2 = call("GET", BASE + "/api/jobs?limit=10&after=" + urllib.parse.quote(page1["next"]), opener=opener)
+    ids1, ids2 = {j["id"] for j in page1["jobs"]}, {j["id"] for j in json.loads(body2)["jobs"]}
+    check(code == code2 == 200 and len(ids1) == len(ids2) == 10 and not ids1 & ids2, "/api/jobs pages by its next cursor")
+    check(call("GET", BASE + "/api/jobs?after=garbage", opener=opener)[0] == 400, "a malformed page cursor -> 400")
+
+    # Fault drill: the tracked worker is SIGKILLed while it holds the 3 tokens and runs the slow job. The
+    # broker returns the tokens (limits page: 0 holders, 3 free, nobody waiting), and the store keeps what it
+    # last recorded of the job (running, its progress) for the pages to show.
+    os.kill(int(os.environ["STORE_WORKER_PID"]), 9)
+    def limit_freed():
+        driver.get(BASE + "/limits")
+        cells = [e.text for e in driver.find_elements(By.CSS_SELECTOR, "#limits tbody td")]
+        return cells[3:6] == ["0", "3", "0"]
+    wait(limit_freed, "after SIGKILL of the worker the limits page shows its tokens returned (0 holders, 3 free)", timeout=30)
+    status = job_api("job-progress")
+    check(status.get("state") == "running" and 0 < (status.get("progress") or 0) < 1,
+          "the killed worker's job is still shown as last recorded (running, part done) until the sweeper marks it lost")
+
 
 # ---- the browser ----------------------------------------------------------------------------------------
 options = webdriver.ChromeOptions()
@@ -141,14 +247,18 @@ try:
     wait(lambda: QUEUE in driver.find_element(By.ID, "workers").text, "workers page lists the running worker")
     shot("workers")
     driver.get(BASE + "/")
-    wait(lambda: float(driver.find_element(By.CSS_SELECTOR, "#rates tbody td:nth-child(2)").text) > 0,
-         "overview shows a processing rate for the queue", timeout=40)
+    def queue_rate():  # the row of QUEUE (the job-store worker's queue has a row too)
+        rows = [[td.text for td in tr.find_elements(By.TAG_NAME, "td")] for tr in driver.find_elements(By.CSS_SELECTOR, "#rates tbody tr")]
+        return next((float(r[1]) for r in rows if r and r[0] == QUEUE), 0.0)
+    wait(lambda: queue_rate() > 0, "overview shows a processing rate for the queue", timeout=40)
     shot("overview")
     driver.get(BASE + "/schedules")
     wait(lambda: "tick" in driver.find_element(By.ID, "schedules").text, "schedules page shows the scheduler's schedule")
     wait(lambda: "none" not in driver.find_element(By.CSS_SELECTOR, "#schedules td:nth-child(6)").text, "a leader replica is shown",
          timeout=40)
     shot("schedules")
+
+    store_pages(driver, shot, no_alert)
 
     driver.get(BASE + "/dead-letters?queue=" + urllib.parse.quote(QUEUE))
     wait(lambda: len(driver.find_elements(By.CSS_SELECTOR, "#letters tbody tr")) == 10, "dead letters listed (10)")

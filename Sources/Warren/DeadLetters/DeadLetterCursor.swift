@@ -76,6 +76,12 @@ struct DeadLetterCursor {
 
     /// The next message, held unacknowledged, or `nil` at the end of the pass.
     mutating func next() async throws(WarrenError) -> (delivery: AMQPDelivery, letter: DeadLetter)? {
+        guard let delivery = try await nextDelivery() else { return nil }
+        return (delivery, DeadLetter(deadLetterQueue: queue, delivery: delivery))
+    }
+
+    /// The next message undecoded (for messages a page skips), held unacknowledged, or `nil` at the end.
+    mutating func nextDelivery() async throws(WarrenError) -> AMQPDelivery? {
         guard read < cap else { return nil }
         let delivery: AMQPDelivery?
         if var s = stream {
@@ -90,7 +96,7 @@ struct DeadLetterCursor {
         }
         guard let delivery else { return nil }
         read += 1
-        return (delivery, DeadLetter(deadLetterQueue: queue, delivery: delivery))
+        return delivery
     }
 
     /// Ends the pass: every message not acked goes back where it was.

@@ -1,7 +1,8 @@
 extension DeadLetterBrowser {
     /// One page of a dead-letter queue: the selected messages after skipping `offset` of them, at most
     /// `limit`. Reads only as far as the page ends (never the whole queue), so deep pages cost more than
-    /// the first; everything is returned to the queue afterwards.
+    /// the first (unfiltered, the messages before the page are transferred but not decoded); everything is
+    /// returned to the queue afterwards.
     ///
     /// An unfiltered page of up to 5,000 messages is streamed with a consumer whose prefetch is exactly the
     /// number of messages wanted (all are held, none acked, so the broker sends no more), instead of one
@@ -15,7 +16,12 @@ extension DeadLetterBrowser {
         var matched = 0
         do {
             // Streaming ends after the messages counted at the start (the consumer would wait for more).
-            while matched < want, !stream || cursor.read < min(want, cursor.total), let letter = try await cursor.next()?.letter {
+            // Only messages that are shown (or must be matched against a filter) are decoded: the ones an
+            // unfiltered page skips cost their transfer only.
+            while matched < want, !stream || cursor.read < min(want, cursor.total), let delivery = try await cursor.nextDelivery() {
+                let shown = matched >= offset && letters.count < limit
+                guard shown || !filter.isEmpty else { matched += 1; continue }
+                let letter = DeadLetter(deadLetterQueue: queue, delivery: delivery)
                 guard filter.matches(letter) else { continue }
                 matched += 1
                 if matched > offset, letters.count < limit { letters.append(letter) }

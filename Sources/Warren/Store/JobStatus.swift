@@ -58,12 +58,17 @@ public struct JobQuery: Sendable, Hashable {
     public var name: String?
     /// At most this many (default 50).
     public var limit: Int
+    /// Only jobs after this one in the order (the last of the previous page): keyset pagination, so a page
+    /// costs the same however deep it is and never reads the rows before it.
+    public var after: JobCursor?
 
     /// Creates a query.
-    public init(state: JobState? = nil, queue: String? = nil, name: String? = nil, limit: Int = 50) {
+    public init(state: JobState? = nil, queue: String? = nil, name: String? = nil, limit: Int = 50, after: JobCursor? = nil) {
         self.state = state
         self.queue = queue
         self.name = name
         self.limit = max(1, limit)
+        self.after = after
     }
 }
+

@@ -14,6 +14,18 @@ public enum WorkflowGraph {
     public enum State: String, Sendable, CaseIterable {
         case pending, running, succeeded, retrying, dead
 
+        /// How a job store's state is drawn: not yet run is pending, lost (its worker died) is dead until
+        /// the broker redelivers it.
+        public init(_ state: JobState) {
+            switch state {
+            case .unknown, .enqueued, .scheduled: self = .pending
+            case .running: self = .running
+            case .retrying: self = .retrying
+            case .succeeded: self = .succeeded
+            case .dead, .lost: self = .dead
+            }
+        }
+
         var colour: String {
             switch self {
             case .pending: "#eeeeee"
