@@ -59,14 +59,15 @@ enum BatchStatements {
 
     static let seal = "UPDATE warren_batches SET sealed = 1 WHERE id = ?"
 
-    /// Records a child's outcome unless one is recorded; returns a row only when this call recorded it.
-    static let finishChild = """
-        UPDATE warren_batch_children SET outcome = ?, finished_at = ? WHERE batch_id = ? AND child_id = ? AND outcome IS NULL
-        RETURNING child_id
-        """
+    /// Records children's outcome where none is recorded; returns the ids this call recorded. Binds:
+    /// outcome, time, batch, then the child ids.
+    static func finishChildren(count: Int) -> String {
+        "UPDATE warren_batch_children SET outcome = ?, finished_at = ? WHERE batch_id = ? AND outcome IS NULL AND child_id IN ("
+            + Array(repeating: "?", count: count).joined(separator: ", ") + ") RETURNING child_id"
+    }
 
-    static let countSucceeded = "UPDATE warren_batches SET pending = pending - 1, succeeded = succeeded + 1 WHERE id = ?"
-    static let countDead = "UPDATE warren_batches SET pending = pending - 1, dead = dead + 1 WHERE id = ?"
+    /// Moves children from pending to succeeded and dead. Binds: finished, succeeded, dead, batch.
+    static let count = "UPDATE warren_batches SET pending = pending - ?, succeeded = succeeded + ?, dead = dead + ? WHERE id = ?"
 
     /// Takes a claim that is free, or held under a lease that ran out and not done; returns a row only
     /// when this claimant holds it now. Binds: batch, what, claimant, until, now.

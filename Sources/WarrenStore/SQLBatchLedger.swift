@@ -3,12 +3,18 @@ import Warren
 
 /// The ``BatchLedger`` in a job store's tables (``BatchStatements``), the same SQL on SQLite and
 /// PostgreSQL. Every change is one transaction; rows are locked in one order (children by id, then the
-/// batch, claims alone), so concurrent workers wait for each other and never deadlock. Leases are kept as
+/// batch, claims alone), so concurrent workers wait for each other; children's outcomes are
+/// group-committed (``BatchFinishes``). Leases are kept as
 /// wall-clock milliseconds, so workers on several hosts (PostgreSQL) share them.
 final class SQLBatchLedger: BatchLedger {
     let backend: any SQLBackend
+    /// Children's outcomes, group-committed.
+    private let finishes: BatchFinishes
 
-    init(backend: any SQLBackend) { self.backend = backend }
+    init(backend: any SQLBackend) {
+        self.backend = backend
+        self.finishes = BatchFinishes(backend: backend)
+    }
 
     func open(_ batch: BatchDefinition) async throws {
         let definition = String(decoding: try JSONEncoder().encode(batch), as: UTF8.self)
@@ -16,6 +22,10 @@ final class SQLBatchLedger: BatchLedger {
     }
 
     func add(children: [String], to batch: String) async throws {
+        // Only the opener (before sealing) or a running child (itself pending) adds: the batch cannot
+        // complete in between, and the counting update re-checks it under the row's lock regardless.
+        guard let before = try await Self.snapshot(batch, on: backend) else { throw BatchLedgerError(.unknownBatch, batch: batch) }
+        guard !FanIn.isComplete(before) else { throw BatchLedgerError(.completed, batch: batch) }
         let ids = Array(Set(children)).sorted()
         try await backend.transaction { s throws(StoreError) in
             var added = 0
@@ -26,28 +36,25 @@ final class SQLBatchLedger: BatchLedger {
                 start += SQLJobStore.chunk
             }
             guard try await !s.run(BatchStatements.countAdded, [.int(added), .text(batch)]).isEmpty else {
-                let known = try await s.run(BatchStatements.batch, [.text(batch)]).isEmpty == false
-                throw StoreError(.query, known ? "batch \(batch) has completed: no children can be added"
-                                               : "batch \(batch) is unknown (open it first)")
+                throw StoreError(.query, BatchLedgerError(.completed, batch: batch).description)  // rolls back
             }
         }
     }
 
     func seal(_ batch: String) async throws -> BatchSnapshot {
-        try await backend.transaction { s throws(StoreError) in
+        let snapshot = try await backend.transaction { s throws(StoreError) in
             try await s.run(BatchStatements.seal, [.text(batch)])
             return try await Self.snapshot(batch, on: s)
         }
+        guard let snapshot else { throw BatchLedgerError(.unknownBatch, batch: batch) }
+        return snapshot
     }
 
     func finish(child: String, in batch: String, outcome: ChildOutcome) async throws -> BatchSnapshot {
-        try await backend.transaction { s throws(StoreError) in
-            let recorded = try await s.run(BatchStatements.finishChild, [.text(outcome.rawValue), .time(Date()), .text(batch), .text(child)])
-            if !recorded.isEmpty {
-                try await s.run(outcome == .dead ? BatchStatements.countDead : BatchStatements.countSucceeded, [.text(batch)])
-            }
-            return try await Self.snapshot(batch, on: s)
+        guard let snapshot = try await finishes.finish(child: child, in: batch, outcome: outcome) else {
+            throw BatchLedgerError(.unknownBatch, batch: batch)
         }
+        return snapshot
     }
 
     func claim(_ callback: BatchCallback, of batch: String, by claimant: String, at now: ContinuousClock.Instant,
@@ -69,8 +76,7 @@ final class SQLBatchLedger: BatchLedger {
     }
 
     func snapshot(_ batch: String) async throws -> BatchSnapshot? {
-        guard try await !backend.run(BatchStatements.batch, [.text(batch)]).isEmpty else { return nil }
-        return try await Self.snapshot(batch, on: backend)
+        try await Self.snapshot(batch, on: backend)
     }
 
     /// The conditional update of a claim row at `now` (a monotonic instant, turned into wall-clock time).
@@ -84,10 +90,9 @@ final class SQLBatchLedger: BatchLedger {
         return done == 1 ? .enqueued : .held
     }
 
-    private static func snapshot(_ batch: String, on s: any SQLSession) async throws(StoreError) -> BatchSnapshot {
-        guard let row = try await s.run(BatchStatements.batch, [.text(batch)]).first else {
-            throw StoreError(.query, "batch \(batch) is unknown (open it first)")
-        }
+    /// The batch's snapshot, `nil` when unknown.
+    static func snapshot(_ batch: String, on s: any SQLSession) async throws(StoreError) -> BatchSnapshot? {
+        guard let row = try await s.run(BatchStatements.batch, [.text(batch)]).first else { return nil }
         let definition: BatchDefinition
         do {
             definition = try JSONDecoder().decode(BatchDefinition.self, from: Data((row.string("definition") ?? "").utf8))

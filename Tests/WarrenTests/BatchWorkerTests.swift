@@ -98,6 +98,14 @@ final class BatchWorkerTests: XCTestCase {
                           "\(headers[WireFormat.Header.errorMessage] ?? .void)")
             let ran = await log.entries.count
             XCTAssertEqual(ran, 0)
+            // A batch id the store never saw: the child runs, then is dead-lettered saying so (not retried).
+            options = EnqueueOptions(queue: q.name, jobID: "stray")
+            options.headers[WorkflowHeader.batch] = .string("no-such-batch")
+            try await producer.enqueue(Child(), options: options)
+            let stray = try await deadLetterHeaders(q, conn)
+            XCTAssertEqual(stray[WireFormat.Header.deadReason], .string("non-retryable"))
+            XCTAssertTrue(stray[WireFormat.Header.errorMessage]?.stringValue?.contains("batch no-such-batch is unknown") == true,
+                          "\(stray[WireFormat.Header.errorMessage] ?? .void)")
         }
         await store.close()
     }

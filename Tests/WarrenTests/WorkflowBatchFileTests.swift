@@ -30,19 +30,6 @@ final class WorkflowBatchFileTests: XCTestCase {
         XCTAssertThrowsError(try WorkflowFile.parse(Self.batch)) { XCTAssertTrue("\($0)".contains("defines a batch"), "\($0)") }
     }
 
-    func testBadBatchFilesSayWhereAndWhy() {
-        func refused(_ text: String, _ message: String, line: UInt = #line) {
-            XCTAssertThrowsError(try WorkflowFile.read(text, file: "b.yaml"), line: line) { error in
-                XCTAssertTrue("\(error)".contains(message), "\(error)", line: line)
-            }
-        }
-        refused("batch:\n  children: [{job: a}]\n", "has no callback")
-        refused("batch:\n  on_success: {job: a}\n", "needs \"children\"")
-        refused("batch:\n  children: []\n  on_success: {job: a}\n", "has no children")
-        refused("batch:\n  children: [{job: a}]\n  on_sucess: {job: a}\n", "b.yaml:3: unknown key \"on_sucess\"")
-        refused("batch: {children: [{job: a}], on_success: {job: b}}\nsteps: [{job: c}]\n", "a batch file is {batch: {...}} and nothing else")
-    }
-
     func testABatchIsDrawnAsAFanInToItsCallbacks() throws {
         guard case .batch(let b) = try WorkflowFile.read(Self.batch) else { return XCTFail("not a batch") }
         let mermaid = WorkflowGraph.render(b, format: .mermaid, states: ["album-7.1": .succeeded])

@@ -60,6 +60,9 @@ public final class BatchMiddleware: JobMiddleware {
                                                               lease: lease)
                 try await coordinator.finished(child: child, in: batch, outcome: .dead)
                 return
+            } catch let refused as BatchLedgerError {
+                failure = refused
+                break
             } catch {
                 failure = error
                 try? await Task.sleep(for: .milliseconds(500))
