@@ -86,8 +86,10 @@ final class BatchFinishes: Sendable {
                     }
                 }
                 let (ok, dead) = (counted[.succeeded] ?? 0, counted[.dead] ?? 0)
-                if ok + dead > 0 { try await s.run(BatchStatements.count, [.int(ok + dead), .int(ok), .int(dead), .text(batch)]) }
-                out[batch] = try await SQLBatchLedger.snapshot(batch, on: s)
+                let row = ok + dead > 0
+                    ? try await s.run(BatchStatements.count, [.int(ok + dead), .int(ok), .int(dead), .text(batch)]).first
+                    : try await s.run(BatchStatements.batch, [.text(batch)]).first
+                if let row { out[batch] = try await SQLBatchLedger.snapshot(batch, row: row, on: s, claimsOnlyIfDue: true) }
             }
             return out
         }

@@ -66,8 +66,9 @@ enum BatchStatements {
             + Array(repeating: "?", count: count).joined(separator: ", ") + ") RETURNING child_id"
     }
 
-    /// Moves children from pending to succeeded and dead. Binds: finished, succeeded, dead, batch.
-    static let count = "UPDATE warren_batches SET pending = pending - ?, succeeded = succeeded + ?, dead = dead + ? WHERE id = ?"
+    /// Moves children from pending to succeeded and dead; returns the batch's row. Binds: finished,
+    /// succeeded, dead, batch.
+    static let count = "UPDATE warren_batches SET pending = pending - ?, succeeded = succeeded + ?, dead = dead + ? WHERE id = ? RETURNING *"
 
     /// Takes a claim that is free, or held under a lease that ran out and not done; returns a row only
     /// when this claimant holds it now. Binds: batch, what, claimant, until, now.

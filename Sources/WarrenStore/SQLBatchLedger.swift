@@ -93,16 +93,25 @@ final class SQLBatchLedger: BatchLedger {
     /// The batch's snapshot, `nil` when unknown.
     static func snapshot(_ batch: String, on s: any SQLSession) async throws(StoreError) -> BatchSnapshot? {
         guard let row = try await s.run(BatchStatements.batch, [.text(batch)]).first else { return nil }
+        return try await snapshot(batch, row: row, on: s, claimsOnlyIfDue: false)
+    }
+
+    /// The snapshot of `row` (a `warren_batches` row). With `claimsOnlyIfDue`, the claims are read only when
+    /// a callback or parent notice could be due (``FanIn`` needs them only then): a child finishing
+    /// mid-batch costs no query for them.
+    static func snapshot(_ batch: String, row: SQLRow, on s: any SQLSession, claimsOnlyIfDue: Bool) async throws(StoreError) -> BatchSnapshot {
         let definition: BatchDefinition
         do {
             definition = try JSONDecoder().decode(BatchDefinition.self, from: Data((row.string("definition") ?? "").utf8))
         } catch {
             throw StoreError(.query, "batch \(batch): its stored definition is unreadable: \(error)")
         }
+        var snapshot = BatchSnapshot(definition: definition, sealed: row.int("sealed") == 1, pending: row.int("pending") ?? 0,
+                                     succeeded: row.int("succeeded") ?? 0, dead: row.int("dead") ?? 0)
+        if claimsOnlyIfDue && FanIn.due(snapshot).isEmpty && FanIn.parentNotice(snapshot) == nil { return snapshot }
         let done = try await s.run(BatchStatements.doneClaims, [.text(batch)]).compactMap { $0.string("what") }
-        return BatchSnapshot(definition: definition, sealed: row.int("sealed") == 1, pending: row.int("pending") ?? 0,
-                             succeeded: row.int("succeeded") ?? 0, dead: row.int("dead") ?? 0,
-                             enqueued: Set(done.compactMap(BatchCallback.init(rawValue:))),
-                             parentNotified: done.contains(BatchStatements.parentClaim))
+        snapshot.enqueued = Set(done.compactMap(BatchCallback.init(rawValue:)))
+        snapshot.parentNotified = done.contains(BatchStatements.parentClaim)
+        return snapshot
     }
 }
