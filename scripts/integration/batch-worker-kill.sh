@@ -2,7 +2,8 @@
 # Batch (fan-in) fault drill, on SQLite and on PostgreSQL: a batch of 10,000 `record` children with a
 # `record` success callback, started with `warren workflow start`; the worker (with the job store) is killed
 # with SIGKILL twice mid-run and restarted. Afterwards every child is recorded, the callback ran once under
-# its one id (<batch>.success), only after every child, and the store's ledger counts each child once.
+# its one id (<batch>.success), only after every child, and the store's ledger counts each child once;
+# duplicate child runs (children killed before their ack) at most the prefetch per kill.
 # Env: WARREN_TEST_URL (broker), FAULT_CHILDREN (default 10000), FAULT_PREFETCH (default 50), STORE_BACKENDS.
 set -euo pipefail
 cd "$(dirname "$0")/../.."
@@ -31,13 +32,15 @@ drill() {
   wait_callback "$id" success 240
   stop_gracefully "$worker_pid"
   worker_pid=""
-  local runs children before ledger
+  local runs children before ledger dups
   runs=$(callback_runs "$id" success)
   children=$(cut -d' ' -f1 "$RECORD" | sort -u | grep -c "^$id\.[0-9]*$")
   before=$(children_before "$id" success)
   ledger=$(batch_ledger "$id")
+  dups=$(($(record_lines) - children - runs))
   echo "[$backend] batch-worker-kill: children=$N recorded=$(record_lines) unique children=$children before the callback=$before" \
-       "callback runs=$runs ledger(pending succeeded dead)=$ledger"
+       "callback runs=$runs ledger(pending succeeded dead)=$ledger duplicate child runs=$dups (bound $((2 * PREFETCH)) = prefetch x 2 kills)"
+  ((dups <= 2 * PREFETCH)) || { echo "FAIL [$backend]: $dups duplicate child runs exceed the bound"; exit 1; }
   ((children == N)) || { echo "FAIL [$backend]: $((N - children)) children never recorded"; exit 1; }
   ((runs == 1)) || { echo "FAIL [$backend]: the callback ran $runs times"; exit 1; }
   ((before == N)) || { echo "FAIL [$backend]: the callback ran before $((N - before)) children"; exit 1; }
