@@ -71,6 +71,7 @@ final class BatchFinishes: Sendable {
     /// commit counts as succeeded), then each batch's counters, then its snapshot.
     private func commit(_ work: [(batch: String, child: String, outcome: ChildOutcome)]) async throws(StoreError) -> [String: BatchSnapshot] {
         let batches = Set(work.map(\.batch)).sorted()
+        if backend.writableCTEs { return try await commitInOneStatement(work, batches) }
         return try await backend.transaction { s throws(StoreError) in
             var out: [String: BatchSnapshot] = [:]
             for batch in batches {
@@ -93,5 +94,23 @@ final class BatchFinishes: Sendable {
             }
             return out
         }
+    }
+
+    /// PostgreSQL: one atomic statement per batch (``BatchStatements/finishAndCount(succeeded:dead:)``),
+    /// successes first as above.
+    private func commitInOneStatement(_ work: [(batch: String, child: String, outcome: ChildOutcome)],
+                                      _ batches: [String]) async throws(StoreError) -> [String: BatchSnapshot] {
+        var out: [String: BatchSnapshot] = [:]
+        for batch in batches {
+            let ok = Set(work.filter { $0.batch == batch && $0.outcome == .succeeded }.map(\.child))
+            let dead = Set(work.filter { $0.batch == batch && $0.outcome == .dead }.map(\.child)).subtracting(ok)
+            let now = SQLValue.time(Date())
+            let binds: [SQLValue] = [now, .text(batch)] + ok.sorted().map { .text($0) } + [now, .text(batch)]
+                + dead.sorted().map { .text($0) } + [.text(batch)]
+            if let row = try await backend.run(BatchStatements.finishAndCount(succeeded: ok.count, dead: dead.count), binds).first {
+                out[batch] = try await SQLBatchLedger.snapshot(batch, row: row, on: backend, claimsOnlyIfDue: true)
+            }
+        }
+        return out
     }
 }

@@ -70,6 +70,22 @@ enum BatchStatements {
     /// succeeded, dead, batch.
     static let count = "UPDATE warren_batches SET pending = pending - ?, succeeded = succeeded + ?, dead = dead + ? WHERE id = ? RETURNING *"
 
+    /// PostgreSQL: records succeeded and dead children and counts them in the batch, in one statement;
+    /// returns the batch's row. Binds: time, batch, the succeeded ids, time, batch, the dead ids, batch.
+    static func finishAndCount(succeeded: Int, dead: Int) -> String {
+        func ids(_ n: Int) -> String { n == 0 ? "NULL" : Array(repeating: "?", count: n).joined(separator: ", ") }
+        func update(_ outcome: String, _ n: Int) -> String {
+            "UPDATE warren_batch_children SET outcome = '\(outcome)', finished_at = ? WHERE batch_id = ? AND outcome IS NULL "
+                + "AND child_id IN (\(ids(n))) RETURNING 1"
+        }
+        return """
+            WITH ok AS (\(update("succeeded", succeeded))), dead AS (\(update("dead", dead)))
+            UPDATE warren_batches SET pending = pending - (SELECT count(*) FROM ok) - (SELECT count(*) FROM dead),
+                succeeded = succeeded + (SELECT count(*) FROM ok), dead = dead + (SELECT count(*) FROM dead)
+            WHERE id = ? RETURNING *
+            """
+    }
+
     /// Takes a claim that is free, or held under a lease that ran out and not done; returns a row only
     /// when this claimant holds it now. Binds: batch, what, claimant, until, now.
     static let claim = """

@@ -33,6 +33,7 @@ final class PostgresBackend: SQLBackend {
     /// Any fixed number, the same in every Warren process: only migrations take it.
     let migrationLock: String? = "SELECT pg_advisory_xact_lock(7270514)"
     let extraSchema: [String] = PostgresOutbox.schema
+    let writableCTEs = true
 
     init(host: String, port: Int, user: String, password: String?, database: String, maxConnections: Int, logger: Logger) {
         var config = PostgresClient.Configuration(host: host, port: port, username: user, password: password,

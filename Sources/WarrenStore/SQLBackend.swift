@@ -55,6 +55,9 @@ protocol SQLBackend: SQLSession {
     var migrationLock: String? { get }
     /// Backend-only tables (idempotent statements), created after the shared schema's migrations.
     var extraSchema: [String] { get }
+    /// Whether a `WITH` clause may hold `UPDATE ... RETURNING` (PostgreSQL): several writes in one atomic
+    /// statement, one round trip.
+    var writableCTEs: Bool { get }
     func close() async
 }
 

@@ -28,6 +28,7 @@ final class SQLiteBackend: SQLBackend {
     private let turn = AsyncLock()
     let migrationLock: String? = nil
     let extraSchema: [String] = []
+    let writableCTEs = false
 
     private init(connection: SQLiteConnection, location: String) {
         self.connection = connection
