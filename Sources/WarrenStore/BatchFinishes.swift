@@ -2,9 +2,11 @@ import Foundation
 import Synchronization
 import Warren
 
-/// Group commit of batch children's outcomes: whatever arrives while one transaction is in flight goes
-/// into the next (up to ``maxPerCommit``), so a worker running many children pays one commit for many
-/// (the batch's row is the hot spot: one counter update per batch per commit). Each caller gets the
+/// Group commit of batch children's outcomes: whatever arrives while one commit is in flight goes into
+/// the next (up to ``maxPerCommit``), so a worker running many children pays one commit for many (the
+/// batch's row is the hot spot: one counter update per batch per commit). SQLite: one transaction;
+/// PostgreSQL: one statement per batch. One commit at a time per process (two overlapping ones were
+/// slower on PostgreSQL: they wait for the batch's row). Each caller gets the
 /// snapshot of its batch after the commit that recorded its child.
 final class BatchFinishes: Sendable {
     private struct Request: Sendable {
