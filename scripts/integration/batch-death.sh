@@ -3,7 +3,8 @@
 # their retries; callbacks `success`, `complete` and `death` are `record` jobs. `death` must run once,
 # `complete` once and only after every other child, `success` never; the ledger counts 997 succeeded, 3 dead.
 # Then bad input: a child whose batch header is malformed is dead-lettered `undecodable` with a reason, and
-# one naming a batch the store never saw is dead-lettered `non-retryable` saying so.
+# one naming a batch the store never saw is dead-lettered `non-retryable` saying so; `warren workflow start`
+# refuses a batch file when no job store is configured.
 # Env: WARREN_TEST_URL (broker), BATCH_CHILDREN (default 1000), STORE_BACKENDS.
 set -euo pipefail
 cd "$(dirname "$0")/../.."
@@ -74,6 +75,14 @@ drill() {
   batch_forget "$id"
   echo "[$backend] PASS"
 }
+
+echo "== a batch without a job store is refused before anything is published"
+printf 'batch:\n  children: [{job: noop}]\n  on_success: {job: noop}\n' >"$WORK/no-store.yaml"
+if refused=$(env -u WARREN_STORE -u WARREN_STORE_FILE "$BIN" workflow start "$WORK/no-store.yaml" 2>&1); then
+  echo "FAIL: a batch started without WARREN_STORE"; exit 1
+fi
+echo "$refused" | grep -q "a batch (fan-in) needs a job store: set WARREN_STORE" || { echo "FAIL: unclear refusal: $refused"; exit 1; }
+echo "refused: $refused"
 
 for backend in ${STORE_BACKENDS:-sqlite postgres}; do drill "$backend"; done
 echo "PASS"
