@@ -22,7 +22,7 @@ struct WarrenBench: AsyncParsableCommand {
             Environment: WARREN_URL (broker, default amqp://guest:guest@127.0.0.1:5672/%2F),
             WARREN_RAWC_SOURCE (path of rawc.c, default <repo>/../shared/bench/rawc.c).
             """,
-        subcommands: [AMQPBenchmark.self, JobsBenchmark.self, SchedulerBenchmark.self, DLQBenchmark.self, StoreBenchmark.self, DecodeBenchmark.self, WorkflowBenchmark.self, LimitsBenchmark.self, OutboxBenchmark.self]
+        subcommands: [AMQPBenchmark.self, JobsBenchmark.self, SchedulerBenchmark.self, DLQBenchmark.self, StoreBenchmark.self, DecodeBenchmark.self, WorkflowBenchmark.self, BatchBenchmark.self, LimitsBenchmark.self, OutboxBenchmark.self]
     )
 }
 

@@ -78,9 +78,11 @@ struct WorkerCommand: AsyncParsableCommand {
                                                sampledQueues: topology.queueNames(delayLevels: false),
                                                metrics: .bootstrap(), logger: logger) : nil
         let store = try await StoreEnvironment.open(logger: logger)
-        // The store's tracker outermost (it records what the workflow middleware inside it decides), then workflows.
+        // The store's tracker outermost (it records what the middlewares inside it decide), then batches
+        // (their fan-in is in the store), then workflows.
         let tracker: [any JobMiddleware] = try store.map { [JobTracker(store: $0, configuration: try storeOptions.tracker(), logger: logger)] } ?? []
-        let middleware = tracker + [WorkflowMiddleware(connection: connection, topology: topology, logger: logger)]
+        let batches = BatchMiddleware(ledger: store?.batchLedger, connection: connection, topology: topology, logger: logger)
+        let middleware = tracker + [batches, WorkflowMiddleware(connection: connection, topology: topology, logger: logger)]
         // Announces this worker to dashboards (warren.presence) and counts its jobs, forwarding to the metrics.
         let presence = Announcer(connection: connection, role: .worker, queues: names, concurrency: concurrency,
                                  next: ops?.observer, logger: logger)

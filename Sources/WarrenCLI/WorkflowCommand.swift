@@ -8,21 +8,35 @@ import WarrenAMQP
 /// Parsing, validation and drawing are the library's (``WorkflowFile``, ``WorkflowGraph``).
 struct WorkflowCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
-        commandName: "workflow", abstract: "Start, draw and inspect workflows (chains, sagas, groups; docs/workflows.md).",
+        commandName: "workflow", abstract: "Start, draw and inspect workflows (chains, sagas, groups, batches; docs/workflows.md).",
         subcommands: [Start.self, Graph.self, Show.self])
 
-    /// Reads and validates a workflow file; a bad file is a validation error naming its line.
-    static func read(_ path: String) throws -> Workflow {
+    /// Reads and validates a workflow or batch file; a bad file is a validation error naming its line.
+    static func read(_ path: String) throws -> WorkflowFile.Definition {
         let text: String
         do { text = try String(contentsOfFile: path, encoding: .utf8) } catch {
             throw ValidationError("cannot read \(path): \(error.localizedDescription)")
         }
-        do { return try WorkflowFile.parse(text, file: path) } catch { throw ValidationError(error.description) }
+        do { return try WorkflowFile.read(text, file: path) } catch { throw ValidationError(error.description) }
+    }
+
+    /// Connects and declares the queues of a workflow's or batch's jobs; returns a producer.
+    static func producer(queues: Set<String>, options: TopologyOptions) async throws -> (JobProducer, AMQPConnection) {
+        let topology = try options.topology(queues: queues.sorted())
+        let connection = try await BrokerEnvironment.connect(name: "warren-workflow", logger: Logger(label: "warren.workflow"))
+        let setup = try await connection.openChannel()
+        try await topology.declare(on: setup)
+        await setup.close()
+        return (try await JobProducer(connection: connection, topology: topology), connection)
+    }
+
+    static func printJSON(_ object: [String: Any]) throws {
+        print(String(decoding: try JSONSerialization.data(withJSONObject: object, options: [.sortedKeys]), as: UTF8.self))
     }
 
     struct Start: AsyncParsableCommand {
         static let configuration = CommandConfiguration(
-            abstract: "Start the workflow a YAML/JSON file defines; prints its id once the broker has its first step.")
+            abstract: "Start the workflow or batch a YAML/JSON file defines; prints its id once the broker has its first jobs (a batch needs WARREN_STORE).")
 
         @Argument(help: "Workflow file (YAML or JSON).")
         var file: String
@@ -37,23 +51,28 @@ struct WorkflowCommand: AsyncParsableCommand {
 
         func run() async throws {
             CLILogging.bootstrap()
-            var workflow = try WorkflowCommand.read(file)
-            if let id { workflow.id = id }
-            let queues = Set([workflow.queue] + workflow.steps.flatMap { $0.jobs.compactMap(\.queue) })
-            let topology = try topologyOptions.topology(queues: queues.sorted())
-            let connection = try await BrokerEnvironment.connect(name: "warren-workflow", logger: Logger(label: "warren.workflow"))
-            defer { Task { await connection.close() } }
-            let setup = try await connection.openChannel()
-            try await topology.declare(on: setup)
-            await setup.close()
-            let producer = try await JobProducer(connection: connection, topology: topology)
-            let first = try workflow.firstJobs().map(\.id)
-            let started = try await producer.start(workflow)
-            if json {
-                let data = try JSONSerialization.data(withJSONObject: ["id": started, "jobs": first], options: [.sortedKeys])
-                print(String(decoding: data, as: UTF8.self))
-            } else {
-                print(started)
+            switch try WorkflowCommand.read(file) {
+            case .workflow(var workflow):
+                if let id { workflow.id = id }
+                let (producer, connection) = try await WorkflowCommand.producer(
+                    queues: Set([workflow.queue] + workflow.steps.flatMap { $0.jobs.compactMap(\.queue) }), options: topologyOptions)
+                defer { Task { await connection.close() } }
+                let first = try workflow.firstJobs().map(\.id)
+                let started = try await producer.start(workflow)
+                if json { try WorkflowCommand.printJSON(["id": started, "jobs": first]) } else { print(started) }
+            case .batch(var batch):
+                if let id { batch.id = id }
+                // Refused before touching the broker when no store is configured.
+                let store = try await StoreEnvironment.require("a batch (fan-in)", logger: Logger(label: "warren.workflow"))
+                let (producer, connection) = try await WorkflowCommand.producer(queues: batch.queues, options: topologyOptions)
+                defer { Task { await connection.close(); await store.close() } }
+                let started = try await producer.start(batch, ledger: store.batchLedger)
+                if json {
+                    try WorkflowCommand.printJSON(["id": started, "children": batch.children.count,
+                                                   "callbacks": batch.callbacks.keys.map { FanIn.callbackID($0, of: started) }.sorted()])
+                } else {
+                    print(started)
+                }
             }
         }
     }
@@ -69,7 +88,10 @@ struct WorkflowCommand: AsyncParsableCommand {
 
         func run() throws {
             guard let f = WorkflowGraph.Format(rawValue: format) else { throw ValidationError("--format must be mermaid or dot") }
-            print(WorkflowGraph.render(try WorkflowCommand.read(file), format: f), terminator: "")
+            switch try WorkflowCommand.read(file) {
+            case .workflow(let workflow): print(WorkflowGraph.render(workflow, format: f), terminator: "")
+            case .batch(let batch): print(WorkflowGraph.render(batch, format: f), terminator: "")
+            }
         }
     }
 

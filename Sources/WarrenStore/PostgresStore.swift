@@ -36,6 +36,7 @@ final class PostgresBackend: SQLBackend {
     /// Commits wait for the WAL to reach the disk; several in flight share those waits (PostgreSQL's group
     /// commit). A few of the pool's connections, leaving the rest to lookups and the sweeper.
     let concurrentWrites: Int
+    let writableCTEs = true
 
     init(host: String, port: Int, user: String, password: String?, database: String, maxConnections: Int, logger: Logger) {
         var config = PostgresClient.Configuration(host: host, port: port, username: user, password: password,

@@ -57,6 +57,9 @@ protocol SQLBackend: SQLSession {
     var extraSchema: [String] { get }
     /// Write transactions worth keeping in flight at once (``Warren/JobStore/concurrentWrites``).
     var concurrentWrites: Int { get }
+    /// Whether a `WITH` clause may hold `UPDATE ... RETURNING` (PostgreSQL): several writes in one atomic
+    /// statement, one round trip.
+    var writableCTEs: Bool { get }
     func close() async
 }
 

@@ -8,7 +8,13 @@ final class SQLJobStore: JobStore {
     /// Rows per multi-row INSERT (19 binds each: under both backends' limits).
     static let chunk = 500
 
-    init(backend: any SQLBackend) { self.backend = backend }
+    /// Batches, in the same database.
+    let batchLedger: (any BatchLedger)?
+
+    init(backend: any SQLBackend) {
+        self.backend = backend
+        self.batchLedger = SQLBatchLedger(backend: backend)
+    }
 
     var location: String { backend.location }
 

@@ -30,6 +30,7 @@ final class SQLiteBackend: SQLBackend {
     let extraSchema: [String] = []
     /// One writer at a time: SQLite serialises them anyway.
     let concurrentWrites = 1
+    let writableCTEs = false
 
     private init(connection: SQLiteConnection, location: String) {
         self.connection = connection

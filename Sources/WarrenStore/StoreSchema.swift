@@ -41,6 +41,7 @@ enum StoreSchema {
             """,
             "CREATE INDEX warren_unique_keys_expires ON warren_unique_keys (expires_at)",
         ],
+        BatchStatements.schema,
     ]
 
     /// The version this build creates.

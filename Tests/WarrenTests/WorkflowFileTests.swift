@@ -42,7 +42,7 @@ final class WorkflowFileTests: XCTestCase {
 
     func testBadFilesSayWhereAndWhy() {
         func refused(_ text: String, _ message: String, line: UInt = #line) {
-            XCTAssertThrowsError(try WorkflowFile.parse(text, file: "wf.yaml"), line: line) { error in
+            XCTAssertThrowsError(try WorkflowFile.read(text, file: "wf.yaml"), line: line) { error in
                 XCTAssertTrue("\(error)".contains(message), "\(error)", line: line)
             }
         }
@@ -53,6 +53,12 @@ final class WorkflowFileTests: XCTestCase {
         refused("steps: 3\n", "needs \"steps\", a list")
         refused("steps:\n  - job: a\n    args: 5\n", "args must be a mapping or a list")
         refused("", "empty")
+        // The batch form.
+        refused("batch:\n  children: [{job: a}]\n", "has no callback")
+        refused("batch:\n  on_success: {job: a}\n", "needs \"children\"")
+        refused("batch:\n  children: []\n  on_success: {job: a}\n", "has no children")
+        refused("batch:\n  children: [{job: a}]\n  on_sucess: {job: a}\n", "wf.yaml:3: unknown key \"on_sucess\"")
+        refused("batch: {children: [{job: a}], on_success: {job: b}}\nsteps: [{job: c}]\n", "a batch file is {batch: {...}} and nothing else")
     }
 
     func testMermaidAndDotDrawStepsCompensationsAndStates() throws {

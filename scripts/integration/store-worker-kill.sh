@@ -16,16 +16,7 @@ source scripts/lib/integration.sh
 # shellcheck source=scripts/lib/store.sh
 source scripts/lib/store.sh
 BIN=$(warren_bin)
-WORK=$(mktemp -d)
-worker_pid=""
-Q=""
-
-cleanup() {
-  [[ -n $worker_pid ]] && kill -9 "$worker_pid" 2>/dev/null || true
-  [[ -n $Q ]] && delete_queues "$Q" "$Q.dead"
-  rm -rf "$WORK"
-}
-trap cleanup EXIT
+store_drill_init
 
 start_worker() {
   "$BIN" worker --queue "$Q" --concurrency "$PREFETCH" --prefetch "$PREFETCH" --store-heartbeat 1s >>"$WORK/worker.log" 2>&1 &

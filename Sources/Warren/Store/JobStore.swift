@@ -49,6 +49,14 @@ public protocol JobStore: Sendable {
 
     /// Closes connections; the store is unusable afterwards.
     func close() async
+
+    /// The store's ledger of batches (fan-in, ``BatchCoordinator``), when it keeps one.
+    var batchLedger: (any BatchLedger)? { get }
+}
+
+extension JobStore {
+    /// Default: none (batches need a store that keeps a ledger; the SQLite and PostgreSQL stores do).
+    public var batchLedger: (any BatchLedger)? { nil }
 }
 
 /// An error of a job store.

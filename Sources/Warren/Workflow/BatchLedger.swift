@@ -114,3 +114,33 @@ public protocol BatchLedger: Sendable {
     /// The batch's state, or `nil` when unknown.
     func snapshot(_ batch: String) async throws -> BatchSnapshot?
 }
+
+/// A ledger refusing a request about a batch: permanent, so the child is dead-lettered with this reason
+/// rather than retried.
+public struct BatchLedgerError: Error, Sendable, CustomStringConvertible, NonRetryableError {
+    /// Stable error kinds.
+    public enum Code: String, Sendable, Hashable {
+        /// No batch has this id (a child published by hand, or its batch was deleted).
+        case unknownBatch
+        /// Children were added to a batch that completed.
+        case completed
+    }
+
+    /// The kind.
+    public var code: Code
+    /// The batch.
+    public var batch: String
+
+    /// Creates an error.
+    public init(_ code: Code, batch: String) {
+        self.code = code
+        self.batch = batch
+    }
+
+    public var description: String {
+        switch code {
+        case .unknownBatch: "batch \(batch) is unknown: it was never opened in this job store (or was deleted)"
+        case .completed: "batch \(batch) has completed: no children can be added"
+        }
+    }
+}

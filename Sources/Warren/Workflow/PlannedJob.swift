@@ -30,9 +30,16 @@ public struct PlannedJob: Sendable, Hashable {
             throw WorkflowStepError("the itinerary of workflow \(itinerary.workflowID) for job '\(job.name)' is \(size) bytes; "
                                     + "the limit is \(WorkflowLimits.maxItineraryBytes) (fewer steps, smaller arguments or results)")
         }
-        let headers: FieldTable = [WorkflowHeader.itinerary: header, WorkflowHeader.workflowID: .string(itinerary.workflowID)]
-        return JobRequest(name: job.name, arguments: Array(job.arguments.utf8),
-                          options: EnqueueOptions(queue: queue, jobID: id, maxAttempts: job.maxAttempts, headers: headers))
+        return job.request(id: id, queue: queue,
+                           headers: [WorkflowHeader.itinerary: header, WorkflowHeader.workflowID: .string(itinerary.workflowID)])
+    }
+}
+
+extension WorkflowJob {
+    /// The enqueue request of this job with `id` on `queue`, carrying `headers`.
+    func request(id: String, queue: String, headers: FieldTable) -> JobRequest {
+        JobRequest(name: name, arguments: Array(arguments.utf8),
+                   options: EnqueueOptions(queue: queue, jobID: id, maxAttempts: maxAttempts, headers: headers))
     }
 }
 

@@ -19,12 +19,34 @@ import Yams
 ///       - job: update-crm
 /// on_failure: {job: alert-ops}
 /// ```
+///
+/// or a batch (fan-in, needs a job store; ``WorkflowBatch``):
+///
+/// ```yaml
+/// batch:
+///   id: album-7           # optional; default a new UUID
+///   queue: images
+///   children:
+///     - {job: resize, args: {image: 1}}
+///     - {job: resize, args: {image: 2}}
+///   on_success: {job: publish-album}
+///   on_complete: {job: notify}
+///   on_death: {job: alert-ops}
+/// ```
 public enum WorkflowFile {
-    static let workflowKeys: Set<String> = ["kind", "id", "queue", "steps", "on_failure"]
+    static let workflowKeys: Set<String> = ["kind", "id", "queue", "steps", "on_failure", "batch"]
     static let jobKeys: Set<String> = ["job", "args", "queue", "attempts", "compensate"]
 
-    /// Parses `text` (named `file` in errors) into a validated workflow.
+    /// Parses `text` (named `file` in errors) into a validated workflow; a batch file is an error.
     public static func parse(_ text: String, file: String = "workflow") throws(WorkflowFileError) -> Workflow {
+        switch try read(text, file: file) {
+        case .workflow(let workflow): return workflow
+        case .batch: throw WorkflowFileError(file, nil, "the file defines a batch, not a chain or saga")
+        }
+    }
+
+    /// Parses `text` (named `file` in errors) into a validated workflow or batch (``WorkflowFile/Definition``).
+    public static func read(_ text: String, file: String = "workflow") throws(WorkflowFileError) -> Definition {
         let root: Node
         do {
             guard let node = try Yams.compose(yaml: text) else { throw WorkflowFileError(file, nil, "the file is empty") }
@@ -35,6 +57,10 @@ public enum WorkflowFile {
             throw WorkflowFileError(file, nil, "not YAML or JSON: \(error)")
         }
         let top = try mapping(root, "the file", file)
+        if let batch = top["batch"] {
+            guard top.count == 1 else { throw WorkflowFileError(file, root.mark?.line, "a batch file is {batch: {...}} and nothing else") }
+            return .batch(try parseBatch(batch, file))
+        }
         let kind: Itinerary.Kind
         switch try top["kind"].map({ (n) throws(WorkflowFileError) in try string(n, "kind", file) }) ?? "chain" {
         case "chain": kind = .chain
@@ -62,10 +88,10 @@ public enum WorkflowFile {
                                 onFailure: try top["on_failure"].map { (n) throws(WorkflowFileError) in try job(n, file) },
                                 queue: try top["queue"].map { (n) throws(WorkflowFileError) in try string(n, "queue", file) } ?? "default")
         do throws(WarrenError) { try workflow.validate() } catch { throw WorkflowFileError(file, nil, error.message) }
-        return workflow
+        return .workflow(workflow)
     }
 
-    private static func job(_ node: Node, _ file: String) throws(WorkflowFileError) -> WorkflowJob {
+    static func job(_ node: Node, _ file: String) throws(WorkflowFileError) -> WorkflowJob {
         let fields = try mapping(node, "a job", file)
         guard let nameNode = fields["job"] else { throw WorkflowFileError(file, node.mark?.line, "a job needs \"job\" (its name)") }
         var job = WorkflowJob(name: try string(nameNode, "job", file))
@@ -86,9 +112,9 @@ public enum WorkflowFile {
     }
 
     /// A mapping's entries by key; unknown or repeated keys are errors.
-    private static func mapping(_ node: Node, _ what: String, _ file: String) throws(WorkflowFileError) -> [String: Node] {
+    static func mapping(_ node: Node, _ what: String, _ file: String, allowed: Set<String>? = nil) throws(WorkflowFileError) -> [String: Node] {
         guard case .mapping(let m) = node else { throw WorkflowFileError(file, node.mark?.line, "\(what) must be a mapping") }
-        let allowed = what == "the file" ? workflowKeys : jobKeys.union(["group"])
+        let allowed = allowed ?? (what == "the file" ? workflowKeys : jobKeys.union(["group"]))
         var out: [String: Node] = [:]
         for (key, value) in m {
             guard let k = key.string, allowed.contains(k) else {
@@ -100,7 +126,7 @@ public enum WorkflowFile {
         return out
     }
 
-    private static func string(_ node: Node, _ key: String, _ file: String) throws(WorkflowFileError) -> String {
+    static func string(_ node: Node, _ key: String, _ file: String) throws(WorkflowFileError) -> String {
         guard case .scalar(let s) = node, !s.string.isEmpty else {
             throw WorkflowFileError(file, node.mark?.line, "\(key) must be a non-empty string")
         }

@@ -82,6 +82,10 @@ public enum WorkflowGraph {
     /// The graph text; `states` colours nodes by job id.
     public static func render(_ workflow: Workflow, format: Format, states: [String: State] = [:]) -> String {
         let (nodes, edges) = layout(workflow)
+        return render(title: workflow.id, nodes: nodes, edges: edges, format: format, states: states)
+    }
+
+    static func render(title: String, nodes: [Node], edges: [(String, String, Bool)], format: Format, states: [String: State]) -> String {
         switch format {
         case .mermaid:
             var lines = ["flowchart LR"]
@@ -96,7 +100,7 @@ public enum WorkflowGraph {
             }
             return lines.joined(separator: "\n") + "\n"
         case .dot:
-            var lines = ["digraph \"\(escape(workflow.id))\" {", "  rankdir=LR;",
+            var lines = ["digraph \"\(escape(title))\" {", "  rankdir=LR;",
                          "  node [shape=box, style=\"rounded,filled\", fillcolor=\"#ffffff\", fontname=\"Helvetica\"];"]
             for n in nodes {
                 var attributes = ["label=\"\(escape(n.label))\""]

@@ -21,22 +21,19 @@ import WarrenAMQP
 ///
 /// A job without workflow headers passes straight through (two header lookups).
 public final class WorkflowMiddleware: JobMiddleware {
-    private let connection: AMQPConnection
-    private let topology: Topology
     private let logger: Logger
     private let recent: RecentSteps
     private let itineraries = ItineraryCache(capacity: 256)
-    private let ownProducer = Mutex<Task<JobProducer, any Error>?>(nil)
+    private let ownProducer: OwnProducer
     private let skipped = Atomic<Int>(0)
 
     /// A middleware publishing failure paths on its own confirm channel of `connection` (opened on first
     /// use); `rememberedSteps` is how many completed step ids it keeps to skip second copies. Default 10,000.
     public init(connection: AMQPConnection, topology: Topology = Topology(), rememberedSteps: Int = 10_000,
                 logger: Logger = Logger(label: "warren.workflow")) {
-        self.connection = connection
-        self.topology = topology
         self.logger = logger
         self.recent = RecentSteps(capacity: rememberedSteps)
+        self.ownProducer = OwnProducer(connection: connection, topology: topology)
     }
 
     /// Second copies of completed steps acked without running, since start.
@@ -100,7 +97,7 @@ public final class WorkflowMiddleware: JobMiddleware {
     /// itinerary, and requeueing it runs the step (and, should it die again, its failure path) again.
     private func died(_ settlement: JobSettlement, _ value: FieldValue, isItinerary: Bool, failure: FailureInfo) async {
         do {
-            let producer = try await producer()
+            let producer = try await ownProducer.get()
             if isItinerary {
                 guard let itinerary = try? Itinerary(header: value) else { return }  // malformed: dead-lettered as such
                 let planned = WorkflowAdvance.afterDeath(itinerary, jobName: settlement.jobName ?? "?", failure: failure,
@@ -115,21 +112,6 @@ public final class WorkflowMiddleware: JobMiddleware {
         } catch {
             logger.error("could not publish a dead workflow step's failure path; requeue its dead letter to retry",
                          metadata: ["job.id": "\(settlement.jobID ?? "-")", "error": "\(error)"])
-        }
-    }
-
-    /// The middleware's own producer, opened on first use.
-    private func producer() async throws -> JobProducer {
-        let task = ownProducer.withLock { slot in
-            if let slot { return slot }
-            let (connection, topology) = (self.connection, self.topology)
-            let made = Task { try await JobProducer(connection: connection, topology: topology) }
-            slot = made
-            return made
-        }
-        do { return try await task.value } catch {
-            ownProducer.withLock { $0 = nil }  // try again next time
-            throw error
         }
     }
 }

@@ -1,0 +1,68 @@
+import WarrenAMQP
+
+/// A running child of a batch: which batch, and how to add children to it. Set for the job's code by
+/// ``BatchMiddleware`` (``current``).
+public struct BatchMembership: Sendable {
+    /// The batch id (from the ``WorkflowHeader/batch`` header).
+    public let batch: String
+    /// This child's job id.
+    public let child: String
+    let ledger: any BatchLedger
+    let producer: JobProducer
+    let queue: String
+
+    /// The batch of the job running in this task, if it is a batch child.
+    @TaskLocal public static var current: BatchMembership?
+
+    /// Adds `jobs` to the batch while this child runs (it is itself pending, so the batch cannot complete
+    /// in between): registers them, then publishes them with confirms. Their ids are `<child>.<k>`
+    /// (1-based), so a child that runs again adds the same ids (counted once). Returns the ids.
+    @discardableResult
+    public func add(_ jobs: [WorkflowJob]) async throws -> [String] {
+        let ids = jobs.indices.map { "\(child).\($0 + 1)" }
+        try await ledger.add(children: ids, to: batch)
+        try await producer.publish(zip(jobs, ids).map { job, id in Self.request(job, id: id, queue: job.queue ?? queue, batch: batch) })
+        return ids
+    }
+
+    /// The request of a child job: the job with the batch header.
+    static func request(_ job: WorkflowJob, id: String, queue: String, batch: String) -> JobRequest {
+        job.request(id: id, queue: queue, headers: [WorkflowHeader.batch: .string(batch)])
+    }
+
+    /// Reads the batch header: a non-empty string, or the child is dead-lettered `undecodable`.
+    static func batchID(header value: FieldValue) throws(ArgumentsError) -> String {
+        guard let text = value.stringValue, !text.isEmpty, text.count <= 1_024, !text.contains(where: \.isNewline) else {
+            throw ArgumentsError(reason: .undecodable,
+                                 message: "header '\(WorkflowHeader.batch)' must be a batch id (a non-empty one-line string), not \(value)")
+        }
+        return text
+    }
+
+    /// A coordinator publishing callbacks with `producer` (confirms), on their own queue or `queue`.
+    static func coordinator(ledger: any BatchLedger, producer: JobProducer, queue: String, lease: Duration) -> BatchCoordinator {
+        BatchCoordinator(ledger: ledger, lease: lease) { planned in
+            try await producer.publish([planned.job.request(id: planned.id, queue: planned.job.queue ?? queue,
+                                                            headers: [WorkflowHeader.batchCallback: .string(planned.batch)])])
+        }
+    }
+
+    /// Runs `body` again while a callback is held by another claimant (perhaps killed mid-publish), until
+    /// its lease may have run out (lease + 5 s); then the held error is thrown.
+    static func waitingOutHeld(lease: Duration, _ body: () async throws -> Void) async throws {
+        let deadline = ContinuousClock.now + lease + .seconds(5)
+        while true {
+            do { return try await body() } catch let held as BatchCallbackHeld {
+                guard ContinuousClock.now < deadline else { throw held }
+                try await Task.sleep(for: .milliseconds(500))
+            }
+        }
+    }
+}
+
+extension WorkflowHeader {
+    /// The batch a child belongs to: its id, plain text.
+    public static let batch = "warren-batch"
+    /// On a callback job: the batch whose callback it is.
+    public static let batchCallback = "warren-batch-callback"
+}

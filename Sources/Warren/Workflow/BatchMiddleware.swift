@@ -1,0 +1,84 @@
+import Logging
+import WarrenAMQP
+
+/// Runs the fan-in of batches on a worker: the job middleware that, for a child of a batch (a message
+/// with the ``WorkflowHeader/batch`` header), records how it ended in the ledger and publishes the
+/// callbacks that became due (``BatchCoordinator``), with confirms, before the child is acked.
+///
+/// Guarantees (docs/workflows.md, "Batches"):
+/// - A child that succeeded is recorded inside ``handle(_:next:)``, after the job returned and before the
+///   ack; a kill in between runs it again, and it counts once (recorded by child id). If recording or a
+///   callback's publish fails, the attempt fails and is retried.
+/// - A child dead-lettered (after its retries, or before running: unknown job, unreadable arguments) is
+///   recorded dead in ``willSettle(_:)``, before the dead letter is acked, so the batch never waits for it.
+/// - A malformed batch header dead-letters the child as `undecodable` without running it; so does a
+///   worker without a job store (`ledger` nil) for every batch child, as `non-retryable`, naming
+///   `WARREN_STORE`, rather than run it unrecorded (requeue it to a worker with a store).
+/// - A callback held by a claimant that may be publishing it is waited for, up to its lease.
+public final class BatchMiddleware: JobMiddleware {
+    private let ledger: (any BatchLedger)?
+    private let ownProducer: OwnProducer
+    private let lease: Duration
+    private let logger: Logger
+
+    /// A middleware recording into `ledger` (a job store's ``JobStore/batchLedger``); callbacks of dead
+    /// children go out on its own confirm channel of `connection`. `lease`: how long a callback claim holds
+    /// (longer than a publish may take). Default 60 s.
+    public init(ledger: (any BatchLedger)?, connection: AMQPConnection, topology: Topology = Topology(), lease: Duration = .seconds(60),
+                logger: Logger = Logger(label: "warren.batch")) {
+        self.ledger = ledger
+        self.ownProducer = OwnProducer(connection: connection, topology: topology)
+        self.lease = lease
+        self.logger = logger
+    }
+
+    public func handle(_ attempt: JobAttempt, next: @Sendable (JobAttempt) async throws -> JobResult) async throws -> JobResult {
+        guard let value = attempt.headers[WorkflowHeader.batch] else { return try await next(attempt) }
+        let batch = try BatchMembership.batchID(header: value)
+        guard let ledger else { throw BatchNeedsStore(batch: batch) }
+        let context = attempt.context
+        let membership = BatchMembership(batch: batch, child: context.jobID, ledger: ledger, producer: context.producer, queue: context.queue)
+        let result = try await BatchMembership.$current.withValue(membership) { try await next(attempt) }
+        let coordinator = BatchMembership.coordinator(ledger: ledger, producer: context.producer, queue: context.queue, lease: lease)
+        try await BatchMembership.waitingOutHeld(lease: lease) {
+            try await coordinator.finished(child: context.jobID, in: batch, outcome: .succeeded)
+        }
+        return result
+    }
+
+    public func willSettle(_ settlement: JobSettlement) async {
+        guard case .deadLetter = settlement.disposition, let value = settlement.headers[WorkflowHeader.batch],
+              let child = settlement.jobID, let ledger else { return }
+        guard let batch = try? BatchMembership.batchID(header: value) else { return }  // malformed: dead-lettered as such
+        // Bounded: a store or broker outage is retried for about a lease, then logged (the dead letter keeps
+        // its batch header: requeueing it records it again).
+        let deadline = ContinuousClock.now + lease + .seconds(5)
+        var failure: (any Error)?
+        repeat {
+            do {
+                let coordinator = BatchMembership.coordinator(ledger: ledger, producer: try await ownProducer.get(), queue: settlement.queue,
+                                                              lease: lease)
+                try await coordinator.finished(child: child, in: batch, outcome: .dead)
+                return
+            } catch let refused as BatchLedgerError {
+                failure = refused
+                break
+            } catch {
+                failure = error
+                try? await Task.sleep(for: .milliseconds(500))
+            }
+        } while ContinuousClock.now < deadline
+        logger.error("could not record a dead batch child; requeue its dead letter to record it",
+                     metadata: ["job.id": "\(child)", "batch": "\(batch)", "error": "\(failure.map { "\($0)" } ?? "-")"])
+    }
+}
+
+/// A batch child reached a worker without a job store: dead-lettered (non-retryable) rather than run
+/// unrecorded, which would leave its batch waiting.
+public struct BatchNeedsStore: Error, Sendable, CustomStringConvertible, NonRetryableError {
+    /// The batch.
+    public var batch: String
+    public var description: String {
+        "\(StoreError.notConfigured("batch \(batch)").message); requeue this dead letter to a worker with WARREN_STORE set"
+    }
+}

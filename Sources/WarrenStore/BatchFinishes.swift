@@ -1,0 +1,118 @@
+import Foundation
+import Synchronization
+import Warren
+
+/// Group commit of batch children's outcomes: whatever arrives while one commit is in flight goes into
+/// the next (up to ``maxPerCommit``), so a worker running many children pays one commit for many (the
+/// batch's row is the hot spot: one counter update per batch per commit). SQLite: one transaction;
+/// PostgreSQL: one statement per batch. One commit at a time per process (two overlapping ones were
+/// slower on PostgreSQL: they wait for the batch's row). Each caller gets the
+/// snapshot of its batch after the commit that recorded its child.
+final class BatchFinishes: Sendable {
+    private struct Request: Sendable {
+        let child: String
+        let batch: String
+        let outcome: ChildOutcome
+        let waiter: CheckedContinuation<BatchSnapshot?, any Error>
+    }
+    private struct State {
+        var queue: [Request] = []
+        var flushing = false
+    }
+
+    static let maxPerCommit = 1_000
+    private let backend: any SQLBackend
+    private let state = Mutex(State())
+
+    init(backend: any SQLBackend) { self.backend = backend }
+
+    /// Records `child`'s outcome (the first recorded wins); the batch's snapshot after, `nil` when unknown.
+    func finish(child: String, in batch: String, outcome: ChildOutcome) async throws -> BatchSnapshot? {
+        try await withCheckedThrowingContinuation { (c: CheckedContinuation<BatchSnapshot?, any Error>) in
+            let start = state.withLock { s -> Bool in
+                s.queue.append(Request(child: child, batch: batch, outcome: outcome, waiter: c))
+                guard !s.flushing else { return false }
+                s.flushing = true
+                return true
+            }
+            if start { Task { await self.flushLoop() } }
+        }
+    }
+
+    private func flushLoop() async {
+        while true {
+            let taken = state.withLock { s -> [Request] in
+                let n = min(s.queue.count, Self.maxPerCommit)
+                if n == 0 { s.flushing = false }
+                defer { s.queue.removeFirst(n) }
+                return Array(s.queue.prefix(n))
+            }
+            guard !taken.isEmpty else { return }
+            let work = taken.map { (batch: $0.batch, child: $0.child, outcome: $0.outcome) }
+            var result: Result<[String: BatchSnapshot], StoreError> = .success([:])
+            // Bounded: a deadlock PostgreSQL broke (two workers finishing the same redelivered children) is retried.
+            for attempt in 1...3 {
+                do throws(StoreError) {
+                    result = .success(try await commit(work))
+                    break
+                } catch {
+                    result = .failure(error)
+                    if attempt < 3 { try? await Task.sleep(for: .milliseconds(20 * attempt)) }
+                }
+            }
+            for r in taken {
+                switch result {
+                case .success(let snapshots): r.waiter.resume(returning: snapshots[r.batch])
+                case .failure(let error): r.waiter.resume(throwing: error)
+                }
+            }
+        }
+    }
+
+    /// One transaction: children by batch and id (successes first: a child reported both ways within one
+    /// commit counts as succeeded), then each batch's counters, then its snapshot.
+    private func commit(_ work: [(batch: String, child: String, outcome: ChildOutcome)]) async throws(StoreError) -> [String: BatchSnapshot] {
+        let batches = Set(work.map(\.batch)).sorted()
+        if backend.writableCTEs { return try await commitInOneStatement(work, batches) }
+        return try await backend.transaction { s throws(StoreError) in
+            var out: [String: BatchSnapshot] = [:]
+            for batch in batches {
+                var counted: [ChildOutcome: Int] = [:]
+                for outcome in [ChildOutcome.succeeded, .dead] {
+                    let ids = Set(work.filter { $0.batch == batch && $0.outcome == outcome }.map(\.child)).sorted()
+                    var start = 0
+                    while start < ids.count {
+                        let chunk = ids[start..<min(start + SQLJobStore.chunk, ids.count)]
+                        counted[outcome, default: 0] += try await s.run(BatchStatements.finishChildren(count: chunk.count),
+                                                                        [.text(outcome.rawValue), .time(Date()), .text(batch)] + chunk.map { .text($0) }).count
+                        start += SQLJobStore.chunk
+                    }
+                }
+                let (ok, dead) = (counted[.succeeded] ?? 0, counted[.dead] ?? 0)
+                let row = ok + dead > 0
+                    ? try await s.run(BatchStatements.count, [.int(ok + dead), .int(ok), .int(dead), .text(batch)]).first
+                    : try await s.run(BatchStatements.batch, [.text(batch)]).first
+                if let row { out[batch] = try await SQLBatchLedger.snapshot(batch, row: row, on: s, claimsOnlyIfDue: true) }
+            }
+            return out
+        }
+    }
+
+    /// PostgreSQL: one atomic statement per batch (``BatchStatements/finishAndCount(succeeded:dead:)``),
+    /// successes first as above.
+    private func commitInOneStatement(_ work: [(batch: String, child: String, outcome: ChildOutcome)],
+                                      _ batches: [String]) async throws(StoreError) -> [String: BatchSnapshot] {
+        var out: [String: BatchSnapshot] = [:]
+        for batch in batches {
+            let ok = Set(work.filter { $0.batch == batch && $0.outcome == .succeeded }.map(\.child))
+            let dead = Set(work.filter { $0.batch == batch && $0.outcome == .dead }.map(\.child)).subtracting(ok)
+            let now = SQLValue.time(Date())
+            let binds: [SQLValue] = [now, .text(batch)] + ok.sorted().map { .text($0) } + [now, .text(batch)]
+                + dead.sorted().map { .text($0) } + [.text(batch)]
+            if let row = try await backend.run(BatchStatements.finishAndCount(succeeded: ok.count, dead: dead.count), binds).first {
+                out[batch] = try await SQLBatchLedger.snapshot(batch, row: row, on: backend, claimsOnlyIfDue: true)
+            }
+        }
+        return out
+    }
+}

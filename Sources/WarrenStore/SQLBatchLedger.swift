@@ -1,0 +1,117 @@
+import Foundation
+import Warren
+
+/// The ``BatchLedger`` in a job store's tables (``BatchStatements``), the same SQL on SQLite and
+/// PostgreSQL. Every change is one transaction; rows are locked in one order (children by id, then the
+/// batch, claims alone), so concurrent workers wait for each other; children's outcomes are
+/// group-committed (``BatchFinishes``). Leases are kept as
+/// wall-clock milliseconds, so workers on several hosts (PostgreSQL) share them.
+final class SQLBatchLedger: BatchLedger {
+    let backend: any SQLBackend
+    /// Children's outcomes, group-committed.
+    private let finishes: BatchFinishes
+
+    init(backend: any SQLBackend) {
+        self.backend = backend
+        self.finishes = BatchFinishes(backend: backend)
+    }
+
+    func open(_ batch: BatchDefinition) async throws {
+        let definition = String(decoding: try JSONEncoder().encode(batch), as: UTF8.self)
+        try await backend.run(BatchStatements.open, [.text(batch.id), .text(definition), .time(Date())])
+    }
+
+    func add(children: [String], to batch: String) async throws {
+        // Only the opener (before sealing) or a running child (itself pending) adds: the batch cannot
+        // complete in between, and the counting update re-checks it under the row's lock regardless.
+        guard let before = try await Self.snapshot(batch, on: backend) else { throw BatchLedgerError(.unknownBatch, batch: batch) }
+        guard !FanIn.isComplete(before) else { throw BatchLedgerError(.completed, batch: batch) }
+        let ids = Array(Set(children)).sorted()
+        try await backend.transaction { s throws(StoreError) in
+            var added = 0
+            var start = 0
+            while start < ids.count {
+                let chunk = ids[start..<min(start + SQLJobStore.chunk, ids.count)]
+                added += try await s.run(BatchStatements.addChildren(count: chunk.count), chunk.flatMap { [.text(batch), .text($0)] }).count
+                start += SQLJobStore.chunk
+            }
+            guard try await !s.run(BatchStatements.countAdded, [.int(added), .text(batch)]).isEmpty else {
+                throw StoreError(.query, BatchLedgerError(.completed, batch: batch).description)  // rolls back
+            }
+        }
+    }
+
+    func seal(_ batch: String) async throws -> BatchSnapshot {
+        let snapshot = try await backend.transaction { s throws(StoreError) in
+            try await s.run(BatchStatements.seal, [.text(batch)])
+            return try await Self.snapshot(batch, on: s)
+        }
+        guard let snapshot else { throw BatchLedgerError(.unknownBatch, batch: batch) }
+        return snapshot
+    }
+
+    func finish(child: String, in batch: String, outcome: ChildOutcome) async throws -> BatchSnapshot {
+        guard let snapshot = try await finishes.finish(child: child, in: batch, outcome: outcome) else {
+            throw BatchLedgerError(.unknownBatch, batch: batch)
+        }
+        return snapshot
+    }
+
+    func claim(_ callback: BatchCallback, of batch: String, by claimant: String, at now: ContinuousClock.Instant,
+               lease: Duration) async throws -> BatchClaim {
+        try await take(callback.rawValue, batch, claimant, now, lease)
+    }
+
+    func enqueued(_ callback: BatchCallback, of batch: String) async throws {
+        try await backend.run(BatchStatements.markDone, [.text(batch), .text(callback.rawValue)])
+    }
+
+    func claimParentNotice(of batch: String, by claimant: String, at now: ContinuousClock.Instant,
+                           lease: Duration) async throws -> BatchClaim {
+        try await take(BatchStatements.parentClaim, batch, claimant, now, lease)
+    }
+
+    func parentNotified(of batch: String) async throws {
+        try await backend.run(BatchStatements.markDone, [.text(batch), .text(BatchStatements.parentClaim)])
+    }
+
+    func snapshot(_ batch: String) async throws -> BatchSnapshot? {
+        try await Self.snapshot(batch, on: backend)
+    }
+
+    /// The conditional update of a claim row at `now` (a monotonic instant, turned into wall-clock time).
+    private func take(_ what: String, _ batch: String, _ claimant: String, _ now: ContinuousClock.Instant,
+                      _ lease: Duration) async throws(StoreError) -> BatchClaim {
+        let wallNow = Date().addingTimeInterval(-(ContinuousClock.now - now).seconds)
+        let won = try await backend.run(BatchStatements.claim, [.text(batch), .text(what), .text(claimant),
+                                                                .time(wallNow.addingTimeInterval(lease.seconds)), .time(wallNow)])
+        if !won.isEmpty { return .won }
+        let done = try await backend.run(BatchStatements.claimDone, [.text(batch), .text(what)]).first?.int("done")
+        return done == 1 ? .enqueued : .held
+    }
+
+    /// The batch's snapshot, `nil` when unknown.
+    static func snapshot(_ batch: String, on s: any SQLSession) async throws(StoreError) -> BatchSnapshot? {
+        guard let row = try await s.run(BatchStatements.batch, [.text(batch)]).first else { return nil }
+        return try await snapshot(batch, row: row, on: s, claimsOnlyIfDue: false)
+    }
+
+    /// The snapshot of `row` (a `warren_batches` row). With `claimsOnlyIfDue`, the claims are read only when
+    /// a callback or parent notice could be due (``FanIn`` needs them only then): a child finishing
+    /// mid-batch costs no query for them.
+    static func snapshot(_ batch: String, row: SQLRow, on s: any SQLSession, claimsOnlyIfDue: Bool) async throws(StoreError) -> BatchSnapshot {
+        let definition: BatchDefinition
+        do {
+            definition = try JSONDecoder().decode(BatchDefinition.self, from: Data((row.string("definition") ?? "").utf8))
+        } catch {
+            throw StoreError(.query, "batch \(batch): its stored definition is unreadable: \(error)")
+        }
+        var snapshot = BatchSnapshot(definition: definition, sealed: row.int("sealed") == 1, pending: row.int("pending") ?? 0,
+                                     succeeded: row.int("succeeded") ?? 0, dead: row.int("dead") ?? 0)
+        if claimsOnlyIfDue && FanIn.due(snapshot).isEmpty && FanIn.parentNotice(snapshot) == nil { return snapshot }
+        let done = try await s.run(BatchStatements.doneClaims, [.text(batch)]).compactMap { $0.string("what") }
+        snapshot.enqueued = Set(done.compactMap(BatchCallback.init(rawValue:)))
+        snapshot.parentNotified = done.contains(BatchStatements.parentClaim)
+        return snapshot
+    }
+}

@@ -1,0 +1,42 @@
+import Foundation
+import Warren
+import XCTest
+
+/// The `batch:` form of workflow files and its drawing.
+final class WorkflowBatchFileTests: XCTestCase {
+    static let batch = """
+        batch:
+          id: album-7
+          queue: images
+          children:
+            - {job: resize, args: {image: 1}}
+            - {job: resize, args: {image: 2}, queue: big}
+          on_success: {job: publish}
+          on_death: {job: alert}
+        """
+
+    func testABatchFileReadsChildrenCallbacksAndIds() throws {
+        guard case .batch(let b) = try WorkflowFile.read(Self.batch) else { return XCTFail("not a batch") }
+        XCTAssertEqual(b.id, "album-7")
+        XCTAssertEqual(b.children.map(\.arguments), [#"{"image":1}"#, #"{"image":2}"#])
+        XCTAssertEqual(b.callbacks[.success]?.name, "publish")
+        XCTAssertEqual(b.callbacks[.death]?.name, "alert")
+        XCTAssertNil(b.callbacks[.complete])
+        XCTAssertEqual(b.childIDs, ["album-7.1", "album-7.2"])
+        XCTAssertEqual(b.queues, ["images", "big"])
+        let requests = b.childRequests()
+        XCTAssertEqual(requests.map(\.options.queue), ["images", "big"])
+        XCTAssertEqual(requests[0].options.headers[WorkflowHeader.batch], .string("album-7"))
+        XCTAssertThrowsError(try WorkflowFile.parse(Self.batch)) { XCTAssertTrue("\($0)".contains("defines a batch"), "\($0)") }
+    }
+
+    func testABatchIsDrawnAsAFanInToItsCallbacks() throws {
+        guard case .batch(let b) = try WorkflowFile.read(Self.batch) else { return XCTFail("not a batch") }
+        let mermaid = WorkflowGraph.render(b, format: .mermaid, states: ["album-7.1": .succeeded])
+        XCTAssertTrue(mermaid.contains("c1 --> join\n  c2 --> join\n  join --> success\n  c1 -.-> death\n  c2 -.-> death"), mermaid)
+        XCTAssertTrue(mermaid.contains("class c1 succeeded"), mermaid)
+        var big = b
+        big.children = Array(repeating: WorkflowJob(name: "x"), count: 100)
+        XCTAssertTrue(WorkflowGraph.render(big, format: .dot).contains("... 88 more children"))
+    }
+}
