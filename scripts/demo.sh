@@ -5,6 +5,7 @@
 # (SQLite in a temporary file unless WARREN_STORE is set): a job's result and progress looked up, a unique job
 # enqueued twice and run once, and a three-step chain shown step by step.
 # Usage: scripts/demo.sh            (about 1 minute after the build; stops its processes at the end)
+#        WARREN_BIN=path/to/warren scripts/demo.sh   (skips the build)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 if ! command -v swift >/dev/null && [[ -x /opt/swift/usr/bin/swift ]]; then
@@ -19,9 +20,12 @@ step() { printf '\n\033[1m== %s\033[0m\n' "$*"; }
 step "dependencies and broker"
 deploy/install-deps.sh
 deploy/rabbitmq-local.sh start
-step "build (release)"
-swift build -c release --product warren
-WARREN=.build/release/warren
+# WARREN_BIN: an already built `warren` to use instead of building one here.
+WARREN=${WARREN_BIN:-.build/release/warren}
+if [[ -z ${WARREN_BIN:-} ]]; then
+  step "build (release)"
+  swift build -c release --product warren
+fi
 Q=demo
 # shellcheck source=scripts/lib/integration.sh
 source scripts/lib/integration.sh
