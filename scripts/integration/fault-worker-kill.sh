@@ -21,18 +21,10 @@ fi
 # shellcheck source=scripts/lib/integration.sh
 source scripts/lib/integration.sh
 BIN=$(warren_bin)
+drill_init
 Q=fault.kill.$$.$RANDOM
-WORK=$(mktemp -d)
 RECORD=$WORK/record.txt
 : >"$RECORD"
-worker_pid=""
-
-cleanup() {
-  [[ -n $worker_pid ]] && kill -9 "$worker_pid" 2>/dev/null || true
-  delete_queues "$Q" "$Q.dead"
-  rm -rf "$WORK"
-}
-trap cleanup EXIT
 
 start_worker() {
   "$BIN" worker --queue "$Q" "${WORKER_FLAGS[@]}" >>"$WORK/worker.log" 2>&1 &

@@ -16,7 +16,7 @@ source scripts/lib/integration.sh
 # shellcheck source=scripts/lib/store.sh
 source scripts/lib/store.sh
 BIN=$(warren_bin)
-store_drill_init
+drill_init
 
 start_worker() {
   "$BIN" worker --queue "$Q" --concurrency "$PREFETCH" --prefetch "$PREFETCH" --store-heartbeat 1s >>"$WORK/worker.log" 2>&1 &

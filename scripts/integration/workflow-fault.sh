@@ -15,18 +15,10 @@ KILLS=8
 # shellcheck source=scripts/lib/integration.sh
 source scripts/lib/integration.sh
 BIN=$(warren_bin)
+drill_init
 Q=wf.fault.$$.$RANDOM
-WORK=$(mktemp -d /tmp/wf.XXXX)
 RECORD=$WORK/r
 : >"$RECORD"
-worker_pid=""
-
-cleanup() {
-  [[ -n $worker_pid ]] && kill -9 "$worker_pid" 2>/dev/null || true
-  delete_queues "$Q" "$Q.dead"
-  rm -rf "$WORK"
-}
-trap cleanup EXIT
 
 start_worker() {
   "$BIN" worker --queue "$Q" --concurrency 2 >>"$WORK/worker.log" 2>&1 &

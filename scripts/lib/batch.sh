@@ -4,11 +4,11 @@ source scripts/lib/integration.sh
 # shellcheck source=scripts/lib/store.sh
 source scripts/lib/store.sh
 
-# The drill's environment (integration_env), $BIN, and its scratch state (store_drill_init).
+# The drill's environment (integration_env), $BIN, and its scratch state (drill_init).
 batch_drill_init() {
   integration_env
   BIN=$(warren_bin)
-  store_drill_init
+  drill_init
 }
 
 # batch_drill_start BACKEND NAME: points the store at BACKEND (scratch $DIR=$WORK/BACKEND) and sets $Q, an

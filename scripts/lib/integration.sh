@@ -34,6 +34,21 @@ finish_run() {
   rm -rf "$WORK"
 }
 
+# Starts a worker drill's scratch state: $WORK (a new directory), $worker_pid and $Q (set by the drill); on
+# exit the worker is killed, the queue and its dead-letter queue deleted and $WORK removed.
+drill_init() {
+  WORK=$(mktemp -d)
+  worker_pid=""
+  Q=""
+  trap drill_cleanup EXIT
+}
+
+drill_cleanup() {
+  [[ -n $worker_pid ]] && kill -9 "$worker_pid" 2>/dev/null || true
+  [[ -n $Q ]] && delete_queues "$Q" "$Q.dead"
+  rm -rf "$WORK"
+}
+
 # Stops a background process gracefully (SIGTERM) and reaps it.
 stop_gracefully() {
   kill -TERM "$1" 2>/dev/null || true

@@ -22,18 +22,3 @@ store_sql() {
     postgres) deploy/postgres-local.sh psql -qAt -c "$1" ;;
   esac
 }
-
-# Starts a store drill's scratch state: $WORK (a new directory), $worker_pid and $Q (set by the drill); on
-# exit the worker is killed, the queue and its dead-letter queue deleted and $WORK removed.
-store_drill_init() {
-  WORK=$(mktemp -d)
-  worker_pid=""
-  Q=""
-  trap store_drill_cleanup EXIT
-}
-
-store_drill_cleanup() {
-  [[ -n $worker_pid ]] && kill -9 "$worker_pid" 2>/dev/null || true
-  [[ -n $Q ]] && delete_queues "$Q" "$Q.dead"
-  rm -rf "$WORK"
-}
