@@ -39,7 +39,7 @@ struct StatusCommand: AsyncParsableCommand {
         let statistics: [any QueueStatisticsSource] = (management.map { [$0] } ?? []) + (RabbitMQCtl.fromEnvironment().map { [$0] } ?? [])
         let connection = try await AMQPConnection.connect(amqp, logger: Logger(label: "warren.status"))
         let (collected, limits) = try await connection.closing { connection in
-            let report = try await BrokerStatus.collect(topology: topology, connection: connection, statistics: statistics)
+            let report = try await BrokerStatus.collect(topology: topology, connection: connection, statistics: statistics, alarms: true)
             let limits = try await LimitStatus.read(global: limitOptions.global, rate: limitOptions.rate, on: try await connection.openChannel())
             return (report, limits)
         }

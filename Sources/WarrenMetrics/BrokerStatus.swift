@@ -79,7 +79,7 @@ public struct BrokerStatus: Sendable, Codable, Hashable {
     public var unackedSource: String
     /// The broker's resource alarms in force (e.g. `memory alarm on rabbit@host`): while any is, the broker
     /// blocks every publisher and enqueues wait, then fail with `brokerBlocked`. Empty: none; `nil`: unknown
-    /// (the statistics source does not tell).
+    /// (not asked for, see ``collect(topology:connection:statistics:alarms:)``, or the source does not tell).
     public var alarms: [String]? = nil
     /// Limits across workers (holders, free tokens, waiters), when the caller read them (``LimitStatus/read(global:rate:on:)``);
     /// `nil` otherwise.
@@ -100,8 +100,10 @@ public struct BrokerStatus: Sendable, Codable, Hashable {
     /// source lists are probed (no 404, so no channel reopened per missing queue) and only the lanes and
     /// dead-letter queues: delay levels and migration holding queues take the source's counts. Without,
     /// every queue is probed. Throws only when the connection fails.
+    /// With `alarms`, the source that answered is also asked for the broker's resource alarms (one more
+    /// request: `warren status` asks, the dashboard's periodic refresh does not).
     public static func collect(topology: Topology, connection: AMQPConnection,
-                               statistics: [any QueueStatisticsSource]) async throws -> BrokerStatus {
+                               statistics: [any QueueStatisticsSource], alarms wantAlarms: Bool = false) async throws -> BrokerStatus {
         var figures: [String: QueueFigures]?
         var alarms: [String]?
         var source = statistics.isEmpty ? "n/a (set WARREN_RABBITMQCTL)" : ""
@@ -110,7 +112,7 @@ public struct BrokerStatus: Sendable, Codable, Hashable {
             do {
                 figures = try await s.queueFigures(vhost: connection.configuration.virtualHost)
                 source = s.sourceName
-                alarms = try? await s.alarms()
+                if wantAlarms { alarms = try? await s.alarms() }
             } catch {
                 failures.append("\(s.sourceName): \(error)")
             }

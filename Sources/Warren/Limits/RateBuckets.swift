@@ -35,7 +35,6 @@ final class RateBuckets: Sendable {
 
     /// Stops waits and refillers.
     func close() async {
-        waits.stop()
         for r in refillers.withLock({ Array($0.values) }) { r.cancel() }
         await waits.close()
     }

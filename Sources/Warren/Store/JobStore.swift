@@ -1,10 +1,5 @@
 import Foundation
 
-extension JobStore {
-    /// Default: one write at a time.
-    public var concurrentWrites: Int { 1 }
-}
-
 /// Where Warren keeps the state of jobs beyond the broker: status, results, progress, unique keys.
 /// Optional: without one, Warren keeps nothing outside RabbitMQ, and what needs a store (unique jobs,
 /// lookups) fails with ``StoreError/Code/notConfigured`` naming `WARREN_STORE`.
@@ -55,6 +50,9 @@ public protocol JobStore: Sendable {
 }
 
 extension JobStore {
+    /// Default: one write at a time.
+    public var concurrentWrites: Int { 1 }
+
     /// Default: none (batches need a store that keeps a ledger; the SQLite and PostgreSQL stores do).
     public var batchLedger: (any BatchLedger)? { nil }
 }
