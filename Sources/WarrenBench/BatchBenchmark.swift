@@ -18,8 +18,7 @@ struct BatchBenchmark: AsyncParsableCommand {
     @Option(help: "Worker concurrency.") var concurrency = 64
     @Option(help: "Worker prefetch.") var prefetch = 512
     @Option(help: "Store backends: sqlite, postgres or both (comma-separated).") var stores = "sqlite,postgres"
-    @Option(help: "PostgreSQL store URL file (default: WARREN_STORE_FILE, else /tmp/warren-postgres/url).")
-    var postgresURLFile = ProcessInfo.processInfo.environment["WARREN_STORE_FILE"] ?? "/tmp/warren-postgres/url"
+    @OptionGroup var postgres: PostgresOptions
     @Flag(help: "Print JSON too.") var json = false
     @OptionGroup var broker: BrokerOptions
 
@@ -33,8 +32,7 @@ struct BatchBenchmark: AsyncParsableCommand {
             switch name {
             case "sqlite": backends.append((name, .sqlite(path: sqlitePath)))
             case "postgres":
-                guard let url = try StoreURL.fromEnvironment(["WARREN_STORE_FILE": postgresURLFile]) else { throw ValidationError("no URL in \(postgresURLFile)") }
-                backends.append((name, url))
+                backends.append((name, try postgres.requiredURL()))
             default: throw ValidationError("--stores: sqlite or postgres, not \(name)")
             }
         }

@@ -23,15 +23,14 @@ struct OutboxBenchmark: AsyncParsableCommand {
     @Option(help: "Rounds of the throughput measure (medians are reported).") var rounds = 3
     @Option(help: "Jobs of the latency measure, one transaction each.") var latencyJobs = 500
     @Option(help: "Pause between two latency jobs, milliseconds.") var interval = 5
-    @Option(help: "PostgreSQL store URL file (default: WARREN_STORE_FILE, else /tmp/warren-postgres/url).")
-    var postgresURLFile = ProcessInfo.processInfo.environment["WARREN_STORE_FILE"] ?? "/tmp/warren-postgres/url"
+    @OptionGroup var postgres: PostgresOptions
 
     func run() async throws {
         var logger = Logger(label: "bench.outbox")
         logger.logLevel = .error
-        guard let url = try StoreURL.fromEnvironment(["WARREN_STORE_FILE": postgresURLFile]),
-              case .postgres(let host, let port, let user, let password, let database) = url else {
-            throw ValidationError("no PostgreSQL URL in \(postgresURLFile)")
+        let url = try postgres.requiredURL()
+        guard case .postgres(let host, let port, let user, let password, let database) = url else {
+            throw ValidationError("not a PostgreSQL URL in \(postgres.postgresURLFile)")
         }
         let store = try await url.open(logger: logger)  // creates the schema (outbox table included)
         await store.close()

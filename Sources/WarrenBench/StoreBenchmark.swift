@@ -22,8 +22,7 @@ struct StoreBenchmark: AsyncParsableCommand {
     @Option(help: "Worker concurrency (prefetch the same).")
     var concurrency = 100
 
-    @Option(help: "PostgreSQL store URL file (default: WARREN_STORE_FILE, else /tmp/warren-postgres/url).")
-    var postgresURLFile = ProcessInfo.processInfo.environment["WARREN_STORE_FILE"] ?? "/tmp/warren-postgres/url"
+    @OptionGroup var postgres: PostgresOptions
 
     func run() async throws {
         var logger = Logger(label: "bench.store")
@@ -32,7 +31,7 @@ struct StoreBenchmark: AsyncParsableCommand {
         config.connectionName = "warren-bench-store"
         let connection = try await AMQPConnection.connect(config, logger: logger)
         let sqlitePath = FileManager.default.temporaryDirectory.appendingPathComponent("warren-bench-\(getpid()).db").path
-        let pgURL = try StoreURL.fromEnvironment(["WARREN_STORE_FILE": postgresURLFile])
+        let pgURL = try postgres.url()
         let backends: [(String, StoreURL?)] = [("off", nil), ("sqlite", .sqlite(path: sqlitePath))] + (pgURL.map { [("postgres", $0)] } ?? [])
         var rates: [String: [Double]] = [:]
         for round in 1...rounds {
