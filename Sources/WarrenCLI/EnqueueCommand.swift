@@ -84,12 +84,8 @@ struct EnqueueCommand: AsyncParsableCommand {
         } else {
             store = try await StoreEnvironment.require("--unique-key", logger: logger)
         }
-        let connection = try await BrokerEnvironment.connect(name: "warren-enqueue", logger: logger)
+        let (producer, connection) = try await BrokerEnvironment.producer(name: "warren-enqueue", topology: topology, logger: logger)
         defer { Task { await connection.close() } }
-        let setup = try await connection.openChannel()
-        try await topology.declare(on: setup)
-        await setup.close()
-        let producer = try await JobProducer(connection: connection, topology: topology)
         let tracked = store.map { TrackedProducer(producer: producer, store: $0) }
         if let uniqueKey, let tracked {
             options.jobID = id

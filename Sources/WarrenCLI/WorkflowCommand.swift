@@ -22,12 +22,8 @@ struct WorkflowCommand: AsyncParsableCommand {
 
     /// Connects and declares the queues of a workflow's or batch's jobs; returns a producer.
     static func producer(queues: Set<String>, options: TopologyOptions) async throws -> (JobProducer, AMQPConnection) {
-        let topology = try options.topology(queues: queues.sorted())
-        let connection = try await BrokerEnvironment.connect(name: "warren-workflow", logger: Logger(label: "warren.workflow"))
-        let setup = try await connection.openChannel()
-        try await topology.declare(on: setup)
-        await setup.close()
-        return (try await JobProducer(connection: connection, topology: topology), connection)
+        try await BrokerEnvironment.producer(name: "warren-workflow", topology: try options.topology(queues: queues.sorted()),
+                                             logger: Logger(label: "warren.workflow"))
     }
 
     static func printJSON(_ object: [String: Any]) throws {

@@ -42,6 +42,23 @@ public enum BrokerEnvironment {
         return try await AMQPConnection.connect(config, logger: logger)
     }
 
+    /// Connects (``connect(name:logger:environment:)``), declares `topology` on a channel of its own and opens
+    /// a producer for it: what a command that enqueues needs. The caller closes the connection; on failure it
+    /// is closed here.
+    public static func producer(name: String, topology: Topology, logger: Logger,
+                                environment: [String: String] = ProcessInfo.processInfo.environment) async throws -> (JobProducer, AMQPConnection) {
+        let connection = try await connect(name: name, logger: logger, environment: environment)
+        do {
+            let setup = try await connection.openChannel()
+            try await topology.declare(on: setup)
+            await setup.close()
+            return (try await JobProducer(connection: connection, topology: topology), connection)
+        } catch {
+            await connection.close()
+            throw error
+        }
+    }
+
     /// Splits repeated and comma-separated list values (`--queue a,b --queue c`, `WARREN_QUEUES=a,b`),
     /// trimming blanks and dropping empty items.
     public static func list(_ values: [String]) -> [String] {
