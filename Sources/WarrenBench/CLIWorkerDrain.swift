@@ -14,6 +14,8 @@ struct CLIWorkerDrain {
     let url: String
     let count: Int
     let concurrency: Int
+    /// Extra environment of the worker process (e.g. `WARREN_STORE`).
+    var environment: [String: String] = [:]
 
     struct Result {
         var rate: Double
@@ -25,9 +27,9 @@ struct CLIWorkerDrain {
         var rssMiB: Double
     }
 
-    /// A line of the record file: "<id> <attempt>\n" with fixed-width ids.
-    static func jobID(_ i: Int) -> String { String(format: "b-%08d", i) }
-    static let lineBytes = jobID(0).utf8.count + 3
+    /// A line of the record file: "<id> <attempt>\n" with fixed-width ids, unique per run (`run`: 8 characters).
+    static func jobID(_ i: Int, run: Substring) -> String { "b-\(run)-" + String(format: "%08d", i) }
+    static let lineBytes = jobID(0, run: "00000000").utf8.count + 3
 
     /// The arguments of job `i`: five fields, about 200 bytes.
     static func arguments(file: String, _ i: Int) -> [UInt8] {
@@ -47,8 +49,9 @@ struct CLIWorkerDrain {
         let file = dir.appendingPathComponent("record.txt").path
         defer { try? FileManager.default.removeItem(at: dir) }
         let producer = try await JobProducer(connection: connection, topology: topology)
+        let run = UUID().uuidString.lowercased().prefix(8)
         let requests = (0..<count).map { i in
-            JobRequest(name: "record", arguments: Self.arguments(file: file, i), options: EnqueueOptions(queue: name, jobID: Self.jobID(i)))
+            JobRequest(name: "record", arguments: Self.arguments(file: file, i), options: EnqueueOptions(queue: name, jobID: Self.jobID(i, run: run)))
         }
         let failed = await producer.enqueue(batch: requests).filter { if case .failure = $0 { true } else { false } }.count
         await producer.channel.close()
@@ -140,6 +143,9 @@ struct CLIWorkerDrain {
         var env = ProcessInfo.processInfo.environment
         env["WARREN_URL"] = url
         env["WARREN_LOG_LEVEL"] = "error"
+        // Store off unless `environment` names one.
+        (env["WARREN_STORE"], env["WARREN_STORE_FILE"]) = (nil, nil)
+        env.merge(environment) { _, new in new }
         p.environment = env
         try p.run()
         return p

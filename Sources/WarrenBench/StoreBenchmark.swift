@@ -5,9 +5,15 @@ import Warren
 import WarrenAMQP
 import WarrenStore
 
-/// Drain throughput of `noop` jobs with the job store off, on SQLite and on PostgreSQL, in the same run,
-/// rounds interleaved (off, sqlite, postgres, off, ...) so drift falls on all alike. Tracked drains must keep
-/// at least 75% of the untracked rate.
+/// Tracking's cost, in the same run: drains with the job store off, on SQLite and on PostgreSQL, rounds
+/// interleaved (off, sqlite, postgres, off, ...) so drift falls on all alike. Tracked drains must keep at
+/// least 75% of the untracked rate.
+///
+/// - `cli` (the headline): a `warren worker` process at default flags (``CLIWorkerDrain``: `--concurrency 16`,
+///   adaptive prefetch, `record` jobs with ~200-byte arguments), the store given as users give it
+///   (`WARREN_STORE` / `WARREN_STORE_FILE`);
+/// - `noop`: an in-process worker at the library's default configuration (or `--concurrency`/`--prefetch`,
+///   labelled tuned), `noop` jobs.
 struct StoreBenchmark: AsyncParsableCommand {
     static let configuration = CommandConfiguration(commandName: "store", abstract: "Job store: tracked drain vs store off.")
 
@@ -16,15 +22,26 @@ struct StoreBenchmark: AsyncParsableCommand {
     @Option(help: "Jobs per drain.")
     var count = 20_000
 
-    @Option(help: "Rounds (each drains once per backend).")
-    var rounds = 3
+    @Option(help: "Rounds (each drains once per backend and phase).")
+    var rounds = 5
 
-    @Option(help: "Worker concurrency (prefetch the same).")
-    var concurrency = 100
+    @Option(help: "Comma-separated phases: cli (warren worker, default flags, record jobs), noop (in-process worker).")
+    var phases = "cli,noop"
+
+    @Option(help: "Worker concurrency (default 16: the CLI's and the library's default).")
+    var concurrency = WorkerConfiguration().concurrency
+
+    @Option(help: "In-process worker's fixed prefetch (default: adaptive, the library's default). A figure taken with it is tuned.")
+    var prefetch: Int?
+
+    @Option(help: "The `warren` executable run as the CLI worker (default: the one beside this one).")
+    var workerBinary: String?
 
     @OptionGroup var postgres: PostgresOptions
 
     func run() async throws {
+        let selected = phases.split(separator: ",").map { String($0.trimmingCharacters(in: .whitespaces)) }
+        guard !selected.isEmpty, Set(selected).isSubset(of: ["cli", "noop"]) else { throw ValidationError("phases: cli, noop") }
         var logger = Logger(label: "bench.store")
         logger.logLevel = .error
         var config = try AMQPConfiguration(url: broker.resolvedURL)
@@ -32,34 +49,57 @@ struct StoreBenchmark: AsyncParsableCommand {
         let connection = try await AMQPConnection.connect(config, logger: logger)
         let sqlitePath = FileManager.default.temporaryDirectory.appendingPathComponent("warren-bench-\(getpid()).db").path
         let pgURL = try postgres.url()
-        let backends: [(String, StoreURL?)] = [("off", nil), ("sqlite", .sqlite(path: sqlitePath))] + (pgURL.map { [("postgres", $0)] } ?? [])
+        let backends: [(name: String, url: StoreURL?, env: [String: String])] =
+            [("off", nil, [:]), ("sqlite", .sqlite(path: sqlitePath), ["WARREN_STORE": "sqlite:\(sqlitePath)"])]
+            + (pgURL.map { [("postgres", $0, ["WARREN_STORE_FILE": postgres.postgresURLFile])] } ?? [])
+        let binary = workerBinary.map { URL(fileURLWithPath: $0) }
+            ?? URL(fileURLWithPath: CommandLine.arguments[0]).deletingLastPathComponent().appendingPathComponent("warren")
         var rates: [String: [Double]] = [:]
+        var cpu: [String: [Double]] = [:]
         for round in 1...rounds {
-            for (name, url) in backends {
-                let store = try await url?.open(logger: logger)
-                let rate = try await drain(connection, store: store, logger: logger)
-                await store?.close()
-                rates[name, default: []].append(rate)
-                print("round \(round) \(name): \(Int(rate)) jobs/s")
+            for phase in selected {
+                for b in backends {
+                    let key = "\(phase) \(b.name)"
+                    let (rate, micros): (Double, Double)
+                    if phase == "cli" {
+                        let drain = CLIWorkerDrain(warren: binary, url: broker.resolvedURL, count: count,
+                                                   concurrency: concurrency, environment: b.env)
+                        let r = try await drain.run(connection: connection, logger: logger)
+                        (rate, micros) = (r.rate, r.cpuMicros)
+                    } else {
+                        let store = try await b.url?.open(logger: logger)
+                        (rate, micros) = try await drainNoop(connection, store: store, logger: logger)
+                        await store?.close()
+                    }
+                    rates[key, default: []].append(rate)
+                    cpu[key, default: []].append(micros)
+                    Bench.progress("round \(round) \(key): \(Int(rate)) jobs/s, \(Int(micros)) us CPU per job")
+                    await Bench.settle()
+                }
             }
         }
-        for (name, url) in backends {
-            guard let store = try await url?.open(logger: logger) else { continue }
-            let ms = try await commitTime(store, rows: concurrency)
+        for b in backends {
+            guard let store = try await b.url?.open(logger: logger) else { continue }
+            let ms = try await commitTime(store, rows: 100)
             await store.close()
-            print(String(format: "  %@: a group commit of %d rows (running + succeeded, one statement) takes %.2f ms", name, concurrency, ms))
+            print(String(format: "  %@: a group commit of 100 rows (running + succeeded, one statement) takes %.2f ms", b.name, ms))
         }
         try? FileManager.default.removeItem(atPath: sqlitePath)
         await connection.close()
-        func median(_ xs: [Double]) -> Double { xs.sorted()[xs.count / 2] }
-        let off = median(rates["off"] ?? [1])
-        print("store drain (\(count) noop jobs, concurrency \(concurrency), median of \(rounds)): off \(Int(off))/s")
         var failed = false
-        for (name, _) in backends where name != "off" {
-            let r = median(rates[name] ?? [0])
-            let ratio = r / off
-            print("  \(name): \(Int(r))/s = \(String(format: "%.2f", ratio)) x off (tracking cost \(Int(((1 - ratio) * 100).rounded()))%, target <= 25%)")
-            if ratio < 0.75 { failed = true }
+        for phase in selected {
+            let what = phase == "cli"
+                ? "warren worker --concurrency \(concurrency), default flags otherwise, \(count) record jobs"
+                : "in-process worker, \(count) noop jobs, concurrency \(concurrency), prefetch \(prefetch.map { "\($0) (tuned)" } ?? "adaptive")"
+            guard let off = median(rates["\(phase) off"] ?? []) else { continue }
+            print("store drain, \(what), median of \(rounds): off \(Int(off))/s, \(Int(median(cpu["\(phase) off"] ?? []) ?? 0)) us CPU per job")
+            for b in backends where b.url != nil {
+                let r = median(rates["\(phase) \(b.name)"] ?? []) ?? 0
+                let ratio = r / off
+                let micros = Int(median(cpu["\(phase) \(b.name)"] ?? []) ?? 0)
+                print("  \(b.name): \(Int(r))/s = \(String(format: "%.2f", ratio)) x off (tracking cost \(Int(((1 - ratio) * 100).rounded()))%, target <= 25%), \(micros) us CPU per job")
+                if ratio < 0.75 { failed = true }
+            }
         }
         if failed { throw ExitCode(1) }
     }
@@ -86,8 +126,9 @@ struct StoreBenchmark: AsyncParsableCommand {
         return total.seconds * 1000 / 50
     }
 
-    /// Enqueues `count` noop jobs (plain), then drains them with a worker tracking into `store` (if any).
-    private func drain(_ connection: AMQPConnection, store: (any JobStore)?, logger: Logger) async throws -> Double {
+    /// Enqueues `count` noop jobs (plain), then drains them with a worker tracking into `store` (if any); the
+    /// rate and this process's CPU per job while draining (microseconds).
+    private func drainNoop(_ connection: AMQPConnection, store: (any JobStore)?, logger: Logger) async throws -> (Double, Double) {
         let queue = "bench.store.\(UUID().uuidString.prefix(8).lowercased())"
         let topology = Topology(queues: [.init(queue)])
         let channel = try await connection.openChannel()
@@ -96,10 +137,13 @@ struct StoreBenchmark: AsyncParsableCommand {
         let requests = (0..<count).map { _ in JobRequest(name: "noop", arguments: Array("{}".utf8), options: EnqueueOptions(queue: queue)) }
         _ = await producer.enqueue(batch: requests)
         await producer.channel.close()
+        await Bench.settle()
+        let cpu0 = CPUTime.process()
         let rate = try await JobsBenchmark.drainNoop(connection, topology, queue, count: count, concurrency: concurrency,
-                                                     prefetch: concurrency,
+                                                     prefetch: prefetch,
                                                      middleware: store.map { [JobTracker(store: $0, logger: logger)] } ?? [], logger: logger)
+        let micros = (CPUTime.process() - cpu0) * 1e6 / Double(count)
         await JobsBenchmark.cleanUp(topology.queues[0], channel)
-        return rate
+        return (rate, micros)
     }
 }

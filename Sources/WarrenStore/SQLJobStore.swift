@@ -131,7 +131,8 @@ final class SQLJobStore: JobStore {
         let staleBefore = SQLValue.time(now.addingTimeInterval(-policy.staleAfter.seconds))
         let n = SQLValue.int(policy.batchSize)
         for (statement, binds, keyPath) in [
-            (StoreStatements.deleteFinished, [finishedBefore, n], \SweepReport.deleted),
+            (StoreStatements.deleteFinished, [.text(JobState.succeeded.rawValue), finishedBefore, n], \SweepReport.deleted),
+            (StoreStatements.deleteFinished, [.text(JobState.dead.rawValue), finishedBefore, n], \SweepReport.deleted),
             (StoreStatements.markLost, [.time(now), staleBefore, n], \SweepReport.lost),
             (StoreStatements.deleteExpiredKeys, [.time(now), n], \SweepReport.expiredKeys),
         ] as [(String, [SQLValue], WritableKeyPath<SweepReport, Int>)] {

@@ -43,7 +43,12 @@ final class SQLiteBackend: SQLBackend {
             do {
                 // Another process writing (a worker, while a CLI command or the dashboard opens the file) makes
                 // the journal-mode pragma fail with "database is locked": waited out as statements are.
-                for pragma in ["PRAGMA busy_timeout = 0", "PRAGMA journal_mode = WAL", "PRAGMA synchronous = NORMAL"] {
+                // A checkpoint every 10,000 WAL pages (about 40 MB) rather than SQLite's 1,000: group commits
+                // rewrite the same last pages of each index, and a checkpoint copies each page once however
+                // often it was rewritten, so fewer checkpoints copy far fewer pages (a third less write cost
+                // per job, measured). The WAL file is cut back to 64 MB after a checkpoint.
+                for pragma in ["PRAGMA busy_timeout = 0", "PRAGMA journal_mode = WAL", "PRAGMA synchronous = NORMAL",
+                               "PRAGMA wal_autocheckpoint = 10000", "PRAGMA journal_size_limit = 67108864"] {
                     let deadline = ContinuousClock.now + .seconds(60)
                     while true {
                         do {

@@ -1,5 +1,5 @@
 import Foundation
-import Warren
+@testable import Warren
 import WarrenAMQP
 import XCTest
 
@@ -57,15 +57,24 @@ final class JobContextTests: XCTestCase {
         XCTAssertThrowsError(try JobEnvelope(properties: BasicProperties(contentEncoding: "gzip", headers: [WireFormat.Header.job: "x"]), body: []))
     }
 
-    func testJobIDsAreDistinctVersion4UUIDs() {
+    func testJobIDsAreDistinctTimeOrderedVersion7UUIDs() {
         let ids = (0..<10_000).map { _ in JobID.make() }
         XCTAssertEqual(Set(ids).count, ids.count)
         for id in ids.prefix(100) {
             let uuid = UUID(uuidString: id)
             XCTAssertNotNil(uuid, id)
             XCTAssertEqual(id, id.lowercased())
-            XCTAssertEqual(Array(id)[14], "4", "version nibble")
+            XCTAssertEqual(Array(id)[14], "7", "version nibble")
             XCTAssertTrue("89ab".contains(Array(id)[19]), "variant nibble")
         }
+        // The first 48 bits are the Unix time in milliseconds, big-endian: ids sort by the time they were made.
+        let t: UInt64 = 0x019A_D6F0_3B24
+        let id = JobID.make(milliseconds: t)
+        XCTAssertTrue(id.hasPrefix("019ad6f0-3b24-7"), id)
+        XCTAssertLessThan(JobID.make(milliseconds: t), JobID.make(milliseconds: t + 1))
+        XCTAssertLessThan(JobID.make(milliseconds: t + 1), JobID.make(milliseconds: t + 256))
+        let now = UInt64(Date().timeIntervalSince1970 * 1000)
+        let made = UInt64(ids[0].replacingOccurrences(of: "-", with: "").prefix(12), radix: 16) ?? 0
+        XCTAssertLessThan(max(now, made) - min(now, made), 60_000, "the id carries the time it was made")
     }
 }

@@ -52,13 +52,22 @@ public struct JobUpdate: Sendable, Hashable {
     public func merged(with later: JobUpdate) -> JobUpdate {
         let laterWins = later.state.replaces(state, attempt: later.attempt, storedAttempt: attempt)
         var m = laterWins ? later : self
-        let other = laterWins ? self : later
+        let o = laterWins ? self : later
         m.at = max(at, later.at)
-        for k in [\JobUpdate.name, \.queue, \.worker, \.progressMessage, \.result, \.lastError, \.deadReason, \.uniqueKey] {
-            m[keyPath: k] = m[keyPath: k] ?? other[keyPath: k]
-        }
-        for k in [\JobUpdate.enqueuedAt, \.runAt, \.startedAt, \.finishedAt] { m[keyPath: k] = m[keyPath: k] ?? other[keyPath: k] }
-        m.progress = m.progress ?? other.progress
+        // Each field spelled out: key paths here cost a lookup per field per row of every group commit.
+        if m.name == nil { m.name = o.name }
+        if m.queue == nil { m.queue = o.queue }
+        if m.worker == nil { m.worker = o.worker }
+        if m.progressMessage == nil { m.progressMessage = o.progressMessage }
+        if m.result == nil { m.result = o.result }
+        if m.lastError == nil { m.lastError = o.lastError }
+        if m.deadReason == nil { m.deadReason = o.deadReason }
+        if m.uniqueKey == nil { m.uniqueKey = o.uniqueKey }
+        if m.enqueuedAt == nil { m.enqueuedAt = o.enqueuedAt }
+        if m.runAt == nil { m.runAt = o.runAt }
+        if m.startedAt == nil { m.startedAt = o.startedAt }
+        if m.finishedAt == nil { m.finishedAt = o.finishedAt }
+        if m.progress == nil { m.progress = o.progress }
         return m
     }
 
