@@ -91,6 +91,9 @@ final class WorkflowFanInWorkerTests: XCTestCase {
             do { try await producer.start(wf, ledger: nil); XCTFail("started without a store") } catch let error as StoreError {
                 XCTAssertEqual(error.code, .notConfigured)
             }
+            try await Task.sleep(for: .milliseconds(500))  // a job published anyway would run here
+            let ran = await log.entries.count
+            XCTAssertEqual(ran, 0, "refused before publishing anything")
             // Published by a store-less producer's predecessor anyway (its first step alone):
             try await producer.enqueue(try XCTUnwrap(wf.firstJobs().first).request())
             let dead = try await deadLetter(q, conn)
