@@ -79,7 +79,7 @@ public enum WorkflowGraph {
             if let first = undo.first {
                 edges.append((first, "f", true))
             } else {
-                for node in nodes where !node.onFailurePath { edges.append((node.name, "f", true)) }
+                for node in nodes where !node.onFailurePath && !node.name.hasPrefix("j") { edges.append((node.name, "f", true)) }
             }
         }
         return (nodes, edges)
