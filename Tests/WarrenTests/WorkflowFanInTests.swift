@@ -87,4 +87,18 @@ final class WorkflowFanInTests: XCTestCase {
         for edge in ["s2_1 --> j2", "s2_2 --> j2", "j2 --> s3", "s3 --> s4", "s1 --> s2_1"] { XCTAssertTrue(text.contains(edge), "\(edge): \(text)") }
         XCTAssertFalse(text.contains("s2_1 --> s3"), text)
     }
+
+    /// `warren workflow show` finds a fan-in chain by its ids: the group's jobs `W.2.j`, then `W.3`.
+    func testTheStoreViewFindsTheGroupAndTheStepAfterIt() async throws {
+        let known = ["W.1": "a", "W.2.1": "b", "W.2.2": "c", "W.3": "d"]
+        let view = try await WorkflowView.read("W") { id in
+            guard let name = known[id] else { return JobStatus.unknown(id) }
+            var status = JobStatus(id: id, state: .succeeded)
+            status.name = name
+            return status
+        }
+        XCTAssertEqual(view?.jobs.map(\.id), ["W.1", "W.2.1", "W.2.2", "W.3"])
+        XCTAssertEqual(view?.workflow.steps.map(\.isGroup), [false, true, false])
+        XCTAssertTrue(WorkflowGraph.render(try XCTUnwrap(view?.workflow), format: .mermaid).contains("j2 --> s3"))
+    }
 }
