@@ -80,6 +80,24 @@ final class WorkflowFanInWorkerTests: XCTestCase {
         }
     }
 
+    /// The opener of a group's batch running again after the batch completed (a second copy of the step
+    /// before it, or `start` again) publishes nothing again: the batch is sealed, its callbacks enqueued.
+    func testOpeningACompletedGroupAgainRunsNothingAgain() async throws {
+        try await StoreBackends.each { backend, store, _ in
+            try await run(ledger: store.batchLedger) { q, producer, _ in
+                let wf = Workflow.chain(.group(try (1...3).map { try .job(Part(n: $0)) }), try .job(Part(n: 9)), id: StoreBackends.id("again"),
+                                        queue: q.name)
+                try await producer.start(wf, ledger: store.batchLedger)
+                let done = await log.wait(timeout: 60) { $0.contains { $0.id == "\(wf.id).2" } }
+                XCTAssertTrue(done, backend)
+                try await producer.start(wf, ledger: store.batchLedger)
+                try await Task.sleep(for: .milliseconds(800))  // anything published again would run here
+                let ids = await log.entries.map(\.id)
+                XCTAssertEqual(ids.sorted(), ["\(wf.id).1.1", "\(wf.id).1.2", "\(wf.id).1.3", "\(wf.id).2"], backend)
+            }
+        }
+    }
+
     /// Without a store: starting is refused naming WARREN_STORE; a worker without one dead-letters the step
     /// before the group (its successor cannot be opened) naming the setting.
     func testWithoutAStoreAGroupMidChainIsRefusedNamingTheSetting() async throws {

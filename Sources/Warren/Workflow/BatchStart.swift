@@ -45,8 +45,7 @@ extension JobProducer {
     private func open(_ definition: BatchDefinition, childIDs: [String], requests: [JobRequest], queue: String,
                       ledger: any BatchLedger, lease: Duration, inner: () async throws -> Void) async throws {
         let coordinator = BatchMembership.coordinator(ledger: ledger, producer: self, queue: queue, lease: lease)
-        if try await ledger.snapshot(definition.id)?.sealed != true {
-            try await coordinator.open(definition, children: childIDs)
+        if try await ledger.snapshot(definition.id)?.sealed != true, try await Self.opened(definition, childIDs, coordinator) {
             var start = 0
             while start < requests.count {
                 try await publish(Array(requests[start..<min(start + 1_000, requests.count)]))
@@ -55,5 +54,16 @@ extension JobProducer {
             try await inner()
         }
         try await BatchMembership.waitingOutHeld(lease: lease) { try await coordinator.sealed(definition.id) }
+    }
+
+    /// Opens the batch; `false` when it completed meanwhile (a second copy of the opener, sealed and done
+    /// by the first): nothing is published again.
+    private static func opened(_ definition: BatchDefinition, _ childIDs: [String], _ coordinator: BatchCoordinator) async throws -> Bool {
+        do {
+            try await coordinator.open(definition, children: childIDs)
+            return true
+        } catch let refused as BatchLedgerError where refused.code == .completed {
+            return false
+        }
     }
 }
