@@ -82,7 +82,8 @@ struct WorkerCommand: AsyncParsableCommand {
         // (their fan-in is in the store), then workflows.
         let tracker: [any JobMiddleware] = try store.map { [JobTracker(store: $0, configuration: try storeOptions.tracker(), logger: logger)] } ?? []
         let batches = BatchMiddleware(ledger: store?.batchLedger, connection: connection, topology: topology, logger: logger)
-        let middleware = tracker + [batches, WorkflowMiddleware(connection: connection, topology: topology, logger: logger)]
+        let workflows = WorkflowMiddleware(connection: connection, topology: topology, ledger: store?.batchLedger, logger: logger)
+        let middleware = tracker + [batches, workflows]
         // Announces this worker to dashboards (warren.presence) and counts its jobs, forwarding to the metrics.
         let presence = Announcer(connection: connection, role: .worker, queues: names, concurrency: concurrency,
                                  next: ops?.observer, logger: logger)

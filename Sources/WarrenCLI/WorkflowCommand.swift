@@ -50,11 +50,14 @@ struct WorkflowCommand: AsyncParsableCommand {
             switch try WorkflowCommand.read(file) {
             case .workflow(var workflow):
                 if let id { workflow.id = id }
+                // A group followed by more steps is a batch: refused before touching the broker without a store.
+                let store = workflow.needsStore
+                    ? try await StoreEnvironment.require("a group followed by more steps (fan-in)", logger: Logger(label: "warren.workflow")) : nil
                 let (producer, connection) = try await WorkflowCommand.producer(
                     queues: Set([workflow.queue] + workflow.steps.flatMap { $0.jobs.compactMap(\.queue) }), options: topologyOptions)
-                defer { Task { await connection.close() } }
+                defer { Task { await connection.close(); await store?.close() } }
                 let first = try workflow.firstJobs().map(\.id)
-                let started = try await producer.start(workflow)
+                let started = try await producer.start(workflow, ledger: store?.batchLedger)
                 if json { try WorkflowCommand.printJSON(["id": started, "jobs": first]) } else { print(started) }
             case .batch(var batch):
                 if let id { batch.id = id }

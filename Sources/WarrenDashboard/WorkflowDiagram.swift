@@ -46,14 +46,15 @@ struct WorkflowDiagram {
     }
 
     /// Grid cell of a node by its graph name: `s3` (step 3), `s3_2` (its second child), `u3` (its
-    /// compensation, below it), `f` (the on-failure job: below the first compensation, which leads to it, or
-    /// after the last step when there is none).
+    /// compensation, below it), `j3` (the wait for group step 3 when steps follow it: below the group; a
+    /// chain's groups have no compensations), `f` (the on-failure job: below the first compensation, which
+    /// leads to it, or after the last step when there is none).
     static func cell(_ name: String, steps: Int, mainRows: Int, firstUndo: Int?) -> (Int, Int) {
         let body = name.dropFirst()
         let parts = body.split(separator: "_").compactMap { Int($0) }
         switch name.first {
         case "s": return (max(0, (parts.first ?? 1) - 1), parts.count > 1 ? parts[1] - 1 : 0)
-        case "u": return (max(0, (parts.first ?? 1) - 1), mainRows)
+        case "u", "j": return (max(0, (parts.first ?? 1) - 1), mainRows)
         default: return firstUndo.map { ($0, mainRows + 1) } ?? (steps, mainRows)
         }
     }

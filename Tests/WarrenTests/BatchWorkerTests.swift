@@ -31,15 +31,7 @@ final class BatchWorkerTests: XCTestCase {
 
     private func run(ledger: (any BatchLedger)?, _ body: (Topology.Queue, JobProducer, AMQPConnection) async throws -> Void) async throws {
         log = JobLog()
-        let conn = try await JobsBroker.connect()
-        let q = Topology.Queue(JobsBroker.uniqueQueue("batch"))
-        let topology = Topology(queues: [q])
-        let batches = BatchMiddleware(ledger: ledger, connection: conn, topology: topology, logger: quietLogger("batch"))
-        let (running, producer) = try await startWorker(conn, topology, registry(), middleware: [batches]) { $0.concurrency = 8 }
-        do { try await body(q, producer, conn) } catch { XCTFail("\(error)") }
-        try await running.stop()
-        await JobsBroker.cleanUp(q, on: conn)
-        await conn.close()
+        try await withBatchWorker("batch", ledger: ledger, registry: registry(), body)
     }
 
     private let callbacks = (success: WorkflowJob(name: "bt-callback"), complete: WorkflowJob(name: "bt-callback"),

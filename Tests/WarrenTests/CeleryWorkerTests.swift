@@ -83,7 +83,7 @@ final class CeleryWorkerTests: XCTestCase {
         XCTAssertEqual(header("boom", "task"), "tasks.boom", "the Celery headers travel with the dead letter")
         XCTAssertEqual(header("expired", WireFormat.Header.deadReason), DeadLetterReason.expired.rawValue)
         XCTAssertEqual(header("chord", WireFormat.Header.deadReason), DeadLetterReason.unsupported.rawValue)
-        XCTAssertTrue(header("chord", WireFormat.Header.errorMessage)?.contains("part of a chord") == true)
+        XCTAssertTrue(header("chord", WireFormat.Header.errorMessage)?.contains("header task of a chord") == true)
 
         try await running.stop()
         await ch.close()

@@ -1,5 +1,6 @@
 import Foundation
 import Warren
+import WarrenAMQP
 import WarrenStore
 import XCTest
 
@@ -46,4 +47,22 @@ enum StoreBackends {
 
     /// A job id no other test uses.
     static func id(_ prefix: String) -> String { "\(prefix)-\(UUID().uuidString.prefix(12).lowercased())" }
+}
+
+/// Runs `body` with a worker (concurrency 8) on a new unique queue named after `prefix`, with the batch and
+/// workflow middleware over `ledger` (nil: a worker without a store); stops it and deletes the queue after.
+func withBatchWorker(_ prefix: String, ledger: (any BatchLedger)?, registry: JobRegistry,
+                     _ body: (Topology.Queue, JobProducer, AMQPConnection) async throws -> Void) async throws {
+    let conn = try await JobsBroker.connect()
+    let q = Topology.Queue(JobsBroker.uniqueQueue(prefix))
+    let topology = Topology(queues: [q])
+    let middleware: [any JobMiddleware] = [
+        BatchMiddleware(ledger: ledger, connection: conn, topology: topology, logger: quietLogger("batch")),
+        WorkflowMiddleware(connection: conn, topology: topology, ledger: ledger, logger: quietLogger("wf")),
+    ]
+    let (running, producer) = try await startWorker(conn, topology, registry, middleware: middleware) { $0.concurrency = 8 }
+    do { try await body(q, producer, conn) } catch { XCTFail("\(error)") }
+    try await running.stop()
+    await JobsBroker.cleanUp(q, on: conn)
+    await conn.close()
 }

@@ -107,9 +107,10 @@ final class WorkflowAdvanceTests: XCTestCase {
         refused(.int32(7), "must be a JSON string")
     }
 
-    func testValidationRefusesFanInWithoutAStoreAndCompensationsOutsideASaga() {
-        XCTAssertThrowsError(try Workflow.chain(.group([.job("a"), .job("b")]), .job("c")).validate()) {
-            XCTAssertTrue("\($0)".contains("WARREN_STORE"), "\($0)")
+    func testValidationRefusesAGroupAfterAGroupAndCompensationsOutsideASaga() {
+        XCTAssertNoThrow(try Workflow.chain(.group([.job("a"), .job("b")]), .job("c")).validate(), "fan-in: a batch")
+        XCTAssertThrowsError(try Workflow.chain(.group([.job("a"), .job("b")]), .group([.job("c")])).validate()) {
+            XCTAssertTrue("\($0)".contains("a group right after a group"), "\($0)")
         }
         XCTAssertThrowsError(try Workflow.chain(.job("a", compensation: WorkflowJob(name: "u"))).validate()) {
             XCTAssertTrue("\($0)".contains("only a saga"), "\($0)")

@@ -39,4 +39,39 @@ final class WorkflowBatchFileTests: XCTestCase {
         big.children = Array(repeating: WorkflowJob(name: "x"), count: 100)
         XCTAssertTrue(WorkflowGraph.render(big, format: .dot).contains("... 88 more children"))
     }
+
+    func testANestedBatchInAFileIsAChildOfItsParent() throws {
+        let text = """
+            batch:
+              id: album-7
+              queue: images
+              children:
+                - {job: resize}
+                - batch:
+                    id: ignored
+                    children: [{job: thumb}, {job: thumb}]
+                    on_complete: {job: inner-done}
+              on_success: {job: publish}
+            """
+        guard case .batch(let b) = try WorkflowFile.read(text) else { return XCTFail("not a batch") }
+        XCTAssertEqual(b.childIDs, ["album-7.1", "album-7.2"], "the nested batch is child 2")
+        XCTAssertEqual(b.nested.map(\.id), ["album-7.2"], "its id is its child id")
+        XCTAssertEqual(b.nested.first?.childIDs, ["album-7.2.1", "album-7.2.2"])
+        XCTAssertEqual(b.nested.first?.callbacks[.complete]?.name, "inner-done")
+        XCTAssertEqual(b.nested.first?.queue, "images", "its parent's queue")
+        XCTAssertEqual(b.childRequests().count, 1, "the parent publishes its jobs; the nested batch its own")
+        let mermaid = WorkflowGraph.render(b, format: .mermaid)
+        XCTAssertTrue(mermaid.contains(#"n1["batch album-7.2: 2 children"]"#) && mermaid.contains("n1 --> join"), mermaid)
+        XCTAssertThrowsError(try WorkflowFile.read("batch:\n  children:\n    - batch: {children: []}\n  on_success: {job: a}\n")) {
+            XCTAssertTrue("\($0)".contains("has no children"), "\($0)")
+        }
+    }
+
+    func testAGroupFollowedByStepsInAFileNeedsAStoreAndIsDrawnAsAFanIn() throws {
+        let text = "id: W\nsteps:\n  - job: a\n  - group: [{job: b}, {job: c}]\n  - job: d\n"
+        guard case .workflow(let wf) = try WorkflowFile.read(text) else { return XCTFail("not a workflow") }
+        XCTAssertTrue(wf.needsStore)
+        let mermaid = WorkflowGraph.render(wf, format: .mermaid)
+        XCTAssertTrue(mermaid.contains("s2_1 --> j2\n  s2_2 --> j2\n  j2 --> s3"), mermaid)
+    }
 }

@@ -49,7 +49,7 @@ final class WorkflowFileTests: XCTestCase {
         refused("steps:\n  - job: a\n    retries: 2\n", "wf.yaml:3: unknown key \"retries\"")
         refused("kind: dag\nsteps: [{job: a}]\n", "kind must be chain or saga")
         refused("steps:\n  - args: {x: 1}\n", "wf.yaml:2: a job needs \"job\"")
-        refused("steps:\n  - group: [{job: a}]\n  - job: b\n", "WARREN_STORE")
+        refused("steps:\n  - group: [{job: a}]\n  - group: [{job: b}]\n  - job: c\n", "a group right after a group")
         refused("steps: 3\n", "needs \"steps\", a list")
         refused("steps:\n  - job: a\n    args: 5\n", "args must be a mapping or a list")
         refused("", "empty")

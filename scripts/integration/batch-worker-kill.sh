@@ -14,11 +14,6 @@ PREFETCH=${FAULT_PREFETCH:-50}
 source scripts/lib/batch.sh
 batch_drill_init
 
-start_worker() {
-  "$BIN" worker --queue "$Q" --concurrency "$PREFETCH" --prefetch "$PREFETCH" >>"$WORK/worker.log" 2>&1 &
-  worker_pid=$!
-}
-
 drill() {
   local backend=$1 id
   batch_drill_start "$backend" kill

@@ -2,8 +2,9 @@
 # Polyglot producers: jobs enqueued by pika (examples/python/producer.py), amqp-publish
 # (examples/shell/producer.sh) and Celery's send_task (examples/python/celery_producer.py) run on the Swift
 # worker with the right arguments, priority, delay and trace; a Celery `chain` and `link` run in order on the
-# Swift worker; a Celery task that always fails and malformed input end in the dead-letter queues with
-# warren-dead-reason and an actionable message.
+# Swift worker; a Celery task that always fails, a Celery chord (sent by an app with a filesystem result
+# backend: its header tasks and its celery.chord_unlock) and malformed input end in the dead-letter queues
+# with warren-dead-reason and an actionable message.
 # Env: WARREN_TEST_URL (broker), WARREN_VENV (venv with pika and celery, default .venv),
 #      WARREN_BIN (worker binary, default .build/debug/warren, built if missing).
 set -euo pipefail
@@ -86,6 +87,16 @@ def malformed(qp, qc, echo_file):
     c = chain(app.signature("incr", args=[1], kwargs={"file": chain_file}), app.signature("incr", kwargs={"file": chain_file}),
               app.signature("incr", kwargs={"file": chain_file})).apply_async()
     print("celery-chain", c.id)
+    # A chord (Celery refuses one without a result backend; the filesystem one needs no server): its three
+    # header tasks are dead-lettered `unsupported`, its celery.chord_unlock `unknown-job`; the body never runs.
+    results = os.path.join(os.path.dirname(echo_file), "celery-results")
+    os.makedirs(results, exist_ok=True)
+    capp = Celery(broker=URL.replace("amqp://", "pyamqp://", 1), backend="file://" + results)
+    capp.conf.update(task_default_queue=qc, task_queues=[warren_queue(qc)])
+    from celery import chord
+    body = chord([capp.signature("incr", args=[i], kwargs={"file": chain_file + ".chord"}) for i in range(3)])(
+        capp.signature("incr", kwargs={"file": chain_file + ".chord"}))
+    print("celery-chord-body", body.id)
 
 def dead(queue):  # prints the dead letters as JSON lines: id, reason, error type and message, attempt
     ch = channel()
@@ -142,14 +153,14 @@ start_workers
 "$PY" examples/python/celery_producer.py "$QC" "$ECHO" | tee -a "$WORK/ids.txt"
 "$PY" "$WORK/check.py" malformed "$QP" "$QC" "$ECHO" | tee -a "$WORK/ids.txt"
 
-echo "== wait for 15 echo jobs, a 3-step chain and 4 + 4 dead letters"
+echo "== wait for 15 echo jobs, a 3-step chain and 4 + 8 dead letters"
 : >"$WORK/dead-p.txt"
 : >"$WORK/dead-c.txt"
 deadline=$((SECONDS + 120))
 while :; do
   "$PY" "$WORK/check.py" dead "$QP.dead" >>"$WORK/dead-p.txt"
   "$PY" "$WORK/check.py" dead "$QC.dead" >>"$WORK/dead-c.txt"
-  (($(wc -l <"$ECHO") >= 15 && $(cat "$ECHO.chain" 2>/dev/null | wc -l) >= 3 && $(wc -l <"$WORK/dead-p.txt") >= 4 && $(wc -l <"$WORK/dead-c.txt") >= 4)) && break
+  (($(wc -l <"$ECHO") >= 15 && $(cat "$ECHO.chain" 2>/dev/null | wc -l) >= 3 && $(wc -l <"$WORK/dead-p.txt") >= 4 && $(wc -l <"$WORK/dead-c.txt") >= 8)) && break
   ((SECONDS < deadline)) || { echo "FAIL: timed out"; break; }
   sleep 0.5
 done
@@ -220,7 +231,13 @@ check(one("celery-link-callback")["args"] == {"file": echo_file, "label": "celer
 chain_lines = [line.split() for line in open(echo_file + ".chain")]
 check([int(n) for _, n in chain_lines] == [1, 2, 3], f"Celery chain ran in order, each step given the last result ({chain_lines})")
 check(chain_lines[-1][0] == ids.get("celery-chain"), "the chain's last task kept its Celery id")
-check(len(dc) == 4, f"4 dead letters in {len(dc)}")
+chord = [d for d in dc.values() if d.get("task") == "incr"]
+check(len(chord) == 3 and all(d["reason"] == "unsupported" and "a header task of a chord: not supported" in d["message"] for d in chord),
+      f"the 3 Celery chord header tasks dead-lettered unsupported, saying why: {[d.get('message') for d in chord][:1]}")
+unlock = [d for d in dc.values() if d.get("task") == "celery.chord_unlock"]
+check(len(unlock) == 1 and unlock[0]["reason"] == "unknown-job", f"Celery's chord_unlock dead-lettered as an unknown job: {unlock}")
+check(not os.path.exists(echo_file + ".chain.chord"), "the chord body never ran")
+check(len(dc) == 8, f"8 dead letters in {len(dc)}")
 sys.exit(1 if failures else 0)
 PY
 echo "PASS"

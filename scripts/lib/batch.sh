@@ -11,6 +11,13 @@ batch_drill_init() {
   drill_init
 }
 
+# start_worker: a worker with the job store on $Q, concurrency and prefetch $PREFETCH, logging to
+# $WORK/worker.log (kill_worker_at starts it again after each kill).
+start_worker() {
+  "$BIN" worker --queue "$Q" --concurrency "$PREFETCH" --prefetch "$PREFETCH" >>"$WORK/worker.log" 2>&1 &
+  worker_pid=$!
+}
+
 # batch_drill_start BACKEND NAME: points the store at BACKEND (scratch $DIR=$WORK/BACKEND) and sets $Q, an
 # empty $RECORD and a batch id $BATCH, all unique to this run.
 batch_drill_start() {

@@ -13,7 +13,8 @@ public struct BatchCoordinator: Sendable {
     /// Publishes a callback job with confirms.
     public let publish: @Sendable (PlannedCallback) async throws -> Void
 
-    /// A callback job to publish: its batch, kind, job and deterministic id.
+    /// A callback job to publish: its batch, kind, job and deterministic id (``FanIn/callbackID(_:of:)``, or
+    /// the continuation's id for a callback continuing a workflow).
     public struct PlannedCallback: Sendable, Hashable {
         public var batch: String
         public var callback: BatchCallback
@@ -62,7 +63,8 @@ public struct BatchCoordinator: Sendable {
                 case .held: throw BatchCallbackHeld(batch: batch, what: callback.rawValue)
                 case .won: break
                 }
-                try await publish(PlannedCallback(batch: batch, callback: callback, job: job, id: FanIn.callbackID(callback, of: batch)))
+                let id = job.continuation?.jobID ?? FanIn.callbackID(callback, of: batch)
+                try await publish(PlannedCallback(batch: batch, callback: callback, job: job, id: id))
                 try await ledger.enqueued(callback, of: batch)
             }
             guard let notice = FanIn.parentNotice(snapshot) else { return }

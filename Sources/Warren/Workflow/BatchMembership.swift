@@ -42,8 +42,9 @@ public struct BatchMembership: Sendable {
     /// A coordinator publishing callbacks with `producer` (confirms), on their own queue or `queue`.
     static func coordinator(ledger: any BatchLedger, producer: JobProducer, queue: String, lease: Duration) -> BatchCoordinator {
         BatchCoordinator(ledger: ledger, lease: lease) { planned in
-            try await producer.publish([planned.job.request(id: planned.id, queue: planned.job.queue ?? queue,
-                                                            headers: [WorkflowHeader.batchCallback: .string(planned.batch)])])
+            var headers = planned.job.continuation?.headers ?? [:]
+            headers[WorkflowHeader.batchCallback] = .string(planned.batch)
+            try await producer.publish([planned.job.request(id: planned.id, queue: planned.job.queue ?? queue, headers: headers)])
         }
     }
 

@@ -9,7 +9,8 @@ import WarrenAMQP
 /// As Celery does it: the next chain task (the chain's last element) and each callback get the task's
 /// result prepended to their args (unless immutable, `.si()`); each errback gets the failed task's id. A
 /// task keeps its frozen id (`options.task_id`); one without gets `<parent>.next` or `<parent>.link-N`.
-/// Chords and nested canvases (a group inside a chain) are not carried: they need fan-in.
+/// Chords and nested canvases (a group inside a chain) are not carried: a chord's size and its header
+/// results live in Celery's result backend, which Warren does not use (docs/wire-format.md).
 public struct CeleryCanvas: Sendable, Hashable {
     /// The canvas as JSON text: `{"chain": [...], "callbacks": [...], "errbacks": [...]}`.
     public let json: String
@@ -28,7 +29,10 @@ public struct CeleryCanvas: Sendable, Hashable {
     /// a chord or a signature that is not a plain task.
     static func read(embed: [String: Any], task: String) throws(JobDecodingError) -> CeleryCanvas? {
         if CeleryFormat.isPresent(embed["chord"]) {
-            throw JobDecodingError("Celery task '\(task)' is part of a chord, which needs fan-in (a batch with callbacks and a job store): not supported; use a chain or link", reason: .unsupported)
+            throw JobDecodingError("Celery task '\(task)' is a header task of a chord: not supported: Celery counts a chord's header "
+                                   + "tasks and keeps their results in its result backend (the body is started by the backend, or by a "
+                                   + "celery.chord_unlock task polling it), which Warren workers neither read nor write; run chords on Python "
+                                   + "workers, or use a Warren workflow whose group is followed by a step (docs/workflows.md)", reason: .unsupported)
         }
         var object: [String: Any] = [:]
         for key in ["chain", "callbacks", "errbacks"] where CeleryFormat.isPresent(embed[key]) {

@@ -130,6 +130,9 @@ public struct Itinerary: Sendable, Hashable, Codable {
         if let bad = itinerary.next.first(where: { $0.jobs.isEmpty || $0.jobs.contains { $0.name.isEmpty } }) {
             throw ItineraryError("itinerary has a step without a job name: \(bad)")
         }
+        if zip(itinerary.next, itinerary.next.dropFirst()).contains(where: { $0.isGroup && $1.isGroup }) {
+            throw ItineraryError("itinerary has a group right after a group (the step after a group is a single job)")
+        }
         self = itinerary
     }
 

@@ -12,6 +12,9 @@ public struct PlannedJob: Sendable, Hashable {
     public var queue: String
     /// The itinerary it carries.
     public var itinerary: Itinerary
+    /// For a job of a group followed by more steps: the batch it is a child of (opened in a job store's
+    /// ledger before it is published; its success callback continues the workflow).
+    public var batch: BatchDefinition?
 
     /// Creates a planned job.
     public init(job: WorkflowJob, id: String, queue: String, itinerary: Itinerary) {
@@ -30,8 +33,9 @@ public struct PlannedJob: Sendable, Hashable {
             throw WorkflowStepError("the itinerary of workflow \(itinerary.workflowID) for job '\(job.name)' is \(size) bytes; "
                                     + "the limit is \(WorkflowLimits.maxItineraryBytes) (fewer steps, smaller arguments or results)")
         }
-        return job.request(id: id, queue: queue,
-                           headers: [WorkflowHeader.itinerary: header, WorkflowHeader.workflowID: .string(itinerary.workflowID)])
+        var headers: FieldTable = [WorkflowHeader.itinerary: header, WorkflowHeader.workflowID: .string(itinerary.workflowID)]
+        if let batch { headers[WorkflowHeader.batch] = .string(batch.id) }
+        return job.request(id: id, queue: queue, headers: headers)
     }
 }
 

@@ -48,9 +48,9 @@ public struct Workflow: Sendable, Hashable {
         Workflow(id: id, kind: .chain, steps: [.group(jobs)], queue: queue)
     }
 
-    /// Checks that the workflow can run: at least one step, no empty step or job name, a group only as
-    /// the last step and not in a saga (a group followed by more steps needs fan-in, which needs a batch
-    /// ledger in a job store), compensations only in a saga.
+    /// Checks that the workflow can run: at least one step, no empty step or job name, no group right after
+    /// a group, no group in a saga, compensations only in a saga. A group followed by more steps waits for
+    /// its jobs (fan-in): it runs as a batch and needs a job store (``needsStore``).
     public func validate() throws(WarrenError) {
         guard kind != .compensation else { throw WarrenError(.invalidInput, "a workflow is a chain or a saga") }
         guard !id.isEmpty else { throw WarrenError(.invalidInput, "the workflow id is empty") }
@@ -61,9 +61,9 @@ public struct Workflow: Sendable, Hashable {
             for job in step.jobs + [step.compensation, onFailure].compactMap({ $0 }) where job.name.isEmpty {
                 throw WarrenError(.invalidInput, "\(where_) has a job without a name")
             }
-            if step.isGroup && index != steps.count - 1 {
-                throw WarrenError(.invalidInput, "\(where_) is a group followed by more steps: waiting for a group (fan-in) "
-                                  + "needs a batch with callbacks and a job store (WARREN_STORE); make the group the last step")
+            if step.isGroup, index > 0, steps[index - 1].isGroup {
+                throw WarrenError(.invalidInput, "\(where_) is a group right after a group: the step after a group is a single job "
+                                  + "(it runs once every job of the group succeeded)")
             }
             if step.isGroup && kind == .saga {
                 throw WarrenError(.invalidInput, "\(where_) is a group: a saga's steps are single jobs, each with its compensation")
@@ -73,6 +73,10 @@ public struct Workflow: Sendable, Hashable {
             }
         }
     }
+
+    /// Whether a group is followed by more steps: waiting for it (fan-in) is a batch, which needs a job store's
+    /// ledger (``JobProducer/start(_:ledger:lease:)``, and a worker with `WARREN_STORE`).
+    public var needsStore: Bool { steps.dropLast().contains(where: \.isGroup) }
 
     /// The job(s) of the first step, each carrying the workflow's itinerary.
     public func firstJobs() throws(WarrenError) -> [PlannedJob] {
@@ -85,16 +89,33 @@ public struct Workflow: Sendable, Hashable {
 
 extension JobProducer {
     /// Starts `workflow`: publishes its first step (a group's jobs as one confirmed batch) and returns the
-    /// workflow id once the broker has it.
+    /// workflow id once the broker has it. A workflow with a group followed by more steps needs a ledger
+    /// (``start(_:ledger:lease:)``): refused here, before touching the broker, naming `WARREN_STORE`.
     @discardableResult
     public func start(_ workflow: Workflow) async throws(WarrenError) -> String {
-        var requests: [JobRequest] = []
-        for job in try workflow.firstJobs() {
-            do throws(WorkflowStepError) { requests.append(try job.request()) } catch {
-                throw WarrenError(.invalidInput, error.description)
-            }
+        try workflow.validate()
+        guard !workflow.needsStore else {
+            throw WarrenError(.invalidInput, StoreError.notConfigured("workflow \(workflow.id) (a group followed by more steps is a batch)").message)
         }
-        try await publish(requests)
+        do { return try await start(workflow, ledger: nil) } catch let error as WarrenError { throw error } catch {
+            throw WarrenError(.invalidInput, "\(error)")
+        }
+    }
+
+    /// Starts `workflow` with `ledger` (a job store's ``JobStore/batchLedger``) for its groups followed by
+    /// more steps: when the first step is such a group, its batch is opened and sealed here. Throws
+    /// ``StoreError/Code/notConfigured`` before touching the broker when the workflow needs a store and
+    /// `ledger` is `nil`.
+    @discardableResult
+    public func start(_ workflow: Workflow, ledger: (any BatchLedger)?, lease: Duration = .seconds(60)) async throws -> String {
+        try workflow.validate()
+        if workflow.needsStore, ledger == nil {
+            throw StoreError.notConfigured("workflow \(workflow.id) (a group followed by more steps is a batch)")
+        }
+        let first = try workflow.firstJobs()
+        do { try await publish(first, ledger: ledger, lease: lease) } catch let error as WorkflowStepError {
+            throw WarrenError(.invalidInput, error.description)
+        }
         return workflow.id
     }
 

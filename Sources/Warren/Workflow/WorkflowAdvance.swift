@@ -5,7 +5,8 @@ import Foundation
 /// they return, with confirms, before the step's delivery is acked.
 ///
 /// Ids: step `k` (1-based) of workflow `W` is `W.k`, child `j` of a group step `W.k.j`, the compensation of
-/// step `k` is `W.undo-k` and the on-failure job `W.on-failure`.
+/// step `k` is `W.undo-k` and the on-failure job `W.on-failure`. A group followed by more steps is a batch
+/// `W.k` whose success callback is step `k+1` (see ``fanIn(_:itinerary:queue:)``).
 public enum WorkflowAdvance {
     /// After the step of `itinerary` succeeded with `result` (JSON) on queue `queue`: the next step (its
     /// group's jobs, for a group), the next compensation, or nothing when the workflow is done.
@@ -44,7 +45,7 @@ public enum WorkflowAdvance {
     }
 
     /// The compensation for the newest entry of the log, or the on-failure job once the log is empty.
-    private static func nextCompensation(_ itinerary: Itinerary, queue: String) -> [PlannedJob] {
+    static func nextCompensation(_ itinerary: Itinerary, queue: String) -> [PlannedJob] {
         var next = itinerary
         next.next = []
         next.compensation = nil
@@ -66,6 +67,7 @@ public enum WorkflowAdvance {
     /// The jobs that run `step` (number `itinerary.step`).
     static func jobs(of step: WorkflowStep, itinerary: Itinerary, queue: String) -> [PlannedJob] {
         let id = "\(itinerary.workflowID).\(itinerary.step)"
+        if step.isGroup, !itinerary.next.isEmpty { return fanIn(step, itinerary: itinerary, queue: queue) }
         guard step.isGroup else {
             return step.jobs.map { PlannedJob(job: $0, id: id, queue: $0.queue ?? queue, itinerary: itinerary) }
         }

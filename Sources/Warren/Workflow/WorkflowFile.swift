@@ -14,9 +14,10 @@ import Yams
 ///   - job: charge-card
 ///     queue: payments
 ///     attempts: 3
-///   - group:              # last step only: fan-out
+///   - group:              # fan-out; followed by more steps it is a batch (needs a job store)
 ///       - job: send-email
 ///       - job: update-crm
+///   - job: close-order    # after every job of the group succeeded
 /// on_failure: {job: alert-ops}
 /// ```
 ///
@@ -29,6 +30,8 @@ import Yams
 ///   children:
 ///     - {job: resize, args: {image: 1}}
 ///     - {job: resize, args: {image: 2}}
+///     - batch:            # nested: its id is its child id here (album-7.3)
+///         children: [{job: thumbnail}]
 ///   on_success: {job: publish-album}
 ///   on_complete: {job: notify}
 ///   on_death: {job: alert-ops}

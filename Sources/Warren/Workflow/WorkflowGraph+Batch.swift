@@ -16,6 +16,10 @@ extension WorkflowGraph {
             nodes.append(Node(name: "more", label: "... \(batch.children.count - drawnChildren) more children", jobID: "",
                               onFailurePath: false))
         }
+        for (k, inner) in batch.nested.enumerated() {
+            nodes.append(Node(name: "n\(k + 1)", label: "batch \(inner.id): \(inner.childIDs.count) children", jobID: inner.id,
+                              onFailurePath: false))
+        }
         let children = nodes.map(\.name)
         nodes.append(Node(name: "join", label: "batch \(batch.id): \(batch.children.count) children", jobID: batch.id, onFailurePath: false))
         for c in children { edges.append((c, "join", false)) }

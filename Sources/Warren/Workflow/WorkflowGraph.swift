@@ -61,6 +61,12 @@ public enum WorkflowGraph {
             }
             for from in previous { for to in names { edges.append((from, to, false)) } }
             previous = names
+            if step.isGroup, k < workflow.steps.count {  // fan-in: a batch whose success runs the next step
+                nodes.append(Node(name: "j\(k)", label: "wait for all \(step.jobs.count) (batch)", jobID: "\(workflow.id).\(k)",
+                                  onFailurePath: false))
+                for from in names { edges.append((from, "j\(k)", false)) }
+                previous = ["j\(k)"]
+            }
             if let c = step.compensation {
                 nodes.append(Node(name: "u\(k)", label: "undo: \(c.name)", jobID: "\(workflow.id).undo-\(k)", onFailurePath: true))
                 edges.append(("s\(k)", "u\(k)", true))
@@ -73,7 +79,7 @@ public enum WorkflowGraph {
             if let first = undo.first {
                 edges.append((first, "f", true))
             } else {
-                for node in nodes where !node.onFailurePath { edges.append((node.name, "f", true)) }
+                for node in nodes where !node.onFailurePath && !node.name.hasPrefix("j") { edges.append((node.name, "f", true)) }
             }
         }
         return (nodes, edges)

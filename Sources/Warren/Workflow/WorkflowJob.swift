@@ -11,13 +11,18 @@ public struct WorkflowJob: Sendable, Hashable, Codable {
     public var queue: String?
     /// Attempt limit for this job, overriding the worker's retry policy.
     public var maxAttempts: Int?
+    /// Set on a batch callback that continues a workflow (the step after a group, or its on-failure job):
+    /// the job id and itinerary it is published with (``WorkflowContinuation``).
+    public var continuation: WorkflowContinuation?
 
     /// A job by name with JSON `arguments`.
-    public init(name: String, arguments: String = "{}", queue: String? = nil, maxAttempts: Int? = nil) {
+    public init(name: String, arguments: String = "{}", queue: String? = nil, maxAttempts: Int? = nil,
+                continuation: WorkflowContinuation? = nil) {
         self.name = name
         self.arguments = arguments
         self.queue = queue
         self.maxAttempts = maxAttempts
+        self.continuation = continuation
     }
 
     /// A typed job.
@@ -27,7 +32,7 @@ public struct WorkflowJob: Sendable, Hashable, Codable {
     }
 
     enum CodingKeys: String, CodingKey {
-        case name = "job", arguments = "args", queue, maxAttempts = "attempts"
+        case name = "job", arguments = "args", queue, maxAttempts = "attempts", continuation = "continue"
     }
 
     public init(from decoder: any Decoder) throws {
@@ -36,6 +41,7 @@ public struct WorkflowJob: Sendable, Hashable, Codable {
         arguments = try c.decodeIfPresent(String.self, forKey: .arguments) ?? "{}"
         queue = try c.decodeIfPresent(String.self, forKey: .queue)
         maxAttempts = try c.decodeIfPresent(Int.self, forKey: .maxAttempts)
+        continuation = try c.decodeIfPresent(WorkflowContinuation.self, forKey: .continuation)
     }
 
     public func encode(to encoder: any Encoder) throws {
@@ -44,6 +50,7 @@ public struct WorkflowJob: Sendable, Hashable, Codable {
         if arguments != "{}" { try c.encode(arguments, forKey: .arguments) }
         try c.encodeIfPresent(queue, forKey: .queue)
         try c.encodeIfPresent(maxAttempts, forKey: .maxAttempts)
+        try c.encodeIfPresent(continuation, forKey: .continuation)
     }
 }
 

@@ -11,7 +11,8 @@ import WarrenAMQP
 /// - A step's successor is published with confirms inside ``handle(_:next:)``, after the job returned and
 ///   before the worker acks the step: a kill in between runs the step again and publishes the same
 ///   successor id again (a duplicate), never loses it. If the publish fails, the attempt fails and is
-///   retried.
+///   retried. A successor that is a group followed by more steps is opened as a batch in `ledger` first
+///   (its success callback continues the workflow; workers also need ``BatchMiddleware``).
 /// - When a step is dead-lettered, its compensations or on-failure job are published in ``willSettle(_:)``,
 ///   before the dead letter is acked; the dead letter keeps its itinerary, so requeueing it resumes the
 ///   workflow.
@@ -26,12 +27,19 @@ public final class WorkflowMiddleware: JobMiddleware {
     private let itineraries = ItineraryCache(capacity: 256)
     private let ownProducer: OwnProducer
     private let skipped = Atomic<Int>(0)
+    private let ledger: (any BatchLedger)?
+    private let lease: Duration
 
     /// A middleware publishing failure paths on its own confirm channel of `connection` (opened on first
     /// use); `rememberedSteps` is how many completed step ids it keeps to skip second copies. Default 10,000.
-    public init(connection: AMQPConnection, topology: Topology = Topology(), rememberedSteps: Int = 10_000,
-                logger: Logger = Logger(label: "warren.workflow")) {
+    /// `ledger` (a job store's ``JobStore/batchLedger``) opens the batch of a group followed by more steps;
+    /// without it such a step is dead-lettered naming `WARREN_STORE` (``WorkflowFanInNeedsStore``). `lease`:
+    /// how long a batch callback claim holds (``BatchCoordinator/lease``).
+    public init(connection: AMQPConnection, topology: Topology = Topology(), ledger: (any BatchLedger)? = nil,
+                lease: Duration = .seconds(60), rememberedSteps: Int = 10_000, logger: Logger = Logger(label: "warren.workflow")) {
         self.logger = logger
+        self.ledger = ledger
+        self.lease = lease
         self.recent = RecentSteps(capacity: rememberedSteps)
         self.ownProducer = OwnProducer(connection: connection, topology: topology)
     }
@@ -60,8 +68,8 @@ public final class WorkflowMiddleware: JobMiddleware {
         let info = WorkflowStepInfo(workflowID: itinerary.workflowID, kind: itinerary.kind, step: itinerary.step,
                                     steps: itinerary.steps, previousResult: itinerary.previousResult.map { Array($0.utf8) })
         let result = try await WorkflowStepInfo.$current.withValue(info) { try await next(attempt) }
-        let requests = try WorkflowAdvance.afterSuccess(itinerary, result: result.json, queue: context.queue).map { try $0.request() }
-        try await context.producer.publish(requests)
+        let planned = try WorkflowAdvance.afterSuccess(itinerary, result: result.json, queue: context.queue)
+        try await context.producer.publish(planned, ledger: ledger, lease: lease)
         return result
     }
 
