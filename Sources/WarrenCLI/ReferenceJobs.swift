@@ -48,6 +48,18 @@ enum ReferenceJobs {
         var file: String?
     }
 
+    struct Add: JobParameters {
+        static let jobName = "add"
+        var x: Int
+        var y: Int
+    }
+
+    struct Sum: JobParameters {
+        static let jobName = "tsum"
+        var numbers: [Int]
+        var file: String?
+    }
+
     /// iterate {"file", "items", "ms"}: items 0..<items, each sleeps ms and appends "<id> <item> <attempt>"; resumable
     /// (cursor: the last item done), so an interrupted run repeats at most the item it was on.
     struct Iterate: IterableJob {
@@ -107,6 +119,14 @@ enum ReferenceJobs {
         r.register(Increment.self, positionalArguments: ["n", "file"]) { args, context -> Int in
             if let file = args.file { try appendLine("\(context.jobID) \(args.n)\n", to: file) }
             return args.n + 1
+        }
+        // add {"x", "y"}: returns x + y (a Celery chord's header task).
+        r.register(Add.self, positionalArguments: ["x", "y"]) { args, _ -> Int in args.x + args.y }
+        // tsum {"numbers": [Int], "file": PATH?}: appends "<id> <sum> <numbers JSON>" to PATH and returns the sum (a chord's body).
+        r.register(Sum.self, positionalArguments: ["numbers", "file"]) { args, context -> Int in
+            let sum = args.numbers.reduce(0, +)
+            if let file = args.file { try appendLine("\(context.jobID) \(sum) \(args.numbers.map(String.init).joined(separator: ","))\n", to: file) }
+            return sum
         }
         r.register(iterable: Iterate.self)
         // echo {"file": PATH, ...}: appends "<id> <attempt> <traceparent or -> <arguments JSON>" to PATH.

@@ -13,7 +13,7 @@ import Synchronization
 struct WorkerCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "worker",
-        abstract: "Run a worker for the reference jobs (noop, sleep, fail, flaky, record, span, echo, iterate, progress, result, incr).",
+        abstract: "Run a worker for the reference jobs (noop, sleep, fail, flaky, record, span, echo, iterate, progress, result, incr, add, tsum).",
         discussion: "With WARREN_STORE (or WARREN_STORE_FILE) set, every job's state is recorded in that job store.")
 
     @Option(name: .customLong("queue"), help: "Queue(s) to consume; repeat or comma-separate (env WARREN_QUEUES).")
@@ -31,7 +31,7 @@ struct WorkerCommand: AsyncParsableCommand {
     @Option(help: "Largest message body in bytes.")
     var maxMessageBytes: Int = 1 << 20
 
-    @Flag(help: "Also run Celery protocol 2 task messages (JSON) sent to these queues (see docs/wire-format.md).")
+    @Flag(help: "Also run Celery protocol 2 task messages (JSON) sent to these queues, and chords (celery.chord_unlock) with WARREN_STORE (see docs/wire-format.md).")
     var celery = false
 
     @Flag(help: "Also run ActiveJob jobs a Rails app enqueues with the Sneakers adapter; binds the queues to exchange 'sneakers' (env WARREN_ACTIVEJOB_EXCHANGE) (see docs/wire-format.md).")
@@ -78,6 +78,8 @@ struct WorkerCommand: AsyncParsableCommand {
                                                sampledQueues: topology.queueNames(delayLevels: false),
                                                metrics: .bootstrap(), logger: logger) : nil
         let store = try await StoreEnvironment.open(logger: logger)
+        // Celery chords: the unlock reads the header tasks' states from the store (without one it dead-letters).
+        if celery { CeleryChordUnlock.register(in: &registry, store: store) }
         // The store's tracker outermost (it records what the middlewares inside it decide), then batches
         // (their fan-in is in the store), then workflows.
         let tracker: [any JobMiddleware] = try store.map { [JobTracker(store: $0, configuration: try storeOptions.tracker(), logger: logger)] } ?? []

@@ -30,11 +30,14 @@ final class CeleryWorkerTests: XCTestCase {
             await log.add("boom", ctx)
             throw JobFailure.retryable("boom on attempt \(ctx.attempt)")
         }
+        CeleryChordUnlock.register(in: &registry, store: nil)
         var config = WorkerConfiguration()
         config.queues = [q.name]
         config.foreignFormats = [.celery]
-        let running = RunningWorker.start(Worker(connection: conn, registry: registry, topology: topology,
-                                                 configuration: config, logger: quietLogger("celery")))
+        // Without a job store (no ledger): a chord's header task is dead-lettered naming WARREN_STORE, not run.
+        let running = RunningWorker.start(Worker(connection: conn, registry: registry, topology: topology, configuration: config,
+                                                 middleware: [WorkflowMiddleware(connection: conn, topology: topology)],
+                                                 logger: quietLogger("celery")))
         let ch = try await conn.openChannel(confirmWindow: 10)
 
         func send(_ task: String, id: String, eta: Date? = nil, expires: Date? = nil, embed: String = "{}", body args: String) async throws {
@@ -56,6 +59,7 @@ final class CeleryWorkerTests: XCTestCase {
         try await send("tasks.add", id: "expired", expires: Date().addingTimeInterval(-5), body: #"[1, 1], {}"#)
         try await send("tasks.boom", id: "boom", body: "[], {}")
         try await send("tasks.add", id: "chord", embed: #"{"chord": {"task": "tasks.sum"}}"#, body: "[1, 2], {}")
+        try await send("celery.chord_unlock", id: "unlock", body: #"["g-1", {"task": "tasks.sum", "args": [], "kwargs": {}, "options": {}}], {"interval": null, "max_retries": null, "result": [[["h-1", null], null]]}"#)
 
         let ran = await log.wait(timeout: 20) { e in e.contains { $0.id == "countdown" } && e.filter { $0.id == "boom" }.count == 2 }
         XCTAssertTrue(ran)
@@ -72,9 +76,9 @@ final class CeleryWorkerTests: XCTestCase {
         try await eventually(timeout: 15) {
             // Celery sets no message_id: a message refused before decoding keeps only its `id` header.
             for d in try await drain(dlq, on: ch) { dead[d.properties.messageID ?? d.properties.headers?["id"]?.stringValue ?? "?"] = d }
-            return dead.count >= 3
+            return dead.count >= 4
         }
-        XCTAssertEqual(Set(dead.keys), ["expired", "boom", "chord"])
+        XCTAssertEqual(Set(dead.keys), ["expired", "boom", "chord", "unlock"])
         func header(_ id: String, _ name: String) -> String? { dead[id]?.properties.headers?[name]?.stringValue }
         XCTAssertEqual(header("boom", WireFormat.Header.deadReason), DeadLetterReason.exhausted.rawValue)
         XCTAssertEqual(header("boom", WireFormat.Header.errorMessage), "boom on attempt 2")
@@ -82,8 +86,12 @@ final class CeleryWorkerTests: XCTestCase {
         XCTAssertEqual(dead["boom"]?.properties.headers?[WireFormat.Header.errors]?.arrayValue?.count, 2)
         XCTAssertEqual(header("boom", "task"), "tasks.boom", "the Celery headers travel with the dead letter")
         XCTAssertEqual(header("expired", WireFormat.Header.deadReason), DeadLetterReason.expired.rawValue)
-        XCTAssertEqual(header("chord", WireFormat.Header.deadReason), DeadLetterReason.unsupported.rawValue)
-        XCTAssertTrue(header("chord", WireFormat.Header.errorMessage)?.contains("header task of a chord") == true)
+        XCTAssertEqual(header("unlock", WireFormat.Header.deadReason), DeadLetterReason.nonRetryable.rawValue)
+        XCTAssertTrue(header("unlock", WireFormat.Header.errorMessage)?.contains("Celery chord g-1 (celery.chord_unlock) needs a job store: set WARREN_STORE") == true,
+                      header("unlock", WireFormat.Header.errorMessage) ?? "-")
+        XCTAssertEqual(header("chord", WireFormat.Header.deadReason), DeadLetterReason.nonRetryable.rawValue)
+        XCTAssertTrue(header("chord", WireFormat.Header.errorMessage)?.contains("a header task of a chord, needs a job store: set WARREN_STORE") == true,
+                      header("chord", WireFormat.Header.errorMessage) ?? "-")
 
         try await running.stop()
         await ch.close()

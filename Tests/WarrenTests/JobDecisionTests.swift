@@ -99,6 +99,15 @@ final class JobDecisionTests: XCTestCase {
         XCTAssertEqual(reason(after(.failed(Boom()), attempt: 4)), .exhausted, "past the limit (limit lowered) is exhausted too")
     }
 
+    func testRetryLaterRunsAgainAfterItsOwnDelayUntilTheAttemptLimit() {
+        let later = RetryLater(after: .milliseconds(700), "waiting for x")
+        XCTAssertEqual(after(.failed(later), attempt: 1), .retry(attempt: 2, delay: .milliseconds(700),
+                                                                  failure: FailureInfo(type: "RetryLater", message: "waiting for x")),
+                       "the job's delay, not the policy's backoff (1 s base)")
+        XCTAssertEqual(reason(after(.failed(later), attempt: 3)), .exhausted, "bounded by the attempt limit")
+        XCTAssertEqual(after(.failed(later), attempt: 1, shuttingDown: true), .leave)
+    }
+
     func testTimeoutIsRetriedLikeAFailureAndExhaustsOnTheLastAttempt() {
         guard case .retry(2, _, let failure) = after(.timedOut(.seconds(5))) else { return XCTFail("a timed-out attempt is retried") }
         XCTAssertEqual(failure.type, "timeout")

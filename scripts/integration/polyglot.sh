@@ -2,9 +2,10 @@
 # Polyglot producers: jobs enqueued by pika (examples/python/producer.py), amqp-publish
 # (examples/shell/producer.sh) and Celery's send_task (examples/python/celery_producer.py) run on the Swift
 # worker with the right arguments, priority, delay and trace; a Celery `chain` and `link` run in order on the
-# Swift worker; a Celery task that always fails, a Celery chord (sent by an app with a filesystem result
-# backend: its header tasks and its celery.chord_unlock) and malformed input end in the dead-letter queues
-# with warren-dead-reason and an actionable message.
+# Swift worker; a Celery task that always fails, a Celery chord sent to a worker without a job store (by an
+# app with a filesystem result backend: its header tasks and its celery.chord_unlock; celery-chord.sh runs
+# chords with a store) and malformed input end in the dead-letter queues with warren-dead-reason and an
+# actionable message.
 # Env: WARREN_TEST_URL (broker), WARREN_VENV (venv with pika and celery, default .venv),
 #      WARREN_BIN (worker binary, default .build/debug/warren, built if missing).
 set -euo pipefail
@@ -87,8 +88,9 @@ def malformed(qp, qc, echo_file):
     c = chain(app.signature("incr", args=[1], kwargs={"file": chain_file}), app.signature("incr", kwargs={"file": chain_file}),
               app.signature("incr", kwargs={"file": chain_file})).apply_async()
     print("celery-chain", c.id)
-    # A chord (Celery refuses one without a result backend; the filesystem one needs no server): its three
-    # header tasks are dead-lettered `unsupported`, its celery.chord_unlock `unknown-job`; the body never runs.
+    # A chord (Celery refuses one without a result backend; the filesystem one needs no server) to a worker
+    # without a job store: its three header tasks and its celery.chord_unlock are dead-lettered
+    # `non-retryable` naming WARREN_STORE; the body never runs.
     results = os.path.join(os.path.dirname(echo_file), "celery-results")
     os.makedirs(results, exist_ok=True)
     capp = Celery(broker=URL.replace("amqp://", "pyamqp://", 1), backend="file://" + results)
@@ -232,10 +234,12 @@ chain_lines = [line.split() for line in open(echo_file + ".chain")]
 check([int(n) for _, n in chain_lines] == [1, 2, 3], f"Celery chain ran in order, each step given the last result ({chain_lines})")
 check(chain_lines[-1][0] == ids.get("celery-chain"), "the chain's last task kept its Celery id")
 chord = [d for d in dc.values() if d.get("task") == "incr"]
-check(len(chord) == 3 and all(d["reason"] == "unsupported" and "a header task of a chord: not supported" in d["message"] for d in chord),
-      f"the 3 Celery chord header tasks dead-lettered unsupported, saying why: {[d.get('message') for d in chord][:1]}")
+check(len(chord) == 3 and all(d["reason"] == "non-retryable" and "a header task of a chord, needs a job store: set WARREN_STORE" in d["message"]
+                              for d in chord),
+      f"without a store, the 3 Celery chord header tasks dead-lettered non-retryable naming WARREN_STORE: {[d.get('message') for d in chord][:1]}")
 unlock = [d for d in dc.values() if d.get("task") == "celery.chord_unlock"]
-check(len(unlock) == 1 and unlock[0]["reason"] == "unknown-job", f"Celery's chord_unlock dead-lettered as an unknown job: {unlock}")
+check(len(unlock) == 1 and unlock[0]["reason"] == "non-retryable" and "needs a job store: set WARREN_STORE" in unlock[0]["message"],
+      f"without a store, Celery's chord_unlock dead-lettered non-retryable naming WARREN_STORE: {unlock}")
 check(not os.path.exists(echo_file + ".chain.chord"), "the chord body never ran")
 check(len(dc) == 8, f"8 dead letters in {len(dc)}")
 sys.exit(1 if failures else 0)

@@ -14,9 +14,11 @@ import WarrenAMQP
 /// - every original header and property is kept (`timelimit`, `root_id`, `traceparent`, ...).
 ///
 /// Canvas: `chain`, `link` and `link_error` are kept in the ``WorkflowHeader/celeryCanvas`` header and run
-/// by ``WorkflowMiddleware`` (see ``CeleryCanvas``). Chords, other serializers and compression are refused
-/// with a ``JobDecodingError`` that names the feature: the worker dead-letters the message. Results are
-/// never sent to a result backend: they only travel to the next task of a chain or callback.
+/// by ``WorkflowMiddleware`` (see ``CeleryCanvas``); a chord's header tasks carry its body there too, and
+/// its `celery.chord_unlock` runs as ``CeleryChordUnlock`` on a worker with a job store. Nested canvases,
+/// other serializers and compression are refused with a ``JobDecodingError`` that names the feature: the
+/// worker dead-letters the message. Results are never sent to a result backend: they travel to the next
+/// task of a chain or callback, and (through the job store) to a chord's body.
 public enum CeleryFormat {
     /// Header names of Celery protocol 2 that Warren reads.
     public enum Header {

@@ -74,7 +74,8 @@ public struct JobDecision: Sendable {
     }
 
     /// After an attempt: ack, retry, dead-letter, or (cut short by shutdown) leave it to the broker; an
-    /// iterable job cut short after progress is interrupted instead, to resume at its cursor.
+    /// iterable job cut short after progress is interrupted instead, to resume at its cursor. A job that
+    /// threw ``RetryLater`` is retried after the delay it asked for (dead-lettered `exhausted` at its limit).
     ///
     /// - Parameters:
     ///   - shuttingDown: the worker cancelled its running jobs at the end of its shutdown grace period; a
@@ -102,6 +103,10 @@ public struct JobDecision: Sendable {
             return .leave
         case .failed(let error as ArgumentsError):
             return .deadLetter(error.reason, failure: FailureInfo(type: error.reason.rawValue, message: error.message))
+        case .failed(let later as RetryLater):
+            failure = FailureInfo(type: RetryLater.typeName, message: later.message)
+            guard envelope.attempt < maxAttempts(envelope, definition) else { return .deadLetter(.exhausted, failure: failure) }
+            return .retry(attempt: envelope.attempt + 1, delay: max(later.delay, .milliseconds(1)), failure: failure)
         case .failed(let error) where !error.isRetryable:
             return .deadLetter(.nonRetryable, failure: FailureInfo(type: error.typeName, message: "\(error)"))
         case .failed(let error):

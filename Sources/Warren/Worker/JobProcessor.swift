@@ -151,6 +151,8 @@ struct JobProcessor: Sendable {
             context.logger.info("job cancelled by shutdown; the broker will redeliver it")
         case .interrupt(let cursor):
             context.logger.info("iterable job interrupted; republished to resume", metadata: ["cursor": "\(String(decoding: cursor, as: UTF8.self))"])
+        case .retry(_, let delay, let failure) where failure.type == RetryLater.typeName:
+            context.logger.debug("job waits; running it again later", metadata: ["waiting_for": "\(failure.message)", "retry_in": "\(delay)"])
         case .retry(_, let delay, let failure):
             context.logger.warning("job failed; retrying", metadata: ["error": "\(failure.message)", "retry_in": "\(delay)"])
         case .deadLetter(.exhausted, let failure):

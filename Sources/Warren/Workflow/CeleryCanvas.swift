@@ -9,10 +9,11 @@ import WarrenAMQP
 /// As Celery does it: the next chain task (the chain's last element) and each callback get the task's
 /// result prepended to their args (unless immutable, `.si()`); each errback gets the failed task's id. A
 /// task keeps its frozen id (`options.task_id`); one without gets `<parent>.next` or `<parent>.link-N`.
-/// Chords and nested canvases (a group inside a chain) are not carried: a chord's size and its header
-/// results live in Celery's result backend, which Warren does not use (docs/wire-format.md).
+/// A chord's header task carries the body in `chord`: it runs as a plain job whose result the job store
+/// records, and the chord's `celery.chord_unlock` publishes the body (``CeleryChordUnlock``). Nested
+/// canvases (a group inside a chain) are not carried (docs/wire-format.md).
 public struct CeleryCanvas: Sendable, Hashable {
-    /// The canvas as JSON text: `{"chain": [...], "callbacks": [...], "errbacks": [...]}`.
+    /// The canvas as JSON text: `{"chain": [...], "callbacks": [...], "errbacks": [...], "chord": {...}}`.
     public let json: String
 
     /// A message to send: the Celery task message, its id and queue.
@@ -26,15 +27,16 @@ public struct CeleryCanvas: Sendable, Hashable {
     }
 
     /// The canvas of a message's `embed`, or `nil` when it asks for none. Throws (reason `unsupported`) for
-    /// a chord or a signature that is not a plain task.
+    /// a signature that is not a plain task. A chord's header task keeps its body in `chord` (it runs as a
+    /// plain job; the chord's `celery.chord_unlock` publishes the body, see ``CeleryChordUnlock``).
     static func read(embed: [String: Any], task: String) throws(JobDecodingError) -> CeleryCanvas? {
-        if CeleryFormat.isPresent(embed["chord"]) {
-            throw JobDecodingError("Celery task '\(task)' is a header task of a chord: not supported: Celery counts a chord's header "
-                                   + "tasks and keeps their results in its result backend (the body is started by the backend, or by a "
-                                   + "celery.chord_unlock task polling it), which Warren workers neither read nor write; run chords on Python "
-                                   + "workers, or use a Warren workflow whose group is followed by a step (docs/workflows.md)", reason: .unsupported)
-        }
         var object: [String: Any] = [:]
+        if CeleryFormat.isPresent(embed["chord"]) {
+            guard let body = embed["chord"] as? [String: Any] else {
+                throw JobDecodingError("Celery task '\(task)': 'chord' is not a signature", reason: .unsupported)
+            }
+            object["chord"] = body
+        }
         for key in ["chain", "callbacks", "errbacks"] where CeleryFormat.isPresent(embed[key]) {
             let list = signatures(embed[key])
             for sig in list {
@@ -63,6 +65,10 @@ public struct CeleryCanvas: Sendable, Hashable {
 
     /// The header value.
     public var headerValue: FieldValue { .string(json) }
+
+    /// Whether the task is a header task of a chord (its body in `chord`): it needs a job store to record
+    /// its result for the chord's unlock.
+    public var isChordHeader: Bool { object["chord"] != nil }
 
     private var object: [String: Any] { (try? JSONSerialization.jsonObject(with: Data(json.utf8))) as? [String: Any] ?? [:] }
 

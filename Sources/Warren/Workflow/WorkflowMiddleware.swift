@@ -16,6 +16,9 @@ import WarrenAMQP
 /// - When a step is dead-lettered, its compensations or on-failure job are published in ``willSettle(_:)``,
 ///   before the dead letter is acked; the dead letter keeps its itinerary, so requeueing it resumes the
 ///   workflow.
+/// - A header task of a Celery chord runs as a plain job whose result the job store records (the chord's
+///   `celery.chord_unlock` publishes the body, ``CeleryChordUnlock``); without a store (`ledger` nil) it is
+///   dead-lettered `non-retryable` naming `WARREN_STORE` (``CeleryChordNeedsStore``) without running.
 /// - A malformed itinerary dead-letters the step as `undecodable` without running it.
 /// - A copy of a step this process already completed is acked without running; a copy arriving while the
 ///   first runs here waits for it (see ``RecentSteps``).
@@ -79,6 +82,7 @@ public final class WorkflowMiddleware: JobMiddleware {
         do { canvas = try CeleryCanvas(header: value) } catch {
             throw ArgumentsError(reason: .undecodable, message: error.description)
         }
+        if canvas.isChordHeader, ledger == nil { throw CeleryChordNeedsStore(task: attempt.context.jobName, id: attempt.context.jobID) }
         let result = try await next(attempt)
         let messages = try canvas.afterSuccess(result: result.json, parent: attempt.context.jobID, headers: attempt.headers,
                                                queue: attempt.context.queue)
@@ -121,5 +125,19 @@ public final class WorkflowMiddleware: JobMiddleware {
             logger.error("could not publish a dead workflow step's failure path; requeue its dead letter to retry",
                          metadata: ["job.id": "\(settlement.jobID ?? "-")", "error": "\(error)"])
         }
+    }
+}
+
+/// A header task of a Celery chord reached a worker without a job store: dead-lettered (non-retryable)
+/// rather than run, since its result would be recorded nowhere and the chord's body would never run.
+public struct CeleryChordNeedsStore: Error, Sendable, CustomStringConvertible, NonRetryableError {
+    /// The Celery task name.
+    public var task: String
+    /// The task id.
+    public var id: String
+    public var description: String {
+        "\(StoreError.notConfigured("Celery task '\(task)' (\(id)), a header task of a chord,").message); requeue this dead letter to a "
+            + "worker with WARREN_STORE set (chords run on Swift workers with a store and a Celery result backend without native "
+            + "join, such as db+ or file://; Redis chords are not supported: docs/workflows.md)"
     }
 }
