@@ -87,7 +87,7 @@ final class CeleryChordTests: XCTestCase {
         XCTAssertEqual(body.message.properties.headers?["id"]?.stringValue, Self.bodyID)
         let parts = try XCTUnwrap(JSONSerialization.jsonObject(with: Data(body.message.body)) as? [Any])
         XCTAssertEqual(parts[0] as? [[Int]], [[2, 4, 6]], "args: the list of header results")
-        XCTAssertEqual((parts[2] as? [String: Any])?["errbacks"] as? [[String: AnyHashable]] != nil, true, "the body keeps its link_error")
+        XCTAssertNotNil((parts[2] as? [String: Any])?["errbacks"] as? [Any], "the body keeps its link_error")
         let errbacks = try CeleryChordUnlock.errbackMessages(c, unlock: "u-1", queue: "q")
         XCTAssertEqual(errbacks.map(\.id), ["\(Self.bodyID).link-error-1"])
         let eparts = try XCTUnwrap(JSONSerialization.jsonObject(with: Data(errbacks[0].message.body)) as? [Any])
@@ -106,7 +106,7 @@ final class CeleryChordTests: XCTestCase {
 
     func testAChordHeaderTaskIsAPlainJobCarryingTheBody() throws {
         var registry = JobRegistry()
-        registry.register(name: "add") { _, _ in }
+        registry.register(name: "add", positionalArguments: ["x", "y"]) { _, _ in }
         let headers: FieldTable = ["task": "add", "id": .string(Self.headers[0]), "group": .string(Self.group), "group_index": .int32(0)]
         let body = #"[[1, 1], {}, {"callbacks": null, "errbacks": null, "chain": null, "chord": {"task": "tsum", "args": [], "kwargs": {}, "options": {"task_id": "b"}, "subtask_type": null, "immutable": false}}]"#
         let env = try XCTUnwrap(try CeleryFormat.decode(properties: BasicProperties(contentType: "application/json", headers: headers),

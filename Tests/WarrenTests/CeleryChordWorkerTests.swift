@@ -58,14 +58,15 @@ final class CeleryChordWorkerTests: XCTestCase {
     }
 
     /// Publishes a Celery protocol 2 message as `send_task` does (default exchange, routing key = queue).
-    private func send(_ ch: AMQPChannel, _ q: Topology.Queue, _ task: String, id: String, body: String, group: String? = nil) async throws {
+    private func send(_ ch: AMQPChannel, _ q: Topology.Queue, _ task: String, id: String, group: String? = nil, body: String) async throws {
         let headers: FieldTable = ["lang": "py", "task": .string(task), "id": .string(id), "retries": .int32(0), "eta": .void,
                                    "group": group.map { .string($0) } ?? .void, "root_id": .string(id), "parent_id": .void]
         let message = OutgoingMessage(exchange: "", routingKey: q.name, mandatory: true,
                                       properties: BasicProperties(contentType: "application/json", contentEncoding: "utf-8",
                                                                   headers: headers, persistent: true, correlationID: id),
                                       body: Array(body.utf8))
-        XCTAssertEqual(try await ch.publish(message), .acked, id)
+        let outcome = try await ch.publish(message)
+        XCTAssertEqual(outcome, .acked, id)
     }
 
     /// Sends a chord as Celery does: the unlock first, then the header tasks `add(x, x)` for each x.
@@ -88,7 +89,8 @@ final class CeleryChordWorkerTests: XCTestCase {
             let chord = try await sendChord(ch, q, xs: [1, 2, 3])
             let ran = await log.wait(timeout: 30) { $0.contains { $0.name == "tsum" } }
             XCTAssertTrue(ran, "the body ran")
-            let (note, bodyID) = (await log.note(chord.body), await log.entries.first { $0.name == "tsum" }?.id)
+            let note = await log.note(chord.body)
+            let bodyID = await log.entries.first(where: { $0.name == "tsum" })?.id
             XCTAssertEqual(note, "2,4,6", "the body got the header results in header order")
             XCTAssertEqual(bodyID, chord.body, "under the id Celery froze")
             // A second unlock of the same chord (a redelivered copy) after the body was published: nothing again.
@@ -116,7 +118,8 @@ final class CeleryChordWorkerTests: XCTestCase {
             try await send(ch, q, "add", id: headers[0], group: group, body: #"[[4, 4], {}, {"chord": {"task": "tsum"}}]"#)
             let ran = await log.wait(timeout: 30) { $0.contains { $0.name == "tsum" } }
             XCTAssertTrue(ran, "the body ran once the lease ran out")
-            let ranAt = try XCTUnwrap(await log.ranAt(bodyID))
+            let bodyRanAt = await log.ranAt(bodyID)
+            let ranAt = try XCTUnwrap(bodyRanAt)
             XCTAssertGreaterThanOrEqual(ranAt.timeIntervalSince(claimedAt), 1.99, "not before the lease ran out")
             try await Task.sleep(for: .milliseconds(800))
             let (count, note) = (await log.count("tsum"), await log.note(bodyID))
@@ -131,7 +134,7 @@ final class CeleryChordWorkerTests: XCTestCase {
             let chord = try await sendChord(ch, q, xs: [1, -2, 3], bodyOptions: onerr)
             let ran = await log.wait(timeout: 30) { $0.contains { $0.name == "onerr" } }
             XCTAssertTrue(ran, "the link_error ran")
-            let note = await log.entries.first { $0.name == "onerr" }?.note
+            let note = await log.entries.first(where: { $0.name == "onerr" })?.note
             XCTAssertEqual(note, chord.body, "given the body's task id")
             try await Task.sleep(for: .milliseconds(800))
             let (errs, sums) = (await log.count("onerr"), await log.count("tsum"))

@@ -54,14 +54,14 @@ public struct CeleryChord: Sendable, Hashable {
             }
             ids.append(id)
         }
-        let seconds = (args["interval"] as? NSNumber)?.doubleValue
+        let seconds = Self.number(args["interval"])
         self.groupID = group
         self.headerTaskIDs = ids
         self.body = CeleryCanvas.jsonText(body)
         self.bodyTask = task
         self.bodyID = ((body["options"] as? [String: Any])?["task_id"] as? String).flatMap { $0.isEmpty ? nil : $0 } ?? "\(group).body"
         self.interval = seconds.map { .milliseconds(Int64(max(0.01, $0) * 1000)) } ?? Self.defaultInterval
-        self.maxRetries = (args["max_retries"] as? NSNumber).map { max(0, $0.intValue) } ?? Self.defaultMaxRetries
+        self.maxRetries = Self.number(args["max_retries"]).map { Int(min(max(0, $0), 1_000_000_000)) } ?? Self.defaultMaxRetries
     }
 
     /// What the unlock does on one poll.
@@ -106,6 +106,13 @@ public struct CeleryChord: Sendable, Hashable {
                            + "header task(s) \(pending.joined(separator: ", ")) not finished; the body does not run")
         }
         return .wait(pending: pending)
+    }
+
+    /// A JSON number (`nil` for null or anything else).
+    private static func number(_ value: Any?) -> Double? {
+        if let i = value as? Int { return Double(i) }
+        if let d = value as? Double { return d }
+        return nil
     }
 
     /// The body's args prefix: the list of header results (`[r1, r2, ...]`), as Celery's `callback.delay(results)`.

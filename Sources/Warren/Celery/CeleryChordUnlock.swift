@@ -1,4 +1,5 @@
 import Foundation
+import WarrenAMQP
 
 /// Runs Celery's `celery.chord_unlock` task on a Swift worker with a job store, so chords a Celery app
 /// sends (with a result backend without native join) run on Swift workers: register it with
@@ -95,10 +96,12 @@ public enum CeleryChordUnlock {
     static func errbackMessages(_ chord: CeleryChord, unlock: String, queue: String) throws -> [CeleryCanvas.Message] {
         let sig = (try? JSONSerialization.jsonObject(with: Data(chord.body.utf8))) as? [String: Any] ?? [:]
         let options = sig["options"] as? [String: Any] ?? [:]
-        return try CeleryCanvas.signatures(options["link_error"]).enumerated().compactMap { i, e in
-            guard let e = e as? [String: Any] else { return nil }
-            return try CeleryCanvas.message(e, prefix: [chord.bodyID], chain: [], id: "\(chord.bodyID).link-error-\(i + 1)",
-                                            parent: chord.bodyID, root: unlock, queue: queue)
+        var out: [CeleryCanvas.Message] = []
+        for (i, e) in CeleryCanvas.signatures(options["link_error"]).enumerated() {
+            guard let e = e as? [String: Any] else { continue }
+            out.append(try CeleryCanvas.message(e, prefix: [chord.bodyID], chain: [], id: "\(chord.bodyID).link-error-\(i + 1)",
+                                                parent: chord.bodyID, root: unlock, queue: queue))
         }
+        return out
     }
 }
