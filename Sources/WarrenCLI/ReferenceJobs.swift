@@ -52,6 +52,7 @@ enum ReferenceJobs {
         static let jobName = "add"
         var x: Int
         var y: Int
+        var ms: Int?
     }
 
     struct Sum: JobParameters {
@@ -120,8 +121,11 @@ enum ReferenceJobs {
             if let file = args.file { try appendLine("\(context.jobID) \(args.n)\n", to: file) }
             return args.n + 1
         }
-        // add {"x", "y"}: returns x + y (a Celery chord's header task).
-        r.register(Add.self, positionalArguments: ["x", "y"]) { args, _ -> Int in args.x + args.y }
+        // add {"x", "y", "ms"?}: sleeps ms, returns x + y (a Celery chord's header task).
+        r.register(Add.self, positionalArguments: ["x", "y"]) { args, _ -> Int in
+            if let ms = args.ms, ms > 0 { try await Task.sleep(for: .milliseconds(ms)) }
+            return args.x + args.y
+        }
         // tsum {"numbers": [Int], "file": PATH?}: appends "<id> <sum> <numbers JSON>" to PATH and returns the sum (a chord's body).
         r.register(Sum.self, positionalArguments: ["numbers", "file"]) { args, context -> Int in
             let sum = args.numbers.reduce(0, +)

@@ -4,8 +4,9 @@
 #   chord([add.s(1,1), add.s(2,2), add.s(3,3)], tsum.s())                    -> the body runs once with [2,4,6]
 #   chord([add.s(1,1), fail.s(...), add.s(3,3)], tsum.s().on_error(record))  -> the link_error runs once, not the body
 #   chord([add.s(1,1), fail.s(...)], tsum.s())                               -> the unlock is dead-lettered, naming the task
-# then the fault drill: 30 chords while the worker is SIGKILLed twice and restarted; every body runs, with the
-# right sum, and is published once (body runs counted; duplicates at most the prefetch per kill).
+# then the fault drill: 30 chords of 300 ms header tasks while the worker is SIGKILLed twice (while unlocks
+# poll, defer and publish) and restarted; every body runs, with the right sum (body runs counted; duplicates
+# at most the prefetch per kill).
 # Env: WARREN_TEST_URL (broker), WARREN_VENV (venv with pika and celery, default .venv), WARREN_BIN.
 set -euo pipefail
 cd "$(dirname "$0")/../.."
@@ -52,7 +53,8 @@ def stories(sums, errs):
 def drill(n, out):
     a = app()
     for i in range(n):
-        chord([a.signature("add", args=[i, k]) for k in (1, 2, 3)])(a.signature("tsum", kwargs={"file": out}))
+        # Header tasks of 300 ms: the unlocks (due after 1 s) find them unfinished and poll again.
+        chord([a.signature("add", args=[i, k], kwargs={"ms": 300}) for k in (1, 2, 3)])(a.signature("tsum", kwargs={"file": out}))
 
 def dead():  # the dead letters as JSON lines: id, task, reason, message
     ch = pika.BlockingConnection(pika.URLParameters(URL)).channel()
@@ -71,12 +73,16 @@ if __name__ == "__main__":
     elif cmd == "dead": dead()
 PY
 
-start_worker() {
-  "$BIN" worker --queue "$Q" --celery --concurrency 4 --prefetch "$PREFETCH" >>"$WORK/worker.log" 2>&1 &
+start_worker() {  # at info level: the unlock logs each body it publishes (counted by the drill)
+  WARREN_LOG_LEVEL=info WARREN_LOG_FORMAT=json "$BIN" worker --queue "$Q" --celery --concurrency 4 --prefetch "$PREFETCH" >>"$WORK/worker.log" 2>&1 &
   worker_pid=$!
 }
 chords() { "$PY" "$WORK/chords.py" "$1" "$Q" "$WORK" "${@:2}"; }
 lines() { wc -l <"$1"; }
+unlock_states() {
+  sqlite3 -cmd ".timeout 10000" "$WORK/store.db" \
+    "SELECT group_concat(state || '=' || n, ' ') FROM (SELECT state, count(*) AS n FROM warren_jobs WHERE name = 'celery.chord_unlock' GROUP BY state)"
+}
 
 echo "== worker with WARREN_STORE=$WARREN_STORE on $Q; three chords from Celery"
 start_worker
@@ -111,15 +117,19 @@ PY
 
 echo "== fault drill: 30 chords, the worker SIGKILLed twice while unlocks defer and publish"
 chords drill 30 "$DRILL"
-for threshold in 3 15; do
+# 90 header tasks of 300 ms at concurrency 4 take about 7 s; the unlocks are due after 1 s and poll every
+# second: kill 2.5 s after the chords were sent (unlocks polling, no body yet), then once 10 bodies ran
+# (unlocks publishing bodies).
+for kill in 1 2; do
+  if ((kill == 1)); then sleep 2.5; fi
   deadline=$((SECONDS + 120))
-  until (($(lines "$DRILL") >= threshold)); do
+  until ((kill == 1 || $(lines "$DRILL") >= 10)); do
     ((SECONDS < deadline)) || { echo "FAIL: only $(lines "$DRILL") bodies after 120 s"; tail -20 "$WORK/worker.log"; exit 1; }
     sleep 0.05
   done
   kill -9 "$worker_pid"
   wait "$worker_pid" 2>/dev/null || true
-  echo "SIGKILL worker at $(lines "$DRILL") body runs"
+  echo "SIGKILL worker at $(lines "$DRILL") body runs; unlocks in the store by state: $(unlock_states)"
   start_worker
 done
 deadline=$((SECONDS + 180))
@@ -130,15 +140,20 @@ done
 sleep 2
 stop_gracefully "$worker_pid"
 worker_pid=""
-"$PY" - "$DRILL" "$PREFETCH" <<'PY'
-import sys
+echo "unlocks in the store by state: $(unlock_states); polls (attempts) of all unlocks: $(sqlite3 "$WORK/store.db" \
+  "SELECT sum(attempt) || ', at most ' || max(attempt) || ' for one' FROM warren_jobs WHERE name = 'celery.chord_unlock'")"
+"$PY" - "$DRILL" "$PREFETCH" "$WORK/worker.log" <<'PY'
+import json, sys
 rows = [l.split() for l in open(sys.argv[1])]
 bodies = {}
 for bid, total, numbers in rows: bodies.setdefault(bid, set()).add((int(total), numbers))
 sums = sorted(t for v in bodies.values() for t, _ in v)
 runs, bound = len(rows), 2 * int(sys.argv[2])
 print(f"chord drill: chords=30 bodies={len(bodies)} body runs={runs} duplicates={runs - len(bodies)} (bound {bound} = prefetch x 2 kills)")
-ok = len(bodies) == 30 and sums == sorted(3 * i + 6 for i in range(30)) and all(len(v) == 1 for v in bodies.values()) and runs - len(bodies) <= bound
+published = [json.loads(l).get("body.id") for l in open(sys.argv[3]) if l.startswith("{") and "Celery chord complete" in l]
+published = [b for b in published if b in bodies]  # the drill's, not the stories'
+print(f"body publishes logged by the unlocks: {len(published)} for {len(set(published))} bodies")
+ok = len(bodies) == 30 and len(published) == len(set(published)) == 30 and sums == sorted(3 * i + 6 for i in range(30)) and all(len(v) == 1 for v in bodies.values()) and runs - len(bodies) <= bound
 print("PASS" if ok else f"FAIL: bodies {len(bodies)}, sums {sums}")
 sys.exit(0 if ok else 1)
 PY
