@@ -42,6 +42,8 @@ enum StoreSchema {
             "CREATE INDEX warren_unique_keys_expires ON warren_unique_keys (expires_at)",
         ],
         BatchStatements.schema,
+        // Version 3: recent batches by creation (the batches list) and the sweep's oldest-first scan.
+        ["CREATE INDEX warren_batches_created ON warren_batches (created_at)"],
     ]
 
     /// The version this build creates.
