@@ -22,7 +22,7 @@ extension Dashboard {
             return page("batches", title: "Batches", session: session(request), v)
         }
         group.get("/batches/:id") { [self] request, context in
-            let id = context.parameters.get("id") ?? ""
+            let id = Self.pathID(context)
             guard let store = data.store else { return page("batch", title: "Batch", session: session(request), ["noStore": Self.noStoreText]) }
             let after = Form.query(request)["after"].flatMap { $0.isEmpty ? nil : $0 }
             let found: BatchReport?
@@ -55,13 +55,19 @@ extension Dashboard {
             let limit = min(500, max(1, Int(q["limit"] ?? "") ?? configuration.pageSize))
             let found: BatchReport?
             do {
-                found = try await BatchReport.read(context.parameters.get("id") ?? "", from: store, after: q["after"].flatMap { $0.isEmpty ? nil : $0 },
+                found = try await BatchReport.read(Self.pathID(context), from: store, after: q["after"].flatMap { $0.isEmpty ? nil : $0 },
                                                    limit: limit)
             } catch { return Self.jsonError("\(error)", status: .serviceUnavailable) }
             guard let r = found else { return Self.jsonError("not found", status: .notFound) }
             return Self.json(BatchAnswer(batch: r.view, children: r.children.children, next: r.children.next,
                                          callbackJobs: r.callbackJobs.values.sorted { $0.id < $1.id }))
         }
+    }
+
+    /// The `:id` of the path, percent-decoded (the router leaves it encoded).
+    static func pathID(_ context: some RequestContext) -> String {
+        let raw = context.parameters.get("id") ?? ""
+        return raw.removingPercentEncoding ?? raw
     }
 
     static func catalog(_ store: any JobStore) throws(StoreError) -> any BatchCatalog {
