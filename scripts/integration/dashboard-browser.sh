@@ -99,7 +99,7 @@ json.dump({"kind": "chain", "queue": q, "steps": [
     {"group": [{"job": "incr", "args": {"n": 1}}, {"job": "progress", "args": {"steps": 600, "ms": 200}}]}]},
     open(work + "/fan.json", "w"))
 json.dump({"batch": {"id": os.environ["BATCH_ID"], "queue": os.environ["BQ"],
-    "children": [{"job": "fail", "args": {"message": XSS}, "attempts": 1}] + [{"job": "sleep", "args": {"ms": 150}}] * 59,
+    "children": [{"job": "fail", "args": {"message": XSS}, "attempts": 1}] + [{"job": "sleep", "args": {"ms": 300}}] * 59,
     "on_success": {"job": "noop"}, "on_complete": {"job": "noop"}, "on_death": {"job": "noop"}}}, open(work + "/batch.json", "w"))
 PY
 WARREN_STORE=$STORE "$BIN" enqueue result --queue "$JQ" --max-priority 0 --id job-xss --args "$(cat "$WORK/xss-args.json")" >/dev/null
