@@ -72,6 +72,52 @@ final class BatchSweepConformanceTests: XCTestCase {
             }
             let stuckView = try await catalog.view(stuck)
             XCTAssertEqual(stuckView.callbacks.map(\.state), [.due], "\(backend): a callback not enqueued keeps its batch")
+            try await Self.forget(prefix: id, on: sql)
         }
+    }
+    /// A sweep stopped between its statements (as a kill leaves it: each statement or transaction is atomic):
+    /// the batch whose children were half deleted is still complete with its callback enqueued, and the
+    /// next sweep finishes it.
+    func testASweepStoppedMidBatchLeavesItSettledAndTheNextFinishesIt() async throws {
+        try await StoreBackends.each { backend, store, _ in
+            let ledger = try XCTUnwrap(store.batchLedger), catalog = try XCTUnwrap(store.batchCatalog)
+            let sql = try XCTUnwrap(store as? SQLJobStore)
+            let b = StoreBackends.id("halfswept")
+            let base = BatchCatalogConformanceTests.randomHourOf1990()
+            let kids = (1...3).map { "\(b).\($0)" }
+            try await ledger.open(BatchDefinition(id: b, callbacks: Self.done))
+            try await ledger.add(children: kids, to: b)
+            _ = try await ledger.seal(b)
+            for kid in kids { _ = try await ledger.finish(child: kid, in: b, outcome: .succeeded) }
+            _ = try await ledger.claim(.complete, of: b, by: "w", at: .now, lease: .seconds(60))
+            try await ledger.enqueued(.complete, of: b)
+            try await sql.backend.run("UPDATE warren_batches SET created_at = ? WHERE id = ?", [.time(base), .text(b)])
+            try await sql.backend.run("UPDATE warren_batch_children SET finished_at = ? WHERE batch_id = ?", [.time(base), .text(b)])
+            let now = base.addingTimeInterval(3_600 + 60)
+            try await Self.forget(prefix: "sweep-", on: sql)  // unsettled leftovers of interrupted runs would fill the candidates
+            _ = try await store.sweep(SweepPolicy(retention: .seconds(3_600 + 61), batchSize: 1_000, maxBatches: 1_000), now: now)
+            // 2 statements: the candidates, one chunk of 2 children; stopped before the third child and the row.
+            let stopped = try await store.sweep(SweepPolicy(retention: .seconds(3_600), batchSize: 2, maxBatches: 2), now: now)
+            XCTAssertEqual(stopped.batches, 0, backend)
+            let half = try await catalog.view(b)
+            let left = try await catalog.children(of: b, after: nil, limit: 10)
+            XCTAssertEqual(half.state, .complete, "\(backend): the counters live in the row")
+            XCTAssertEqual(half.callbacks.map(\.state), [.enqueued], "\(backend): the claims stay with the row")
+            XCTAssertEqual(left.count, 1, backend)
+            let next = try await store.sweep(SweepPolicy(retention: .seconds(3_600), batchSize: 2, maxBatches: 100), now: now)
+            XCTAssertEqual(next.batches, 1, backend)
+            let gone = try await catalog.view(b)
+            XCTAssertEqual(gone.state, .unknown, backend)
+        }
+    }
+
+    /// Deletes this test's batches (ids starting with `prefix`, aged to 1990) that no sweep takes: the kept ones.
+    static func forget(prefix: String, on sql: SQLJobStore) async throws {
+        let like = SQLValue.text(prefix + "%"), before1991 = SQLValue.time(Date(timeIntervalSince1970: 662_688_000))
+        for table in ["warren_batch_children", "warren_batch_claims"] {
+            try await sql.backend.run("DELETE FROM \(table) WHERE batch_id IN (SELECT id FROM warren_batches WHERE id LIKE ? AND created_at < ?)",
+                                      [like, before1991])
+        }
+        try await sql.backend.run("DELETE FROM warren_batches WHERE id LIKE ? AND created_at < ?", [like, before1991])
     }
 }
