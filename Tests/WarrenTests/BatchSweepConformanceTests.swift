@@ -11,15 +11,10 @@ final class BatchSweepConformanceTests: XCTestCase {
 
     func testSettledBatchesGoOldestFirstWithinTheBoundAndNothingElse() async throws {
         try await StoreBackends.each { backend, store, _ in
-            let ledger = try XCTUnwrap(store.batchLedger), catalog = try XCTUnwrap(store.batchCatalog)
-            let sql = try XCTUnwrap(store as? SQLJobStore)
+            let (ledger, catalog, sql) = try Self.parts(store)
             let id = StoreBackends.id("sweep")
             let base = BatchCatalogConformanceTests.randomHourOf1990()
-            func age(_ b: String, _ seconds: Double) async throws {
-                let at = SQLValue.time(base.addingTimeInterval(seconds))
-                try await sql.backend.run("UPDATE warren_batches SET created_at = ? WHERE id = ?", [at, .text(b)])
-                try await sql.backend.run("UPDATE warren_batch_children SET finished_at = ? WHERE batch_id = ? AND finished_at IS NOT NULL", [at, .text(b)])
-            }
+            func age(_ b: String, _ seconds: Double) async throws { try await Self.age(b, to: base.addingTimeInterval(seconds), on: sql) }
             func build(_ name: String, children: Int = 3, finish: Int? = nil, seal: Bool = true, enqueue: Bool = true,
                        parent: (batch: String, child: String)? = nil, at seconds: Double) async throws -> String {
                 let b = "\(id)-\(name)"
@@ -80,8 +75,7 @@ final class BatchSweepConformanceTests: XCTestCase {
     /// next sweep finishes it.
     func testASweepStoppedMidBatchLeavesItSettledAndTheNextFinishesIt() async throws {
         try await StoreBackends.each { backend, store, _ in
-            let ledger = try XCTUnwrap(store.batchLedger), catalog = try XCTUnwrap(store.batchCatalog)
-            let sql = try XCTUnwrap(store as? SQLJobStore)
+            let (ledger, catalog, sql) = try Self.parts(store)
             let b = StoreBackends.id("halfswept")
             let base = BatchCatalogConformanceTests.randomHourOf1990()
             let kids = (1...3).map { "\(b).\($0)" }
@@ -91,8 +85,7 @@ final class BatchSweepConformanceTests: XCTestCase {
             for kid in kids { _ = try await ledger.finish(child: kid, in: b, outcome: .succeeded) }
             _ = try await ledger.claim(.complete, of: b, by: "w", at: .now, lease: .seconds(60))
             try await ledger.enqueued(.complete, of: b)
-            try await sql.backend.run("UPDATE warren_batches SET created_at = ? WHERE id = ?", [.time(base), .text(b)])
-            try await sql.backend.run("UPDATE warren_batch_children SET finished_at = ? WHERE batch_id = ?", [.time(base), .text(b)])
+            try await Self.age(b, to: base, on: sql)
             let now = base.addingTimeInterval(3_600 + 60)
             try await Self.forget(prefix: "sweep-", on: sql)  // unsettled leftovers of interrupted runs would fill the candidates
             _ = try await store.sweep(SweepPolicy(retention: .seconds(3_600 + 61), batchSize: 1_000, maxBatches: 1_000), now: now)
@@ -119,5 +112,15 @@ final class BatchSweepConformanceTests: XCTestCase {
                                       [like, before1991])
         }
         try await sql.backend.run("DELETE FROM warren_batches WHERE id LIKE ? AND created_at < ?", [like, before1991])
+    }
+
+    static func parts(_ store: any JobStore) throws -> (any BatchLedger, any BatchCatalog, SQLJobStore) {
+        (try XCTUnwrap(store.batchLedger), try XCTUnwrap(store.batchCatalog), try XCTUnwrap(store as? SQLJobStore))
+    }
+
+    /// Moves batch `b`'s creation and its finished children's finish times to `at`.
+    static func age(_ b: String, to at: Date, on sql: SQLJobStore) async throws {
+        try await sql.backend.run("UPDATE warren_batches SET created_at = ? WHERE id = ?", [.time(at), .text(b)])
+        try await sql.backend.run("UPDATE warren_batch_children SET finished_at = ? WHERE batch_id = ? AND finished_at IS NOT NULL", [.time(at), .text(b)])
     }
 }
