@@ -10,10 +10,13 @@ final class SQLJobStore: JobStore {
 
     /// Batches, in the same database.
     let batchLedger: (any BatchLedger)?
+    /// Reading batches, in the same database.
+    let batchCatalog: (any BatchCatalog)?
 
     init(backend: any SQLBackend) {
         self.backend = backend
         self.batchLedger = SQLBatchLedger(backend: backend)
+        self.batchCatalog = SQLBatchCatalog(backend: backend)
     }
 
     var location: String { backend.location }
@@ -147,6 +150,7 @@ final class SQLJobStore: JobStore {
                 if done < policy.batchSize { break }
             }
         }
+        report.batches = try await BatchSweep.sweep(policy, before: now.addingTimeInterval(-policy.retention.seconds), on: backend)
         return report
     }
 
