@@ -7,11 +7,15 @@ extension WorkflowGraph {
     /// (`success`, `complete`; `death` dashed, reached from the children directly).
     public static func layout(_ batch: WorkflowBatch) -> (nodes: [Node], edges: [(String, String, Bool)]) {
         let drawn = zip(batch.children, batch.childIDs).prefix(drawnChildren).map { (label: $0.name, jobID: $1) }
-        return layout(batch: batch.id, children: Array(drawn), total: batch.children.count, callbacks: batch.callbacks)
+        let nested = batch.nested.map { (label: "batch \($0.id): \($0.childIDs.count) children", jobID: $0.id) }
+        return layout(batch: batch.id, children: Array(drawn), total: batch.children.count, nested: nested,
+                      callbacks: batch.callbacks)
     }
 
-    /// The nodes and edges of batch `id` with `children` drawn (at most ``drawnChildren``) of `total`.
+    /// The nodes and edges of batch `id` with `children` drawn (at most ``drawnChildren``) of `total`, then
+    /// its `nested` batches.
     static func layout(batch id: String, children drawn: [(label: String, jobID: String)], total: Int,
+                       nested: [(label: String, jobID: String)] = [],
                        callbacks: [BatchCallback: WorkflowJob]) -> (nodes: [Node], edges: [(String, String, Bool)]) {
         var nodes: [Node] = []
         var edges: [(String, String, Bool)] = []
@@ -21,9 +25,8 @@ extension WorkflowGraph {
         if total > nodes.count {
             nodes.append(Node(name: "more", label: "... \(total - nodes.count) more children", jobID: "", onFailurePath: false))
         }
-        for (k, inner) in batch.nested.enumerated() {
-            nodes.append(Node(name: "n\(k + 1)", label: "batch \(inner.id): \(inner.childIDs.count) children", jobID: inner.id,
-                              onFailurePath: false))
+        for (k, inner) in nested.enumerated() {
+            nodes.append(Node(name: "n\(k + 1)", label: inner.label, jobID: inner.jobID, onFailurePath: false))
         }
         let children = nodes.map(\.name)
         nodes.append(Node(name: "join", label: "batch \(id): \(total) children", jobID: id, onFailurePath: false))
