@@ -3,7 +3,8 @@
 # queue, and of the overview and queues pages with QUEUES work queues (default 100), as p50/p99 over REQS
 # sequential requests each (default 200), plus the dashboard's own load on the broker per refresh. Prints
 # figures only; nothing is asserted. Targets from the issue: dead letters p99 <= 100 ms, overview p99 <= 50 ms.
-# Env: WARREN_URL, WARREN_BIN (default .build/release/warren, built if missing), DLQ_N, QUEUES, REQS.
+# Env: WARREN_URL, WARREN_BIN (default .build/release/warren, built if missing), DLQ_N, QUEUES, REQS, REFRESH
+# (the dashboard's --refresh, default 2 s: its cached broker reads are reloaded every half of it).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 # shellcheck source=scripts/lib/bench.sh
@@ -15,6 +16,7 @@ BIN=${WARREN_BIN:-.build/release/warren}
 N=${DLQ_N:-100000}
 NQ=${QUEUES:-100}
 REQS=${REQS:-200}
+REFRESH=${REFRESH:-2}
 P=bench.dash.$$
 WORK=$(mktemp -d)
 PORT=$((19000 + RANDOM % 500))
@@ -43,7 +45,7 @@ PY
 "$BIN" dlq import "$WORK/dead.jsonl" --batch 1000 >/dev/null 2>&1
 
 export WARREN_DASHBOARD_TOKEN=bench-token-$RANDOM$RANDOM$RANDOM
-"$BIN" dashboard --queue "$qs" --port "$PORT" --refresh 2 >"$WORK/dash.log" 2>&1 &
+"$BIN" dashboard --queue "$qs" --port "$PORT" --refresh "$REFRESH" >"$WORK/dash.log" 2>&1 &
 pid=$!
 for _ in $(seq 100); do curl -s -o /dev/null "http://127.0.0.1:$PORT/login" && break; sleep 0.1; done
 

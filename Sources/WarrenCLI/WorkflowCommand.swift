@@ -96,10 +96,14 @@ struct WorkflowCommand: AsyncParsableCommand {
 
     struct Show: AsyncParsableCommand {
         static let configuration = CommandConfiguration(
-            abstract: "Show a started workflow's jobs and their state, read from the job store (WARREN_STORE).",
-            discussion: "Jobs are found by their ids (<id>.1, <id>.2, <id>.2.1, <id>.undo-1, <id>.on-failure); steps not reached yet are not in the store.")
+            abstract: "Show a started workflow's or batch's state, read from the job store (WARREN_STORE).",
+            discussion: """
+                A batch id shows the batch: sealed or not, children by outcome, each callback and whether it was enqueued, its \
+                parent when nested, and its first 50 children. A workflow id shows its jobs, found by their ids (<id>.1, <id>.2, \
+                <id>.2.1, <id>.undo-1, <id>.on-failure; steps not reached yet are not in the store), and the batches it runs.
+                """)
 
-        @Argument(help: "Workflow id.")
+        @Argument(help: "Workflow or batch id.")
         var id: String
 
         @Flag(help: "JSON output.")
@@ -116,28 +120,35 @@ struct WorkflowCommand: AsyncParsableCommand {
             }
             // Chains and sagas carry their state in their messages: only a job store knows what ran.
             let store = try await StoreEnvironment.require("warren workflow show", logger: Logger(label: "warren.workflow"))
-            let found: WorkflowView?
-            do { found = try await WorkflowView.read(id, from: store) } catch { await store.close(); throw error }
+            var found: WorkflowView?
+            var batch: BatchReport?
+            var batches: [BatchView] = []
+            do {
+                // A batch first: its children's ids (B.1, B.2...) would read as a chain's steps.
+                if store.batchCatalog != nil { batch = try await BatchReport.read(id, from: store) }
+                if batch == nil {
+                    found = try await WorkflowView.read(id, from: store)
+                    batches = try await found?.batches(from: store) ?? []
+                }
+            } catch { await store.close(); throw error }
             await store.close()
+            if let batch { return try BatchOutput.print(batch, graph: format, json: json) }
             guard let view = found else {
-                throw ValidationError("no job of workflow \(id) is in the job store \(store.location) (is the worker run with WARREN_STORE?)")
+                throw ValidationError("no workflow or batch \(id) is in the job store \(store.location) (is the worker run with WARREN_STORE?)")
             }
             if let format {
                 print(WorkflowGraph.render(view.workflow, format: format, states: view.graphStates), terminator: "")
             } else if json {
-                let encoder = JSONEncoder()
-                encoder.outputFormatting = [.sortedKeys]
-                encoder.dateEncodingStrategy = .iso8601
-                let jobs = try view.jobs.map { try JSONSerialization.jsonObject(with: encoder.encode($0)) }
-                let data = try JSONSerialization.data(withJSONObject: ["id": view.workflowID, "kind": view.workflow.kind.rawValue,
-                                                                       "jobs": jobs], options: [.sortedKeys])
-                print(String(decoding: data, as: UTF8.self))
+                let jobs = try view.jobs.map(BatchOutput.object)
+                try WorkflowCommand.printJSON(["id": view.workflowID, "kind": view.workflow.kind.rawValue, "jobs": jobs,
+                                               "batches": try batches.map(BatchOutput.object)])
             } else {
                 print("workflow \(view.workflowID) (\(view.workflow.kind.rawValue))")
                 for job in view.jobs {
                     let error = job.lastError.map { "  \($0.prefix(80))" } ?? ""
                     print("\(job.id)\t\(job.name ?? "?")\t\(job.state.rawValue)\tattempt \(job.attempt)\(error)")
                 }
+                for b in batches { BatchOutput.summary(b) }
             }
         }
     }

@@ -22,6 +22,8 @@ enum Assets {
     .badge{display:inline-block;padding:0 .5em;border-radius:3px;font-size:12px;background:#eee;border:1px solid #ccc}
     .badge.succeeded{background:#c8e6c9;border-color:#7cb87f}.badge.dead,.badge.lost{background:#ffcdd2;border-color:#d88}
     .badge.running{background:#bbdefb;border-color:#79b}.badge.retrying{background:#fff9c4;border-color:#cb5}
+    .badge.complete,.badge.enqueued{background:#c8e6c9;border-color:#7cb87f}.badge.due{background:#fff9c4;border-color:#cb5}
+    .badge.never{color:#888;text-decoration:line-through}.quiet{color:#66707a!important}.card span.badge{display:inline-block;font-size:14px}p.progress progress{width:420px}
     svg.workflow{background:#fff;border:1px solid #e3e6ea;max-width:100%;height:auto}
     svg.workflow rect{fill:#eeeeee;stroke:#888;stroke-width:1.2}svg.workflow .compensation rect{stroke-dasharray:5 3}
     svg.workflow .succeeded rect{fill:#c8e6c9;stroke:#4c8c50}svg.workflow .dead rect{fill:#ffcdd2;stroke:#c0392b}

@@ -37,7 +37,7 @@ public final class Dashboard: Sendable {
         for (name, text) in [("header", Templates.header), ("footer", Templates.footer), ("login", Templates.login),
                              ("overview", Templates.overview), ("queues", Templates.queues), ("workers", Templates.workers),
                              ("schedules", Templates.schedules), ("noStore", Templates.noStore), ("jobs", Templates.jobs), ("job", Templates.job),
-                             ("workflow", Templates.workflow), ("limits", Templates.limits), ("filterFields", Templates.filterFields),
+                             ("workflow", Templates.workflow), ("batches", Templates.batches), ("batch", Templates.batch), ("limits", Templates.limits), ("filterFields", Templates.filterFields),
                              ("deadLetters", Templates.deadLetters), ("deadLetter", Templates.deadLetter), ("confirm", Templates.confirm)] {
             try library.register(text, named: name)
         }
@@ -50,6 +50,7 @@ public final class Dashboard: Sendable {
         registerPages(on: group)
         registerDeadLetters(on: group)
         registerJobs(on: group)
+        registerBatches(on: group)
         registerAPI(on: group)
     }
 

@@ -43,6 +43,8 @@ public final class DashboardData: Sendable {
     private let status: Refreshing<BrokerStatus>
     private let limitStatus: Refreshing<[LimitStatus]>
     private let brokerOverview: Refreshing<(ManagementAPI.Overview?, String?)>
+    /// How old the dead-letter queue list may get before a dead-letters view reloads the queues report.
+    private let deadLetterListAge: Duration
 
     /// Data for `topology` over `connection` (with recovery; probes and announcements), the management API
     /// when configured, `rabbitmqctl` as a second statistics source, the job store `store` when configured,
@@ -57,6 +59,7 @@ public final class DashboardData: Sendable {
         self.board = board
         self.store = store
         let maxAge = Duration.milliseconds(Int64(refreshInterval * 500))
+        self.deadLetterListAge = maxAge * 10
         let statistics = self.statistics
         self.status = Refreshing(maxAge: maxAge) {
             try await BrokerStatus.collect(topology: topology, connection: connection, statistics: statistics)
@@ -112,9 +115,13 @@ public final class DashboardData: Sendable {
     /// The schedules the live scheduler replicas announce.
     public func schedules(now: Date = Date()) -> [ScheduleStatus] { ScheduleStatus.from(board.processes(now: now)) }
 
-    /// The dead-letter queues of the topology that exist, with their counts, from the (cached) queues report.
+    /// The dead-letter queues of the topology that exist, with their counts, from the cached queues report,
+    /// which dead-letter views reload only once it is 5 refresh intervals old: the report (a management API
+    /// call and a passive declare per lane and dead-letter queue, 1-3 s of broker round trips with 100 queues)
+    /// is not reloaded on every half interval while someone browses dead letters, competing with the browse
+    /// itself. The overview and queues pages keep it as fresh as before while they are open.
     public func deadLetterQueues() async throws -> [QueueInfo] {
-        let status = try await queues()
+        let status = try await self.status.get(olderAllowed: deadLetterListAge)
         let names = Set(topology.queues.map(\.name))
         return status.queues.compactMap { row in
             guard names.contains(row.queue), let dead = row.dead else { return nil }

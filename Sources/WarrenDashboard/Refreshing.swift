@@ -15,9 +15,11 @@ final class Refreshing<Value: Sendable>: Sendable {
         self.load = load
     }
 
-    func get() async throws -> Value {
+    /// The value; with `olderAllowed`, a reload starts only once the value is that old (a reader that needs
+    /// less freshness than ``maxAge`` does not cause reloads of its own).
+    func get(olderAllowed: Duration? = nil) async throws -> Value {
         if let s = state.withLock({ $0 }) {
-            if ContinuousClock.now - s.at >= maxAge { reloadInBackground() }
+            if ContinuousClock.now - s.at >= max(maxAge, olderAllowed ?? maxAge) { reloadInBackground() }
             return s.value
         }
         return try await fetch()

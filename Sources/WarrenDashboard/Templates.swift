@@ -13,7 +13,7 @@ enum Templates {
     <header><strong>Warren</strong>
     <nav><a href="{{base}}/">Overview</a><a href="{{base}}/queues">Queues</a><a href="{{base}}/workers">Workers</a>
     <a href="{{base}}/dead-letters">Dead letters</a><a href="{{base}}/schedules">Schedules</a><a href="{{base}}/jobs">Jobs</a>
-    <a href="{{base}}/workflows">Workflows</a><a href="{{base}}/limits">Limits</a></nav>
+    <a href="{{base}}/workflows">Workflows</a><a href="{{base}}/batches">Batches</a><a href="{{base}}/limits">Limits</a></nav>
     <span class="state" id="live-state">{{#readOnly}}read-only · {{/readOnly}}<span data-field="connection">{{connection}}</span></span>
     {{#csrf}}<form method="post" action="{{base}}/logout" class="inline"><input type="hidden" name="csrf" value="{{csrf}}"><button>Log out</button></form>{{/csrf}}
     </header><main><h1>{{title}}</h1>

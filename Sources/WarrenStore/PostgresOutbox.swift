@@ -71,7 +71,7 @@ extension JobProducer {
         let (_, update, _) = try TrackedProducer.prepare(request, at: now)
         let session = PostgresBackend.Session(connection: connection, logger: logger)
         try await session.run(PostgresOutbox.insert, PostgresOutbox.row(request, id: update.id, now: now))
-        try await SQLJobStore.apply(StoreBatch(updates: [update]), on: session)
+        try await SQLJobStore.apply(StoreBatch(updates: [update]), on: session, columnArrays: true)
         try await session.run("NOTIFY \(PostgresOutbox.channel)")
         return update.id
     }

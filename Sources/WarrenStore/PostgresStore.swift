@@ -37,6 +37,7 @@ final class PostgresBackend: SQLBackend {
     /// commit). A few of the pool's connections, leaving the rest to lookups and the sweeper.
     let concurrentWrites: Int
     let writableCTEs = true
+    let columnArrays = true
 
     init(host: String, port: Int, user: String, password: String?, database: String, maxConnections: Int, logger: Logger) {
         var config = PostgresClient.Configuration(host: host, port: port, username: user, password: password,

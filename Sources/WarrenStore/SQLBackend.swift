@@ -60,6 +60,9 @@ protocol SQLBackend: SQLSession {
     /// Whether a `WITH` clause may hold `UPDATE ... RETURNING` (PostgreSQL): several writes in one atomic
     /// statement, one round trip.
     var writableCTEs: Bool { get }
+    /// Whether jobs are upserted as one array per column (``PostgresColumns``, PostgreSQL) rather than as
+    /// multi-row `VALUES`.
+    var columnArrays: Bool { get }
     func close() async
 }
 

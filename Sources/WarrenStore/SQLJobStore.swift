@@ -10,10 +10,13 @@ final class SQLJobStore: JobStore {
 
     /// Batches, in the same database.
     let batchLedger: (any BatchLedger)?
+    /// Reading batches, in the same database.
+    let batchCatalog: (any BatchCatalog)?
 
     init(backend: any SQLBackend) {
         self.backend = backend
         self.batchLedger = SQLBatchLedger(backend: backend)
+        self.batchCatalog = SQLBatchCatalog(backend: backend)
     }
 
     var location: String { backend.location }
@@ -43,7 +46,7 @@ final class SQLJobStore: JobStore {
     }
 
     func write(_ batch: StoreBatch) async throws(StoreError) {
-        let statements = Self.statements(batch)
+        let statements = Self.statements(batch, columnArrays: backend.columnArrays)
         if statements.count == 1 {
             // One statement is atomic by itself: no BEGIN/COMMIT round trips.
             try await backend.run(statements[0].sql, statements[0].binds)
@@ -54,15 +57,20 @@ final class SQLJobStore: JobStore {
         }
     }
 
-    /// Writes a batch on a session (inside the caller's transaction).
-    static func apply(_ batch: StoreBatch, on s: any SQLSession) async throws(StoreError) {
-        for st in statements(batch) { try await s.run(st.sql, st.binds) }
+    /// Writes a batch on a session (inside the caller's transaction) of a backend with `columnArrays` or not.
+    static func apply(_ batch: StoreBatch, on s: any SQLSession, columnArrays: Bool) async throws(StoreError) {
+        for st in statements(batch, columnArrays: columnArrays) { try await s.run(st.sql, st.binds) }
     }
 
-    /// The statements that write `batch`: upserts in chunks, heartbeats in chunks, one delete per release.
-    static func statements(_ batch: StoreBatch) -> [(sql: String, binds: [SQLValue])] {
+    /// The statements that write `batch`: upserts (in chunks, or one of column arrays on PostgreSQL),
+    /// heartbeats in chunks, one delete per release.
+    static func statements(_ batch: StoreBatch, columnArrays: Bool) -> [(sql: String, binds: [SQLValue])] {
         var out: [(sql: String, binds: [SQLValue])] = []
         var start = 0
+        if columnArrays, !batch.updates.isEmpty {
+            out.append((PostgresColumns.upsert, PostgresColumns.binds(batch.updates)))
+            start = batch.updates.count
+        }
         while start < batch.updates.count {
             let rows = batch.updates[start..<min(start + chunk, batch.updates.count)]
             out.append((StoreStatements.upsert(rows: rows.count), rows.flatMap(StoreStatements.binds)))
@@ -88,7 +96,7 @@ final class SQLJobStore: JobStore {
                 let won = try await s.run(StoreStatements.claim, [.text(key.key), .text(job.id), .text(key.release.rawValue),
                                                                   .time(job.at), .time(expires)])
                 if !won.isEmpty {
-                    try await Self.apply(StoreBatch(updates: [job]), on: s)
+                    try await Self.apply(StoreBatch(updates: [job]), on: s, columnArrays: self.backend.columnArrays)
                     return .claimed
                 }
                 let holder = try await s.run("SELECT job_id FROM warren_unique_keys WHERE key = ?", [.text(key.key)])
@@ -142,6 +150,7 @@ final class SQLJobStore: JobStore {
                 if done < policy.batchSize { break }
             }
         }
+        report.batches = try await BatchSweep.sweep(policy, before: now.addingTimeInterval(-policy.retention.seconds), on: backend)
         return report
     }
 

@@ -31,6 +31,7 @@ final class SQLiteBackend: SQLBackend {
     /// One writer at a time: SQLite serialises them anyway.
     let concurrentWrites = 1
     let writableCTEs = false
+    let columnArrays = false
 
     private init(connection: SQLiteConnection, location: String) {
         self.connection = connection

@@ -42,7 +42,9 @@ enum StoreSchema {
             "CREATE INDEX warren_unique_keys_expires ON warren_unique_keys (expires_at)",
         ],
         BatchStatements.schema,
-        // The sweeper reads finished rows through (state, updated_at): an index less to update per job.
+        // Version 3: recent batches by creation (the batches list) and the sweep's oldest-first scan.
+        ["CREATE INDEX warren_batches_created ON warren_batches (created_at)"],
+        // Version 4: the sweeper reads finished rows through (state, updated_at): an index less to update per job.
         ["DROP INDEX IF EXISTS warren_jobs_finished"],
     ]
 

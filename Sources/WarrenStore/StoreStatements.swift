@@ -17,8 +17,15 @@ enum StoreStatements {
     private static let upserts = Mutex<[Int: String]>([:])
 
     private static func makeUpsert(rows: Int) -> String {
-        let cols = StoreSchema.updateColumns
-        let row = "(" + Array(repeating: "?", count: cols.count).joined(separator: ", ") + ")"
+        let row = "(" + Array(repeating: "?", count: StoreSchema.updateColumns.count).joined(separator: ", ") + ")"
+        return """
+            INSERT INTO warren_jobs (\(StoreSchema.updateColumns.joined(separator: ", "))) VALUES \(Array(repeating: row, count: rows).joined(separator: ", "))
+            \(onConflict)
+            """
+    }
+
+    /// What an upserted row does to the stored one (shared by ``PostgresColumns/upsert``).
+    static let onConflict: String = {
         let keep = ["name", "queue", "worker", "run_at", "started_at", "finished_at", "heartbeat_at", "result",
                     "last_error", "dead_reason", "unique_key"]
         var sets = ["state = excluded.state", "state_rank = excluded.state_rank", "attempt = excluded.attempt",
@@ -29,12 +36,11 @@ enum StoreStatements {
             "\($0) = CASE WHEN excluded.attempt > warren_jobs.attempt THEN excluded.\($0) ELSE COALESCE(excluded.\($0), warren_jobs.\($0)) END"
         }
         return """
-            INSERT INTO warren_jobs (\(cols.joined(separator: ", "))) VALUES \(Array(repeating: row, count: rows).joined(separator: ", "))
             ON CONFLICT (id) DO UPDATE SET \(sets.joined(separator: ", "))
             WHERE excluded.attempt > warren_jobs.attempt
                OR (excluded.attempt = warren_jobs.attempt AND excluded.state_rank >= warren_jobs.state_rank)
             """
-    }
+    }()
 
     /// Binds of one update, in ``StoreSchema/updateColumns`` order.
     static func binds(_ u: JobUpdate) -> [SQLValue] {

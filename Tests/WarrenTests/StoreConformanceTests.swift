@@ -42,6 +42,40 @@ final class StoreConformanceTests: XCTestCase {
         }
     }
 
+    /// Every text a job can carry comes back as written, whatever it holds (quotes, backslashes, braces,
+    /// commas, the word NULL, non-ASCII, newlines), missing fields stay missing, and times and fractions are
+    /// exact: PostgreSQL's writes travel as array literals, SQLite's as row binds.
+    func testAwkwardValuesRoundTripInOneGroupCommit() async throws {
+        try await StoreBackends.each { backend, store, _ in
+            let texts = [#"{"a":"x\"y\\z","list":[1,2]}"#, "NULL", "", "comma, {braces} and \"quotes\"", "back\\slash\\",
+                         "🐇 wär\nline two\ttab", "null", String(repeating: "x", count: 5_000)]
+            let at = Date(timeIntervalSince1970: 1_795_000_000.123)
+            let ids = texts.indices.map { _ in StoreBackends.id("text") }
+            let updates = zip(ids, texts).enumerated().map { i, pair in
+                self.update(pair.0, .succeeded, at: at) { u in
+                    u.result = pair.1
+                    u.lastError = "E: " + pair.1
+                    u.progressMessage = pair.1
+                    u.progress = i == 0 ? nil : Double(i) / 7
+                    u.finishedAt = at
+                    if i == 1 { u.name = nil; u.queue = nil }
+                }
+            }
+            try await store.write(StoreBatch(updates: updates))
+            for (i, id) in ids.enumerated() {
+                let s = try await store.status(id)
+                XCTAssertEqual(s.state, .succeeded, backend)
+                XCTAssertEqual(s.result, texts[i], "\(backend) result \(i)")
+                XCTAssertEqual(s.lastError, "E: " + texts[i], "\(backend) error \(i)")
+                XCTAssertEqual(s.progressMessage, texts[i], "\(backend) message \(i)")
+                XCTAssertEqual(s.progress, i == 0 ? nil : Double(i) / 7, "\(backend) progress \(i)")
+                XCTAssertEqual(s.finishedAt?.timeIntervalSince1970, 1_795_000_000.123, "\(backend) time \(i)")
+                XCTAssertEqual(s.name, i == 1 ? nil : "conf", "\(backend) name \(i)")
+                XCTAssertEqual(s.queue, i == 1 ? nil : "q.conf", "\(backend) queue \(i)")
+            }
+        }
+    }
+
     func testRetryThenDeadAndList() async throws {
         try await StoreBackends.each { backend, store, _ in
             let id = StoreBackends.id("dead")

@@ -7,7 +7,8 @@
 # With a SQLite job store (WARREN_STORE) a second worker runs tracked jobs and two small workflows: the jobs
 # page must show their states, progress and results (a payload in a result renders as text), the workflows
 # page each step coloured by its state, the limits page a global limit's holders and waiters, and after
-# that worker is SIGKILLed, its tokens returned.
+# that worker is SIGKILLed, its tokens returned. A batch of 60 children (one dies with a payload error) is
+# drained by a third worker while its page is open: the counts must change, the error render as text.
 # Screenshots go to DASHBOARD_SCREENSHOTS (default a temporary directory, removed unless set).
 # Env: WARREN_TEST_URL, WARREN_BIN (default .build/debug/warren), DASHBOARD_SCREENSHOTS, WARREN_VENV (.venv).
 # Bounded: about 1-2 minutes (every wait in the Python part has a deadline).
@@ -29,13 +30,15 @@ PORT=$((18000 + RANDOM % 1000))
 pids=()
 
 JQ=$Q.jobs
+export BQ=$Q.batch
+export BATCH_ID=dash-batch-$$
 LIMIT_Q=warren.limit.span.n3
 cleanup() {
   for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; done
   sleep 0.5
   for p in "${pids[@]}"; do kill -9 "$p" 2>/dev/null || true; done
   delete_queues "$Q" "$Q.dead" "$Q.sched" "$Q.sched.dead" "warren.scheduler.$GROUP.lock" "warren.scheduler.$GROUP.state.tick" \
-    "$JQ" "$JQ.dead" "$LIMIT_Q"
+    "$JQ" "$JQ.dead" "$BQ" "$BQ.dead" "$LIMIT_Q"
   timeout 30 deploy/rabbitmq-local.sh ctl -q eval "rabbit_exchange:delete(rabbit_misc:r(<<\"/\">>, exchange, <<\"$LIMIT_Q.filled\">>), false, <<\"cleanup\">>)." \
     >/dev/null 2>&1 || true
   rm -rf "$WORK"
@@ -81,7 +84,7 @@ STORE="sqlite:$WORK/jobs.db"
 WARREN_STORE=$STORE "$BIN" worker --queue "$JQ" --concurrency 10 --max-priority 0 --global-limit span=3 >"$WORK/store-worker.log" 2>&1 & pids+=($!)
 export STORE_WORKER_PID=$!   # SIGKILLed by the Python part (fault drill)
 "$PY" - "$JQ" "$WORK" <<'PY'
-import json, sys
+import json, os, sys
 q, work = sys.argv[1:3]
 XSS = '<script>alert(1)</script>"><img src=x onerror=alert(1)>'
 json.dump({"value": {"note": XSS, "n": [1, 2, 3]}}, open(work + "/xss-args.json", "w"))
@@ -95,6 +98,9 @@ json.dump({"kind": "chain", "queue": q, "steps": [
     {"job": "result", "args": {"value": "first"}},
     {"group": [{"job": "incr", "args": {"n": 1}}, {"job": "progress", "args": {"steps": 600, "ms": 200}}]}]},
     open(work + "/fan.json", "w"))
+json.dump({"batch": {"id": os.environ["BATCH_ID"], "queue": os.environ["BQ"],
+    "children": [{"job": "fail", "args": {"message": XSS}, "attempts": 1}] + [{"job": "sleep", "args": {"ms": 300}}] * 59,
+    "on_success": {"job": "noop"}, "on_complete": {"job": "noop"}, "on_death": {"job": "noop"}}}, open(work + "/batch.json", "w"))
 PY
 WARREN_STORE=$STORE "$BIN" enqueue result --queue "$JQ" --max-priority 0 --id job-xss --args "$(cat "$WORK/xss-args.json")" >/dev/null
 WARREN_STORE=$STORE "$BIN" enqueue fail --queue "$JQ" --max-priority 0 --id job-fail --max-attempts 1 --args "$(cat "$WORK/fail-args.json")" >/dev/null
@@ -103,6 +109,8 @@ WARREN_STORE=$STORE "$BIN" enqueue noop --queue "$JQ" --max-priority 0 --id page
 WARREN_STORE=$STORE "$BIN" enqueue span --queue "$JQ" --max-priority 0 --args "{\"file\": \"$WORK/spans\", \"ms\": 120000}" --count 5 >/dev/null
 "$BIN" workflow start "$WORK/saga.json" --id wf-saga --max-priority 0 >/dev/null
 "$BIN" workflow start "$WORK/fan.json" --id wf-fan --max-priority 0 >/dev/null
+"$BIN" topology declare --queue "$BQ" --max-priority 0 >/dev/null
+WARREN_STORE=$STORE "$BIN" workflow start "$WORK/batch.json" --max-priority 0 >/dev/null   # drained by the Python part
 
 export WARREN_DASHBOARD_TOKEN=dash-token-$RANDOM-$RANDOM-$RANDOM
 WARREN_STORE=$STORE "$BIN" dashboard --queue "$Q" --port "$PORT" --refresh 0.5 --global-limit span=3 >"$WORK/dash.log" 2>&1 & pids+=($!)
@@ -113,6 +121,7 @@ for p in "$PORT" $((PORT + 1)); do
 done
 
 status=0
+BATCH_WORKER_CMD="env WARREN_STORE=$STORE $BIN worker --queue $BQ --concurrency 2 --max-priority 0" \
 WORKER_CMD="$BIN worker --queue $Q --concurrency 2 --max-priority 0" timeout 300 "$PY" scripts/integration/dashboard_browser.py \
   "http://127.0.0.1:$PORT" "http://127.0.0.1:$((PORT + 1))" "$Q" "$SHOTS" || status=$?
 if ((status)); then
@@ -126,6 +135,14 @@ if grep -q $'wf-saga.3\tfail\tdead' <<<"$shown" && grep -q "class s3 dead" <<<"$
   echo "ok: warren workflow show lists the saga's 6 jobs from the store and draws step 3 dead"
 else
   echo "FAIL: warren workflow show:"; echo "$shown"; echo "$graph"; status=1
+fi
+bshown=$(WARREN_STORE=$STORE "$BIN" workflow show "$BATCH_ID" 2>&1) || true
+bgraph=$(WARREN_STORE=$STORE "$BIN" workflow show "$BATCH_ID" --graph mermaid 2>&1) || true
+if grep -q "batch $BATCH_ID (complete): 60/60 finished, 0 pending, 59 succeeded, 1 dead" <<<"$bshown" \
+    && grep -qP "^  death\tnoop\t$BATCH_ID.death\tenqueued" <<<"$bshown" && grep -qE "^  class (.*,)?join(,.*)? dead$" <<<"$bgraph"; then
+  echo "ok: warren workflow show BATCH gives the batch's counts, its callbacks enqueued, and draws it dead (a child died)"
+else
+  echo "FAIL: warren workflow show BATCH:"; echo "$bshown"; echo "$bgraph"; status=1
 fi
 WARREN_STORE=$STORE "$BIN" workflow show no-such-workflow >/dev/null 2>&1 && { echo "FAIL: an unknown workflow id exits 0"; status=1; }
 echo "screenshots: $SHOTS"

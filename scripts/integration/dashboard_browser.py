@@ -204,6 +204,55 @@ def store_pages(driver, shot, no_alert):
           "the killed worker's job is still shown as last recorded (running, part done) until the sweeper marks it lost")
 
 
+def batch_pages(driver, shot, no_alert):
+    """A batch of 60 children (one dies with a payload error) drained by a tracked worker while its page is open."""
+    batch = os.environ["BATCH_ID"]
+    def counts():
+        driver.get(BASE + "/batches/" + urllib.parse.quote(batch))
+        return {k: int(driver.find_element(By.ID, "batch-" + k).text) for k in ["pending", "succeeded", "dead", "finished", "total"]}
+    def finished():  # polled through the API: a few page loads only (each opens a live-update stream)
+        code, body = call("GET", BASE + "/api/batches/" + urllib.parse.quote(batch) + "?limit=1", opener=opener)
+        return json.loads(body)["batch"]["succeeded"] + json.loads(body)["batch"]["dead"] if code == 200 else -1
+    first = counts()
+    check(first["total"] == 60 and first["pending"] == 60 and first["finished"] == 0, f"batch page before the drain: {first}")
+    driver.get(BASE + "/batches")
+    wait(lambda: batch in driver.find_element(By.ID, "batches").text, "batches page lists the batch")
+    batch_worker = subprocess.Popen(shlex.split(os.environ["BATCH_WORKER_CMD"]), stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    try:
+        wait(lambda: finished() > 0, "the worker started draining the batch", timeout=60)
+        mid = counts()
+        check(0 < mid["finished"] < 60 and mid["pending"] + mid["succeeded"] + mid["dead"] == 60,
+              f"the batch page, reloaded mid-drain, shows the counts changed and adding up: {mid}")
+        shot("batch-draining")
+        wait(lambda: finished() == 60, "every child finished", timeout=90)
+    finally:
+        batch_worker.terminate()
+        batch_worker.wait(timeout=30)
+    done = counts()
+    check(done["succeeded"] == 59 and done["dead"] == 1, f"59 succeeded, 1 dead: {done}")
+    check(driver.find_element(By.ID, "batch-state").text == "complete", "batch state complete")
+    bar = driver.find_element(By.ID, "batch-progress")
+    check(bar.get_attribute("value") == "60" and bar.get_attribute("max") == "60", "progress bar full (60/60)")
+    cb = {e.get_attribute("data-callback"): e.text for e in driver.find_elements(By.CSS_SELECTOR, "#batch-callbacks [data-callback]")}
+    check(cb == {"death": "enqueued", "complete": "enqueued", "success": "never"}, f"callbacks: death and complete enqueued, success never ({cb})")
+    rows = driver.find_elements(By.CSS_SELECTOR, "#batch-children tbody tr")
+    check(len(rows) == 50 and driver.find_elements(By.ID, "next"), "children: first page of 50, a link to the next")
+    check(XSS in driver.find_element(By.ID, "batch-children").text, "the dead child's error (a payload) renders as text")
+    check(not driver.find_elements(By.CSS_SELECTOR, "main img, main script"), "no element injected by the child's error")
+    no_alert("batch page")
+    shot("batch")
+    driver.find_element(By.ID, "next").click()
+    wait(lambda: driver.find_elements(By.ID, "first") and len(driver.find_elements(By.CSS_SELECTOR, "#batch-children tbody tr")) == 10,
+         "second page of children: the other 10")
+    code, body = call("GET", BASE + "/api/batches/" + urllib.parse.quote(batch) + "?limit=7", opener=opener)
+    answer = json.loads(body)
+    check(code == 200 and answer["batch"]["state"] == "complete" and answer["batch"]["total"] == 60 and len(answer["children"]) == 7
+          and answer["next"], "/api/batches/ID gives the batch and a page of children")
+    code, body = call("GET", BASE + "/api/batches?limit=5", opener=opener)
+    check(code == 200 and any(b["id"] == batch for b in json.loads(body)["batches"]), "/api/batches lists it")
+    check(call("GET", BASE + "/batches/no-such-batch", opener=opener)[0] == 404, "an unknown batch id -> 404 page")
+
+
 # ---- the browser ----------------------------------------------------------------------------------------
 options = webdriver.ChromeOptions()
 for a in ["--headless=new", "--no-sandbox", "--disable-gpu", "--window-size=1280,900", "--disable-dev-shm-usage"]:
@@ -312,6 +361,9 @@ try:
     wait(lambda: not any(QUEUE in w["queues"] for w in json.loads(call("GET", BASE + "/api/workers", opener=opener)[1])),
          "a SIGKILLed worker disappears from /api/workers", timeout=25)
     print(f"   (gone {time.time() - killed:.1f} s after the kill; stated bound 15 s + one refresh)")
+    batch_pages(driver, shot, no_alert)
+    driver.get(BASE + "/schedules")
+    wait(lambda: driver.find_element(By.ID, "schedules"), "the browser loads another page after the batch pages")
 finally:
     driver.quit()
     if worker and worker.poll() is None:

@@ -47,6 +47,9 @@ public protocol JobStore: Sendable {
 
     /// The store's ledger of batches (fan-in, ``BatchCoordinator``), when it keeps one.
     var batchLedger: (any BatchLedger)? { get }
+
+    /// Read access to the store's batches (``BatchView``, their children, the recent ones), when it keeps them.
+    var batchCatalog: (any BatchCatalog)? { get }
 }
 
 extension JobStore {
@@ -55,6 +58,9 @@ extension JobStore {
 
     /// Default: none (batches need a store that keeps a ledger; the SQLite and PostgreSQL stores do).
     public var batchLedger: (any BatchLedger)? { nil }
+
+    /// Default: none (as ``batchLedger``).
+    public var batchCatalog: (any BatchCatalog)? { nil }
 }
 
 /// An error of a job store.

@@ -24,10 +24,12 @@ public struct StoreBatch: Sendable, Hashable {
     public var isEmpty: Bool { updates.isEmpty && heartbeats.isEmpty && releases.isEmpty }
 }
 
-/// How a store's sweeper cleans up: finished jobs past retention are deleted, running jobs whose worker
-/// stopped heartbeating become ``JobState/lost``. Defaults: keep 7 days, lost after 60 s, batches of 1,000.
+/// How a store's sweeper cleans up: finished jobs and settled batches past retention are deleted, running
+/// jobs whose worker stopped heartbeating become ``JobState/lost``. Defaults: keep 7 days, lost after 60 s,
+/// batches of 1,000.
 public struct SweepPolicy: Sendable, Hashable {
-    /// Finished jobs (succeeded, dead) are deleted this long after they finished.
+    /// Finished jobs (succeeded, dead) are deleted this long after they finished; settled batches
+    /// (``BatchRetention/isSettled(_:)``) this long after their last child finished, with their children.
     public var retention: Duration
     /// A running job with no heartbeat for this long is marked lost (keep it well above the worker's
     /// heartbeat interval, ``JobTrackerConfiguration/heartbeatInterval``).
@@ -54,11 +56,14 @@ public struct SweepReport: Sendable, Hashable {
     public var lost: Int
     /// Expired unique keys deleted.
     public var expiredKeys: Int
+    /// Settled batches deleted (with their children and claims).
+    public var batches: Int
 
     /// Creates a report.
-    public init(deleted: Int = 0, lost: Int = 0, expiredKeys: Int = 0) {
+    public init(deleted: Int = 0, lost: Int = 0, expiredKeys: Int = 0, batches: Int = 0) {
         self.deleted = deleted
         self.lost = lost
         self.expiredKeys = expiredKeys
+        self.batches = batches
     }
 }

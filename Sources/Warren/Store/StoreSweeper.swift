@@ -3,8 +3,8 @@ import Logging
 import ServiceLifecycle
 
 /// Runs a job store's sweep (``JobStore/sweep(_:now:)``) every `interval` until shutdown: deletes finished
-/// jobs past retention and marks running jobs whose worker stopped heartbeating as lost, in bounded
-/// batches. Several sweepers on one store are harmless (each statement is idempotent).
+/// jobs and settled batches (``BatchRetention``) past retention and marks running jobs whose worker stopped
+/// heartbeating as lost, in bounded batches. Several sweepers on one store are harmless (each statement is idempotent).
 public struct StoreSweeper: Service {
     let store: any JobStore
     let policy: SweepPolicy
@@ -26,8 +26,9 @@ public struct StoreSweeper: Service {
             while !Task.isCancelled {
                 do throws(StoreError) {
                     let r = try await store.sweep(policy, now: Date())
-                    if r.deleted + r.lost + r.expiredKeys > 0 {
-                        logger.info("store sweep", metadata: ["deleted": "\(r.deleted)", "lost": "\(r.lost)", "expired_keys": "\(r.expiredKeys)"])
+                    if r.deleted + r.lost + r.expiredKeys + r.batches > 0 {
+                        logger.info("store sweep", metadata: ["deleted": "\(r.deleted)", "lost": "\(r.lost)", "expired_keys": "\(r.expiredKeys)",
+                                                              "batches": "\(r.batches)"])
                     }
                 } catch {
                     logger.warning("store sweep failed", metadata: ["store": "\(store.location)", "error": "\(error)"])
