@@ -100,6 +100,15 @@ final class CeleryChordWorkerTests: XCTestCase {
             try await Task.sleep(for: .milliseconds(500))
             let count = await log.count("tsum")
             XCTAssertEqual(count, 1, "the body ran exactly once")
+            // The claim hangs on a sealed batch without children, swept with it after the retention.
+            let ledger = try XCTUnwrap(store.batchLedger)
+            let held = try await ledger.snapshot("celery-chord.\(chord.group)")
+            XCTAssertEqual(held?.sealed, true)
+            XCTAssertEqual(held?.enqueued, [.success])
+            let report = try await store.sweep(SweepPolicy(retention: .seconds(60)), now: Date().addingTimeInterval(3_600))
+            XCTAssertEqual(report.batches, 1)
+            let swept = try await ledger.snapshot("celery-chord.\(chord.group)")
+            XCTAssertNil(swept)
         }
     }
 

@@ -16,6 +16,7 @@ import WarrenAMQP
 ///   unlock `non-retryable` with the reason listing the tasks.
 ///
 /// Exactly once: the body (and the errbacks) are claimed in the store's ledger under `celery-chord.<group>`
+/// (a batch without children or callbacks, so the sweeper deletes it and its claims after the retention)
 /// before they are published and marked enqueued after the confirm (as batch callbacks are,
 /// ``BatchLedger``), so a second copy of the unlock publishes nothing again; one killed between the claim
 /// and the confirm leaves a claim that its redelivery takes over once `lease` ran out.
@@ -72,6 +73,10 @@ public enum CeleryChordUnlock {
     private static func once(_ what: BatchCallback, _ chord: CeleryChord, ledger: any BatchLedger, lease: Duration,
                              context: JobContext, publish: () async throws -> Void) async throws {
         let key = "celery-chord.\(chord.groupID)"
+        // A sealed batch without children or callbacks holds the claims, so the store's sweeper deletes them
+        // with it once the retention has passed (both calls are idempotent).
+        try await ledger.open(BatchDefinition(id: key, callbacks: [:]))
+        _ = try await ledger.seal(key)
         switch try await ledger.claim(what, of: key, by: "\(context.jobID).\(JobID.make())", at: .now, lease: lease) {
         case .enqueued:
             context.logger.info("Celery chord already unlocked: nothing published again", metadata: ["chord": "\(chord.groupID)"])
