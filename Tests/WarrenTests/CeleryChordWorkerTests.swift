@@ -15,7 +15,7 @@ private struct Sum: JobParameters {
     var numbers: [Int]
 }
 
-/// Celery chords on a real worker with a real SQLite job store: Celery's messages (as Celery 5.7 sends them,
+/// Celery chords on a real worker with each real job store (SQLite and PostgreSQL): Celery's messages (as Celery 5.7 sends them,
 /// the unlock first) published the way Celery does, the body published by ``CeleryChordUnlock``.
 final class CeleryChordWorkerTests: XCTestCase {
     private func registry(_ log: JobLog, store: any JobStore) -> JobRegistry {
@@ -36,9 +36,16 @@ final class CeleryChordWorkerTests: XCTestCase {
         return r
     }
 
-    /// Runs `body` with a worker on a new queue, with a fresh SQLite store (tracker, workflow middleware).
+    /// Runs `body` on each backend (a fresh SQLite file, the local PostgreSQL) with a worker on a new queue
+    /// (tracker, workflow middleware over the store).
     private func withChordWorker(_ body: (Topology.Queue, AMQPChannel, JobLog, any JobStore) async throws -> Void) async throws {
-        let store = try await StoreURL.sqlite(path: StoreBackends.sqlitePath()).open(logger: quietLogger("store"))
+        for (name, store, _) in try await StoreBackends.open() {
+            do { try await withChordWorker(store: store, body) } catch { XCTFail("\(name): \(error)") }
+            await store.close()
+        }
+    }
+
+    private func withChordWorker(store: any JobStore, _ body: (Topology.Queue, AMQPChannel, JobLog, any JobStore) async throws -> Void) async throws {
         let conn = try await JobsBroker.connect()
         let q = Topology.Queue(JobsBroker.uniqueQueue("chord"))
         let topology = Topology(queues: [q])
@@ -54,7 +61,6 @@ final class CeleryChordWorkerTests: XCTestCase {
         await ch.close()
         await JobsBroker.cleanUp(q, on: conn)
         await conn.close()
-        await store.close()
     }
 
     /// Publishes a Celery protocol 2 message as `send_task` does (default exchange, routing key = queue).
@@ -105,6 +111,7 @@ final class CeleryChordWorkerTests: XCTestCase {
             let held = try await ledger.snapshot("celery-chord.\(chord.group)")
             XCTAssertEqual(held?.sealed, true)
             XCTAssertEqual(held?.enqueued, [.success])
+            guard store.location.hasPrefix("sqlite") else { return }  // never sweep the shared PostgreSQL database
             let report = try await store.sweep(SweepPolicy(retention: .seconds(60)), now: Date().addingTimeInterval(3_600))
             XCTAssertEqual(report.batches, 1)
             let swept = try await ledger.snapshot("celery-chord.\(chord.group)")
