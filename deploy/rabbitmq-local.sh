@@ -143,6 +143,13 @@ ensure_management() {
   plugins -q enable rabbitmq_management >/dev/null
 }
 
+# Warren's dead-letter queues (*.dead) lazy: a backlog waits on disk, not in the queue process's memory
+# (DeadLetterPolicy in the library says why; the definitions files carry the same policy). Idempotent.
+ensure_policies() {
+  ctl -q set_policy -p / --apply-to queues --priority 0 warren-dead-letters '\.dead$' '{"queue-mode":"lazy"}' >/dev/null ||
+    log "could not set the dead-letter queue policy"
+}
+
 print_tls() {
   log "AMQP  amqp://guest:guest@127.0.0.1:$PORT/%2F"
   log "AMQPS amqps://guest:guest@localhost:$TLS_PORT/%2F  TLS files: $TLS/{ca,server,client,wrong-ca}.pem, *.key"
@@ -151,7 +158,7 @@ print_tls() {
 
 start() {
   need_root
-  if answering; then log "$NODE already running (dir $DIR)"; ensure_management; print_tls; return 0; fi
+  if answering; then log "$NODE already running (dir $DIR)"; ensure_management; ensure_policies; print_tls; return 0; fi
   install_server
   if pid=$(launcher_pid); then
     log "launcher $pid alive but node not answering: waiting for it"
@@ -176,6 +183,7 @@ start() {
     sleep 1
   done
   log "$NODE is up after ${SECONDS}s"
+  ensure_policies
   print_tls
 }
 

@@ -7,7 +7,8 @@ import WarrenAMQP
 /// back from the broker after declaring it with Warren's own code in a scratch virtual host, so the file is
 /// exactly what workers would declare.
 public struct BrokerDefinitions: Sendable {
-    /// The definitions document, as JSON (keys sorted; `vhosts`, `exchanges`, `queues`, `bindings`).
+    /// The definitions document, as JSON (keys sorted; `vhosts`, `exchanges`, `queues`, `bindings`, and
+    /// `policies`: ``DeadLetterPolicy``).
     public let json: Data
 
     /// The objects under `key` (`exchanges`, `queues`, `bindings`), each a JSON object.
@@ -45,6 +46,9 @@ public struct BrokerDefinitions: Sendable {
                 return item
             }.sorted { json($0) < json($1) }
         }
+        doc["policies"] = [["vhost": vhost, "name": DeadLetterPolicy.name, "pattern": DeadLetterPolicy.pattern,
+                            "apply-to": "queues", "priority": DeadLetterPolicy.priority,
+                            "definition": DeadLetterPolicy.definition] as [String: Any]]
         return BrokerDefinitions(json: try JSONSerialization.data(withJSONObject: doc, options: [.sortedKeys]))
     }
 

