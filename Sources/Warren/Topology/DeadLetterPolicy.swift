@@ -23,5 +23,4 @@ public enum DeadLetterPolicy {
     public static let definition = ["queue-mode": "lazy"]
     /// Priority among policies (0: any operator policy of higher priority wins).
     public static let priority = 0
-
 }
