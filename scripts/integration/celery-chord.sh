@@ -152,8 +152,10 @@ runs, bound = len(rows), 2 * int(sys.argv[2])
 print(f"chord drill: chords=30 bodies={len(bodies)} body runs={runs} duplicates={runs - len(bodies)} (bound {bound} = prefetch x 2 kills)")
 published = [json.loads(l).get("body.id") for l in open(sys.argv[3]) if l.startswith("{") and "Celery chord complete" in l]
 published = [b for b in published if b in bodies]  # the drill's, not the stories'
-print(f"body publishes logged by the unlocks: {len(published)} for {len(set(published))} bodies")
-ok = len(bodies) == 30 and len(published) == len(set(published)) == 30 and sums == sorted(3 * i + 6 for i in range(30)) and all(len(v) == 1 for v in bodies.values()) and runs - len(bodies) <= bound
+republished = len(published) - len(set(published))
+# A kill between a body's confirm and the claim's "enqueued" mark republishes it (same id) after the lease.
+print(f"body publishes logged by the unlocks: {len(published)} for {len(set(published))} bodies ({republished} republished, bound {bound})")
+ok = len(bodies) == 30 and len(set(published)) == 30 and republished <= bound and sums == sorted(3 * i + 6 for i in range(30)) and all(len(v) == 1 for v in bodies.values()) and runs - len(bodies) <= bound
 print("PASS" if ok else f"FAIL: bodies {len(bodies)}, sums {sums}")
 sys.exit(0 if ok else 1)
 PY
