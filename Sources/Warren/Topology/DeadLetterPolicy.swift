@@ -4,7 +4,8 @@
 /// Why: a dead-letter queue is where messages pile up after an outage, 100,000 of them is ordinary, and
 /// nothing consumes it until an operator looks. A classic queue in the default mode keeps such a backlog in
 /// its Erlang process's heap. Every browse of it (the dashboard's dead-letters page, `warren dlq list`:
-/// consume a page, then return it) then runs into that process's garbage collection and paging: measured
+/// consume a page, then return it) then pays for that process's large heap (most likely its garbage
+/// collection; not measured inside the broker): measured
 /// with 100,000 dead letters, page 1 of the dashboard went from p99 236-245 ms to 41-45 ms once lazy
 /// (`scripts/bench-dashboard.sh`). It also keeps the broker's memory, and so its memory alarm, away from
 /// them. Quorum queues ignore the key: they keep bodies on disk already.
