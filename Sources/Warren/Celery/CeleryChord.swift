@@ -87,7 +87,7 @@ public struct CeleryChord: Sendable, Hashable {
             case .dead:
                 dead.append(s.id)
                 notes.append("\(s.id) dead (\(s.deadReason ?? "?"): \(s.lastError ?? "no error recorded"))")
-            case .succeeded where s.result?.contains("\"warren-result-omitted\"") == true:
+            case .succeeded where s.result.map(JobTracker.isOmittedResult) == true:
                 dead.append(s.id)
                 notes.append("\(s.id) succeeded but its result was not kept by the store (over its limit)")
             case .succeeded:
@@ -113,6 +113,11 @@ public struct CeleryChord: Sendable, Hashable {
         if let i = value as? Int { return Double(i) }
         if let d = value as? Double { return d }
         return nil
+    }
+
+    /// The body signature as a JSON object (``body`` is its text, kept so the chord stays `Sendable`).
+    var bodySignature: [String: Any] {
+        (try? JSONSerialization.jsonObject(with: Data(body.utf8))) as? [String: Any] ?? [:]
     }
 
     /// The body's args prefix: the list of header results (`[r1, r2, ...]`), as Celery's `callback.delay(results)`.

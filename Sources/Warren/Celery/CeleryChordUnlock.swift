@@ -92,15 +92,13 @@ public enum CeleryChordUnlock {
     /// The body as a Celery message sent by the unlock `unlock` from `queue`: its args the header results
     /// prepended (unless immutable).
     static func bodyMessage(_ chord: CeleryChord, results: [String], unlock: String, queue: String) throws -> CeleryCanvas.Message {
-        let sig = (try? JSONSerialization.jsonObject(with: Data(chord.body.utf8))) as? [String: Any] ?? [:]
-        return try CeleryCanvas.message(sig, prefix: CeleryChord.resultList(results), chain: [], id: chord.bodyID,
+        try CeleryCanvas.message(chord.bodySignature, prefix: CeleryChord.resultList(results), chain: [], id: chord.bodyID,
                                         parent: unlock, root: unlock, queue: queue)
     }
 
     /// The body's `link_error` signatures as Celery messages, each given the body's task id.
     static func errbackMessages(_ chord: CeleryChord, unlock: String, queue: String) throws -> [CeleryCanvas.Message] {
-        let sig = (try? JSONSerialization.jsonObject(with: Data(chord.body.utf8))) as? [String: Any] ?? [:]
-        let options = sig["options"] as? [String: Any] ?? [:]
+        let options = chord.bodySignature["options"] as? [String: Any] ?? [:]
         var out: [CeleryCanvas.Message] = []
         for (i, e) in CeleryCanvas.signatures(options["link_error"]).enumerated() {
             guard let e = e as? [String: Any] else { continue }

@@ -86,6 +86,13 @@ public final class JobTracker: JobMiddleware {
         await writer.write([update], releases: releases)
     }
 
+    /// The key of the object stored instead of a result over ``JobTrackerConfiguration/maxResultBytes``:
+    /// `{"warren-result-omitted": "N bytes, ..."}`.
+    public static let resultOmittedKey = "warren-result-omitted"
+
+    /// Whether a stored result is that placeholder rather than what the job returned.
+    public static func isOmittedResult(_ stored: String) -> Bool { stored.contains("\"\(resultOmittedKey)\"") }
+
     /// The store write for a settlement, or `nil` for none (left to the broker at shutdown). Pure.
     static func update(for s: JobSettlement, at now: Date, maxResultBytes: Int) -> JobUpdate? {
         guard let id = s.jobID else { return nil }
@@ -98,7 +105,7 @@ public final class JobTracker: JobMiddleware {
             u.finishedAt = now
             if let json = s.result?.json {
                 u.result = json.count <= maxResultBytes ? String(decoding: json, as: UTF8.self)
-                    : "{\"warren-result-omitted\":\"\(json.count) bytes, over the store's limit of \(maxResultBytes)\"}"
+                    : "{\"\(resultOmittedKey)\":\"\(json.count) bytes, over the store's limit of \(maxResultBytes)\"}"
             }
         case .defer(let delay):
             u = JobUpdate(id: id, state: .scheduled, attempt: s.attempt, at: now)
