@@ -63,7 +63,7 @@ extension ConnectionCore {
 
     // MARK: settling
 
-    /// Nack or reject (acks are marked by ``DeliverySettler`` directly and written by ``flushAcks()``).
+    /// Nack or reject (acks are marked by ``DeliverySettler`` directly and written by ``flushAcks(all:)``).
     func settle(channel id: UInt16, epoch: UInt64, tag: UInt64, _ how: Settlement) throws(AMQPError) {
         guard let c = conn, let ch = channels[id], ch.isOpen, let settler = ch.settler, settler.epoch == epoch else {
             throw DeliverySettler.stale(tag)
@@ -94,10 +94,18 @@ extension ConnectionCore {
         throw error
     }
 
-    /// Writes the coalesced acks of every channel.
-    func flushAcks() {
-        for ch in channels.values where ch.settler?.hasPendingAcks == true { flushAcks(ch) }
+    /// Writes the coalesced acks of every channel whose acks are due (``AckTracker/flushDue(at:)``), or of
+    /// every channel with pending acks when `all`.
+    func flushAcks(all: Bool = false) {
+        let now = ContinuousClock.now
+        for ch in channels.values {
+            guard let settler = ch.settler, all ? settler.hasPendingAcks : settler.flushDue(at: now) else { continue }
+            flushAcks(ch)
+        }
     }
+
+    /// When the earliest pending ack of any channel falls due, if one is pending.
+    var ackDeadline: ContinuousClock.Instant? { channels.values.compactMap { $0.settler?.flushDeadline }.min() }
 
     func flushAcks(_ ch: ChannelState) {
         guard let c = conn, ch.isOpen, let settler = ch.settler else { return }

@@ -115,7 +115,7 @@ final class ConnectionCore: @unchecked Sendable {
             pumpPublishes()
             readAvailableFrames(limit: 2000)
             if let c = conn, !hasImmediateWork(c) {
-                sleep(socket: amqp_get_sockfd(c), milliseconds: pollTimeoutMS)
+                sleep(socket: amqp_get_sockfd(c), milliseconds: sleepMilliseconds())
             }
         }
         for job in mailbox.close() { job(self) }
@@ -123,11 +123,19 @@ final class ConnectionCore: @unchecked Sendable {
 
     private func hasImmediateWork(_ c: amqp_connection_state_t) -> Bool {
         if amqp_frames_enqueued(c) != 0 || amqp_data_in_buffer(c) != 0 { return true }
+        let now = ContinuousClock.now
         for ch in channels.values {
-            if ch.settler?.hasPendingAcks == true { return true }
+            if ch.settler?.flushDue(at: now) == true { return true }
             if !ch.waiting.isEmpty, ch.confirms?.hasRoom ?? true { return true }
         }
         return false
+    }
+
+    /// How long the loop may sleep: the poll timeout, or less when pending acks fall due sooner (at least 1 ms).
+    private func sleepMilliseconds() -> Int32 {
+        guard let deadline = ackDeadline else { return pollTimeoutMS }
+        let left = (deadline - .now).seconds * 1000
+        return Int32(max(1, min(Double(pollTimeoutMS), left.rounded(.up))))
     }
 
     private func sleep(socket: Int32, milliseconds: Int32) {
@@ -170,7 +178,10 @@ final class ConnectionCore: @unchecked Sendable {
         if let c = conn {
             // A blocked connection is not read by the broker (memory or disk alarm): its close-ok would only
             // come after the RPC timeout. Closing the socket is enough there.
-            if !shared.update({ $0.blocked }) { _ = amqp_connection_close(c, AMQP_REPLY_SUCCESS) }
+            if !shared.update({ $0.blocked }) {
+                flushAcks(all: true)  // acks still waiting for company: written, or their jobs would run again
+                _ = amqp_connection_close(c, AMQP_REPLY_SUCCESS)
+            }
             amqp_destroy_connection(c)
         }
         link = .stopped

@@ -5,8 +5,9 @@ import Synchronization
 ///
 /// Acks never wait for the I/O thread: ``ack(_:multiple:)`` marks the delivery in the ``AckTracker`` under a
 /// lock and, for the first pending ack of a burst, posts an empty job that wakes the I/O thread, which then
-/// writes every pending ack, coalesced into `multiple` acks where that is safe. So a burst of acks costs one
-/// wake-up and a few frames. Nacks and rejects take the mailbox round trip: they are rare, and a `multiple`
+/// writes the pending acks, coalesced into `multiple` acks where that is safe, once they are due (they wait
+/// up to ``AckTracker/linger`` for company, see ``AckTracker``). So a burst of acks costs one wake-up and a
+/// few frames. Nacks and rejects take the mailbox round trip: they are rare, and a `multiple`
 /// nack must not overtake acks still pending.
 ///
 /// When the channel closes or the connection is lost the settler is invalidated: its deliveries can no longer
@@ -64,6 +65,12 @@ final class DeliverySettler: Sendable {
     }
 
     var hasPendingAcks: Bool { state.withLock { $0.valid && $0.tracker.hasPendingAcks } }
+
+    /// Whether the pending acks are to be written now (``AckTracker/flushDue(at:)``).
+    func flushDue(at now: ContinuousClock.Instant) -> Bool { state.withLock { $0.valid && $0.tracker.flushDue(at: now) } }
+
+    /// When the pending acks fall due at the latest.
+    var flushDeadline: ContinuousClock.Instant? { state.withLock { $0.valid ? $0.tracker.flushDeadline : nil } }
 
     /// The coalesced ack frames to write now.
     func takeAcks() -> [(tag: UInt64, multiple: Bool)] { state.withLock { $0.valid ? $0.tracker.takeAcks() : [] } }

@@ -16,6 +16,8 @@ struct CLIWorkerDrain {
     let concurrency: Int
     /// Extra environment of the worker process (e.g. `WARREN_STORE`).
     var environment: [String: String] = [:]
+    /// `--max-priority` given to the worker (and its queue declared so); `nil`: no flag, the CLI's default.
+    var maxPriority: Int?
 
     struct Result {
         var rate: Double
@@ -39,9 +41,8 @@ struct CLIWorkerDrain {
 
     func run(connection: AMQPConnection, logger: Logger) async throws -> Result {
         let name = Bench.uniqueQueue("cli")
-        // As `warren worker` declares it with default flags (classic queue, x-max-priority 10).
-        let queue = Topology.Queue(name, maxPriority: 10)
-        let topology = Topology(queues: [queue])
+        let topology = try declaredTopology(queue: name)
+        let queue = topology.queue(named: name)
         let setup = try await connection.openChannel()
         try await topology.declare(on: setup)
         let dir = FileManager.default.temporaryDirectory.appendingPathComponent("warren-bench-\(UUID().uuidString.prefix(8))")
@@ -97,8 +98,8 @@ struct CLIWorkerDrain {
     /// killed (its deliveries go back to the queue, which is deleted).
     func heldRSS(connection: AMQPConnection, short: Int, held sleepers: Int) async throws -> (rssMiB: Double, held: Int) {
         let name = Bench.uniqueQueue("held")
-        let queue = Topology.Queue(name, maxPriority: 10)
-        let topology = Topology(queues: [queue])
+        let topology = try declaredTopology(queue: name)
+        let queue = topology.queue(named: name)
         let setup = try await connection.openChannel()
         try await topology.declare(on: setup)
         let pad = String(repeating: "x", count: 1000)
@@ -135,16 +136,28 @@ struct CLIWorkerDrain {
         return (rss, held)
     }
 
-    /// Starts `warren worker --queue QUEUE --concurrency N`, nothing more (default flags otherwise).
+    /// The topology `warren worker` declares for `queue` with the flags this drain gives it (the library's
+    /// ``TopologySettings`` defaults, which the CLI's are, unless ``maxPriority`` is set).
+    private func declaredTopology(queue: String) throws -> Topology {
+        var settings = TopologySettings()
+        settings.queues = [queue]
+        if let maxPriority { settings.maxPriority = maxPriority }
+        return try settings.topology()
+    }
+
+    /// Starts `warren worker --queue QUEUE --concurrency N` (plus `--max-priority` when ``maxPriority`` is
+    /// set), nothing more (default flags otherwise).
     private func startWorker(queue: String) throws -> Process {
         let p = Process()
         p.executableURL = warren
-        p.arguments = ["worker", "--queue", queue, "--concurrency", "\(concurrency)"]
+        p.arguments = ["worker", "--queue", queue, "--concurrency", "\(concurrency)"] + (maxPriority.map { ["--max-priority", "\($0)"] } ?? [])
         var env = ProcessInfo.processInfo.environment
         env["WARREN_URL"] = url
         env["WARREN_LOG_LEVEL"] = "error"
         // Store off unless `environment` names one.
         (env["WARREN_STORE"], env["WARREN_STORE_FILE"]) = (nil, nil)
+        // The topology as declared above: the defaults, not whatever the caller's environment says.
+        for name in ["WARREN_MODE", "WARREN_MAX_PRIORITY", "WARREN_LANES", "WARREN_MAX_LENGTH"] { env[name] = nil }
         env.merge(environment) { _, new in new }
         p.environment = env
         try p.run()

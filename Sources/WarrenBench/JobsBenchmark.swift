@@ -18,7 +18,7 @@ struct JobsBenchmark: AsyncParsableCommand {
     @Option(help: "Worker concurrency (in-process drain and the CLI worker's --concurrency).") var concurrency = 16
     @Option(help: "In-process worker's fixed prefetch (default: adaptive, as WorkerConfiguration's default).") var prefetch: Int?
     @Option(help: "Delayed jobs for the lateness measure (delays 50 ms to 3 s).") var delayed = 300
-    @Option(help: "Comma-separated phases to run: enqueue, drain, cli, rss, lateness (drain implies enqueue).")
+    @Option(help: "Comma-separated phases to run: enqueue, drain, cli, cli-priority (information: the CLI worker on an x-max-priority 10 queue), rss, lateness (drain implies enqueue).")
     var phases = "enqueue,drain,cli,rss,lateness"
     @Flag(help: "Print JSON too.") var json = false
     @Option(help: "The `warren` executable whose idle worker RSS is measured (default: the one beside this one; scripts/bench-jobs.sh passes the fully static deployment build).")
@@ -28,13 +28,16 @@ struct JobsBenchmark: AsyncParsableCommand {
 
     func run() async throws {
         let selected = Set(phases.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) })
-        let unknown = selected.subtracting(["enqueue", "drain", "cli", "rss", "lateness"])
+        let unknown = selected.subtracting(["enqueue", "drain", "cli", "cli-priority", "rss", "lateness"])
         guard unknown.isEmpty else { throw ValidationError("unknown phases: \(unknown.sorted().joined(separator: ", "))") }
         let cli = selected.contains("cli")
-        let queues = selected.contains("enqueue") || selected.contains("drain") || cli
+        let cliPriority = selected.contains("cli-priority")
+        let queues = selected.contains("enqueue") || selected.contains("drain") || cli || cliPriority
         let drain = selected.contains("drain")
-        let rawcDrain = drain || cli
+        let rawcDrain = drain || cli || cliPriority
         let cliWorker = CLIWorkerDrain(warren: warrenBinary, url: broker.resolvedURL, count: count, concurrency: concurrency)
+        var priorityWorker = cliWorker
+        priorityWorker.maxPriority = 10
         let baseline = try BaselineRun(broker: broker, rawcOptions: rawcOptions)
         let (logger, url, rawc) = (baseline.logger, baseline.url, baseline.rawc)
         let cjobs = try RawC.prepareJobsControl(url: url)
@@ -42,10 +45,12 @@ struct JobsBenchmark: AsyncParsableCommand {
             benchmark: "jobs",
             parameters: [("count", "\(count)"), ("rounds", "\(rounds)"), ("concurrency", "\(concurrency)"),
                          ("prefetch", prefetch.map { "\($0)" } ?? "adaptive")],
-            metrics: ["rawc_fill", "cjobs_fill", "warren_enqueue", "rawc_drain", "warren_drain", "cli_record"],
+            metrics: ["rawc_fill", "cjobs_fill", "warren_enqueue", "rawc_drain", "warren_drain", "cli_record", "cli_record_priority"],
             ratios: [.init(name: "enqueue/fill", numerator: "warren_enqueue", denominator: "rawc_fill", target: 0.9),
                      .init(name: "drain/drain", numerator: "warren_drain", denominator: "rawc_drain", target: 1.0),
                      .init(name: "cli-record/drain", numerator: "cli_record", denominator: "rawc_drain", target: 0.9),
+                     // Information: the same CLI worker on a priority queue (`--max-priority 10`, not a default).
+                     .init(name: "cli-priority/drain", numerator: "cli_record_priority", denominator: "rawc_drain"),
                      // Information: what the job format costs the broker, and what the Swift client costs.
                      .init(name: "cjobs/fill", numerator: "cjobs_fill", denominator: "rawc_fill"),
                      .init(name: "enqueue/cjobs", numerator: "warren_enqueue", denominator: "cjobs_fill")])
@@ -60,7 +65,7 @@ struct JobsBenchmark: AsyncParsableCommand {
             var notes: [String: Double] = [:]
             let connection = try await AMQPConnection.connect(url: url, logger: logger)
             let setup = try await connection.openChannel()
-            for side in rawcFirst ? [Side.rawc, .cjobs, .warren, .cli] : [.cli, .warren, .cjobs, .rawc] {
+            for side in rawcFirst ? [Side.rawc, .cjobs, .warren, .cli, .cliPriority] : [.cliPriority, .cli, .warren, .cjobs, .rawc] {
                 switch side {
                 case .cjobs:
                     let queue = Topology.Queue(Bench.uniqueQueue("cjobs"))
@@ -104,6 +109,11 @@ struct JobsBenchmark: AsyncParsableCommand {
                     notes["cli_record_cpu_us"] = r.cpuMicros
                     notes["cli_record_vcsw"] = r.switchesPerJob
                     notes["cli_record_rss_mib"] = r.rssMiB
+                case .cliPriority:
+                    guard cliPriority else { continue }
+                    let r = try await priorityWorker.run(connection: connection, logger: logger)
+                    figures["cli_record_priority"] = r.rate
+                    notes["cli_record_priority_cpu_us"] = r.cpuMicros
                 }
                 await Bench.settle()
             }
@@ -134,7 +144,7 @@ struct JobsBenchmark: AsyncParsableCommand {
         if json { print(report.json()) }
     }
 
-    private enum Side { case rawc, cjobs, warren, cli }
+    private enum Side { case rawc, cjobs, warren, cli, cliPriority }
 
     /// The `warren` executable run as a worker process (idle RSS, CLI drain).
     private var warrenBinary: URL {

@@ -10,7 +10,7 @@ struct TopologyOptions: ParsableArguments {
     @Option(help: "Queue type: classic or quorum (env WARREN_MODE, default classic).")
     var mode: String?
 
-    @Option(help: "x-max-priority of classic work queues, 0 for none (env WARREN_MAX_PRIORITY, default 10).")
+    @Option(help: "x-max-priority of classic work queues, 0 for none (env WARREN_MAX_PRIORITY, default 0; a queue that exists with a priority keeps it).")
     var maxPriority: Int?
 
     @Option(help: "Priority lanes per queue, 1 for none (env WARREN_LANES, default 1).")

@@ -45,4 +45,48 @@ final class AckTrackerTests: XCTestCase {
         XCTAssertEqual(frames.map(\.tag), [7])
         XCTAssertEqual(frames.map(\.multiple), [false])
     }
+
+    /// An ack waits for company while other deliveries are still running, up to the linger.
+    func testAnAckWaitsForCompanyUpToTheLinger() {
+        var t = AckTracker()
+        for tag in 1...3 { t.delivered(UInt64(tag)) }
+        XCTAssertTrue(t.markAck(1, multiple: false))
+        let now = ContinuousClock.now
+        XCTAssertFalse(t.flushDue(at: now))
+        XCTAssertFalse(t.flushDue(at: now + .microseconds(500)))
+        XCTAssertTrue(t.flushDue(at: now + AckTracker.linger))
+        XCTAssertNotNil(t.flushDeadline)
+        XCTAssertTrue(t.markAck(2, multiple: false))
+        XCTAssertEqual(t.takeAcks().map(\.tag), [2])
+        XCTAssertNil(t.flushDeadline)
+        XCTAssertFalse(t.flushDue(at: now + .seconds(1)))  // nothing pending
+    }
+
+    /// Nothing waits when no delivery is left unsettled (the consumer would wait for these acks), or when a
+    /// batch of acks is pending.
+    func testAcksAreDueAtOnceWhenNothingElseIsUnsettledOrABatchIsPending() {
+        var t = AckTracker()
+        for tag in 1...2 { t.delivered(UInt64(tag)) }
+        XCTAssertTrue(t.markAck(2, multiple: false))
+        XCTAssertFalse(t.flushDue(at: .now))
+        XCTAssertTrue(t.markAck(1, multiple: false))
+        XCTAssertTrue(t.flushDue(at: .now))
+        XCTAssertEqual(t.takeAcks().map(\.tag), [2])
+
+        var b = AckTracker()
+        for tag in 1...(AckTracker.batch + 1) { b.delivered(UInt64(tag)) }
+        for tag in 1..<AckTracker.batch { XCTAssertTrue(b.markAck(UInt64(tag), multiple: false)) }
+        XCTAssertFalse(b.flushDue(at: .now))
+        XCTAssertTrue(b.markAck(UInt64(AckTracker.batch), multiple: false))
+        XCTAssertTrue(b.flushDue(at: .now))
+        XCTAssertEqual(b.takeAcks().map(\.tag), [UInt64(AckTracker.batch)])
+
+        // A delivery settled by a nack no longer counts as running.
+        var n = AckTracker()
+        for tag in 1...2 { n.delivered(UInt64(tag)) }
+        XCTAssertTrue(n.markAck(1, multiple: false))
+        XCTAssertFalse(n.flushDue(at: .now))
+        XCTAssertTrue(n.markSettled(2, multiple: false))
+        XCTAssertTrue(n.flushDue(at: .now))
+    }
 }

@@ -7,9 +7,9 @@ import XCTest
 /// The operations rules the CLI, the dashboard and services share, without a broker: environment -> topology,
 /// environment -> broker URL, and the status report built from probe results.
 final class OperationsRulesTests: XCTestCase {
-    func testEnvironmentDefaultsAreOneClassicQueueWithPriority() throws {
+    func testEnvironmentDefaultsAreOneClassicQueueWithoutPriority() throws {
         let t = try Topology(environment: [:])
-        XCTAssertEqual(t, Topology(mode: .classic, queues: [Topology.Queue("default", maxPriority: 10)]))
+        XCTAssertEqual(t, Topology(mode: .classic, queues: [Topology.Queue("default")]))
     }
 
     func testPriorityOnlyForClassicQueuesWithoutLanes() throws {
@@ -26,7 +26,7 @@ final class OperationsRulesTests: XCTestCase {
     }
 
     func testExternalQueuesGetNoArguments() throws {
-        let t = try Topology(environment: ["WARREN_QUEUES": "celery,default", "WARREN_EXTERNAL_QUEUES": "celery"])
+        let t = try Topology(environment: ["WARREN_QUEUES": "celery,default", "WARREN_EXTERNAL_QUEUES": "celery", "WARREN_MAX_PRIORITY": "10"])
         XCTAssertEqual(t.queues.map(\.external), [true, false])
         XCTAssertNil(t.queues[0].maxPriority)
         XCTAssertEqual(t.queues[1].maxPriority, 10)

@@ -1,5 +1,5 @@
 import Foundation
-import Warren
+@testable import Warren
 import WarrenAMQP
 import XCTest
 
@@ -36,6 +36,38 @@ final class PriorityAndDelayTests: XCTestCase {
                                        jobs: [("low", 1), ("high", 9), ("mid", 5), ("high2", 9)], connection: conn)
         XCTAssertEqual(order, ["high", "high2", "mid", "low"])
         await conn.close()
+    }
+
+    /// A queue declared with a priority (as Warren's CLI did by default) is taken as it is by a topology that
+    /// asks for none, and keeps ordering by priority; one whose other arguments differ is still refused.
+    func testAQueueThatHasAPriorityIsTakenAsItIsByATopologyWithout() async throws {
+        let conn = try await JobsBroker.connect()
+        let name = JobsBroker.uniqueQueue("adopt")
+        let ch = try await conn.openChannel()
+        let old = Topology(queues: [Topology.Queue(name, maxPriority: 10)])
+        try await old.declare(on: ch)
+        // The worker below declares `Topology.Queue(name)`: no priority.
+        let order = try await runOrder(Topology.Queue(name), jobs: [("low", 1), ("high", 9), ("mid", 5)], connection: conn)
+        XCTAssertEqual(order, ["high", "mid", "low"])
+        // Another argument differing is not adopted: a queue with priority and a length limit it was not declared with.
+        try await old.declare(on: ch)
+        do {
+            try await Topology(queues: [Topology.Queue(name, maxLength: 5)]).declare(on: ch)
+            XCTFail("a queue with other arguments besides its priority was taken")
+        } catch {
+            XCTAssertEqual(error.replyCode, 406)
+        }
+        await JobsBroker.cleanUp(Topology.Queue(name), on: conn)
+        await conn.close()
+    }
+
+    func testTheExistingPriorityIsReadFromTheBrokersRefusal() {
+        let text = "PRECONDITION_FAILED - inequivalent arg 'x-max-priority' for queue 'q' in vhost '/': received none but current is the value '10' of type 'signedint'"
+        XCTAssertEqual(QueueDeclaration.existingPriority(refusal: AMQPError(.channelClosed, "closed", replyCode: 406, replyText: text)), 10)
+        let other = "PRECONDITION_FAILED - inequivalent arg 'x-max-length' for queue 'q' in vhost '/': received none but current is the value '5' of type 'long'"
+        XCTAssertNil(QueueDeclaration.existingPriority(refusal: AMQPError(.channelClosed, "closed", replyCode: 406, replyText: other)))
+        let changed = "PRECONDITION_FAILED - inequivalent arg 'x-max-priority' for queue 'q' in vhost '/': received the value '5' of type 'signedint' but current is the value '10' of type 'signedint'"
+        XCTAssertNil(QueueDeclaration.existingPriority(refusal: AMQPError(.channelClosed, "closed", replyCode: 406, replyText: changed)))
     }
 
     func testPriorityLanesRunHighestLaneFirst() async throws {

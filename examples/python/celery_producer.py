@@ -13,10 +13,13 @@ from celery import Celery
 from kombu import Queue
 
 
-def warren_queue(name, max_priority=10):
-    """A Celery queue declared as `warren worker` declares its work queues (classic, default options)."""
-    return Queue(name, routing_key=name, queue_arguments={
-        "x-dead-letter-exchange": "warren.dead", "x-dead-letter-routing-key": name, "x-max-priority": max_priority})
+def warren_queue(name, max_priority=None):
+    """A Celery queue declared as `warren worker` declares its work queues (classic, default options; pass
+    max_priority when the workers run with `--max-priority N`)."""
+    arguments = {"x-dead-letter-exchange": "warren.dead", "x-dead-letter-routing-key": name}
+    if max_priority:
+        arguments["x-max-priority"] = max_priority
+    return Queue(name, routing_key=name, queue_arguments=arguments)
 
 
 def main():

@@ -7,7 +7,7 @@ import Foundation
 /// | --- | --- | --- |
 /// | ``queues`` | `WARREN_QUEUES` (comma-separated) | `default` |
 /// | ``mode`` | `WARREN_MODE` (`classic` or `quorum`) | classic |
-/// | ``maxPriority`` | `WARREN_MAX_PRIORITY` (0...255, 0 for none) | 10 |
+/// | ``maxPriority`` | `WARREN_MAX_PRIORITY` (0...255, 0 for none) | 0 (none) |
 /// | ``lanes`` | `WARREN_LANES` (1 for none) | 1 |
 /// | ``externalQueues`` | `WARREN_EXTERNAL_QUEUES` (comma-separated) | none |
 /// | ``maxLength`` | `WARREN_MAX_LENGTH` (jobs ready per work queue) | none |
@@ -16,8 +16,10 @@ public struct TopologySettings: Sendable, Hashable {
     public var queues: [String] = ["default"]
     /// Queue type. Default classic.
     public var mode: Topology.Mode = .classic
-    /// `x-max-priority` of classic work queues; 0 for none. Default 10.
-    public var maxPriority: Int = 10
+    /// `x-max-priority` of classic work queues; 0 for none. Default 0: priority is opt-in, as in Celery and
+    /// Dramatiq, because a priority queue costs the broker throughput (docs/operations.md, "Priority"). A
+    /// queue that already exists with a priority keeps it (``QueueDeclaration/declare(on:)``).
+    public var maxPriority: Int = 0
     /// Priority lanes per queue; 1 for none. Default 1.
     public var lanes: Int = 1
     /// Queues declared by another system with no arguments (e.g. Celery's `celery`). Default none.
