@@ -6,8 +6,12 @@ import DequeModule
 ///
 /// Pending acks wait a little for company before they are written (``flushDue(at:)``): up to
 /// ``linger``, or until ``batch`` of them are pending, or at once when no delivery is left unsettled (the
-/// consumer then waits for nothing but these acks). Without the wait, jobs finishing one at a time cost one
-/// `send` and one broker-side frame each; with it, a burst of them one `multiple` ack.
+/// consumer then waits for nothing but these acks). Acks behind a delivery still running cannot join a
+/// `multiple` ack; they are held up to ``holdLimit`` (or until ``batch`` are pending), by when the
+/// deliveries ahead of them have usually finished and one `multiple` ack covers them all. Without the wait,
+/// jobs finishing one at a time cost one `send` and one broker-side frame each; with it, a burst of them
+/// one `multiple` ack. An ack is never held longer than ``holdLimit``, so a delivery that runs for long
+/// delays the acks behind it by that much at most.
 struct AckTracker {
     private enum Entry: UInt8 { case unsettled, ackPending, settled }
     private var firstTag: UInt64 = 0
@@ -22,6 +26,8 @@ struct AckTracker {
     /// Longest an ack waits for company. 2 ms: a fraction of any job's broker round trip, and far below
     /// what it would take to starve a consumer (``flushDue(at:)`` never waits when nothing else is unsettled).
     static let linger: Duration = .milliseconds(2)
+    /// Longest an ack behind a delivery still running is held, hoping to join a `multiple` ack.
+    static let holdLimit: Duration = .milliseconds(6)
     /// Pending acks written at once without waiting.
     static let batch = 64
 
@@ -42,15 +48,25 @@ struct AckTracker {
         (pendingCount, unsettledCount, pendingSince) = (0, 0, nil)
     }
 
-    /// Whether the pending acks should be written now (see the type's comment), at `now`.
+    /// Whether acks should be written now (see the type's comment), at `now`.
     func flushDue(at now: ContinuousClock.Instant) -> Bool {
         guard hasPendingAcks else { return false }
-        guard unsettledCount > 0, pendingCount < Self.batch, let since = pendingSince else { return true }
-        return now - since >= Self.linger
+        if releasesAll(at: now) { return true }
+        guard let since = pendingSince else { return true }
+        return now - since >= Self.linger && entries.first == .ackPending
     }
 
-    /// When the pending acks fall due at the latest (`nil`: none pending).
-    var flushDeadline: ContinuousClock.Instant? { hasPendingAcks ? pendingSince.map { $0 + Self.linger } : nil }
+    /// When acks fall due at the latest (`nil`: none pending).
+    var flushDeadline: ContinuousClock.Instant? {
+        guard hasPendingAcks, let since = pendingSince else { return nil }
+        return since + (entries.first == .ackPending ? Self.linger : Self.holdLimit)
+    }
+
+    /// Whether every pending ack goes now, those behind a running delivery included.
+    private func releasesAll(at now: ContinuousClock.Instant) -> Bool {
+        guard unsettledCount > 0, pendingCount < Self.batch, let since = pendingSince else { return true }
+        return now - since >= Self.holdLimit
+    }
 
     private func index(_ tag: UInt64) -> Int? {
         guard tag >= firstTag, tag - firstTag < UInt64(entries.count) else { return nil }
@@ -89,11 +105,11 @@ struct AckTracker {
         return true
     }
 
-    /// The ack frames to send now, coalesced: `(tag, multiple)` pairs.
-    mutating func takeAcks() -> [(tag: UInt64, multiple: Bool)] {
+    /// The ack frames to send now, coalesced: `(tag, multiple)` pairs. With `now`, acks behind a delivery
+    /// still running stay pending unless ``holdLimit`` or ``batch`` says they go; without, all go.
+    mutating func takeAcks(at now: ContinuousClock.Instant? = nil) -> [(tag: UInt64, multiple: Bool)] {
         guard hasPendingAcks else { return [] }
-        hasPendingAcks = false
-        (pendingCount, pendingSince) = (0, nil)
+        let all = now.map { releasesAll(at: $0) } ?? true
         var frames: [(tag: UInt64, multiple: Bool)] = []
         // Leading run of acked/settled entries: one multiple ack up to its last pending ack.
         var lastPendingInPrefix: Int? = nil
@@ -109,15 +125,19 @@ struct AckTracker {
         if let last = lastPendingInPrefix {
             frames.append((firstTag + UInt64(last), pendingInPrefix > 1))
             for j in 0...last { entries[j] = .settled }
+            pendingCount -= pendingInPrefix
         }
-        // Acks behind an unsettled delivery go one by one.
-        while i < entries.count {
+        // Acks behind an unsettled delivery go one by one, when they go.
+        while all, i < entries.count {
             if entries[i] == .ackPending {
                 frames.append((firstTag + UInt64(i), false))
                 entries[i] = .settled
+                pendingCount -= 1
             }
             i += 1
         }
+        hasPendingAcks = pendingCount > 0
+        if !hasPendingAcks { pendingSince = nil }
         trim()
         return frames
     }

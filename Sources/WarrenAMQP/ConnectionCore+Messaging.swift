@@ -100,16 +100,17 @@ extension ConnectionCore {
         let now = ContinuousClock.now
         for ch in channels.values {
             guard let settler = ch.settler, all ? settler.hasPendingAcks : settler.flushDue(at: now) else { continue }
-            flushAcks(ch)
+            flushAcks(ch, at: all ? nil : now)
         }
     }
 
     /// When the earliest pending ack of any channel falls due, if one is pending.
     var ackDeadline: ContinuousClock.Instant? { channels.values.compactMap { $0.settler?.flushDeadline }.min() }
 
-    func flushAcks(_ ch: ChannelState) {
+    /// Writes the acks of `ch`: all of them, or with `now` those ``AckTracker/takeAcks(at:)`` lets go.
+    func flushAcks(_ ch: ChannelState, at now: ContinuousClock.Instant? = nil) {
         guard let c = conn, ch.isOpen, let settler = ch.settler else { return }
-        for (tag, multiple) in settler.takeAcks() {
+        for (tag, multiple) in settler.takeAcks(at: now) {
             if amqp_basic_ack(c, ch.id, tag, multiple ? 1 : 0) != AMQP_STATUS_OK.rawValue {
                 connectionFailed(AMQPError(.connectionLost, "connection lost while sending acks"))
                 return

@@ -72,8 +72,11 @@ final class DeliverySettler: Sendable {
     /// When the pending acks fall due at the latest.
     var flushDeadline: ContinuousClock.Instant? { state.withLock { $0.valid ? $0.tracker.flushDeadline : nil } }
 
-    /// The coalesced ack frames to write now.
-    func takeAcks() -> [(tag: UInt64, multiple: Bool)] { state.withLock { $0.valid ? $0.tracker.takeAcks() : [] } }
+    /// The coalesced ack frames to write now: with `now`, as ``AckTracker/takeAcks(at:)`` holds them; without,
+    /// every pending one.
+    func takeAcks(at now: ContinuousClock.Instant? = nil) -> [(tag: UInt64, multiple: Bool)] {
+        state.withLock { $0.valid ? $0.tracker.takeAcks(at: now) : [] }
+    }
 
     func invalidate() { state.withLock { $0.valid = false; $0.tracker.reset() } }
 

@@ -89,4 +89,31 @@ final class AckTrackerTests: XCTestCase {
         XCTAssertTrue(n.markSettled(2, multiple: false))
         XCTAssertTrue(n.flushDue(at: .now))
     }
+
+    /// An ack behind a delivery still running is held, to join a `multiple` ack once the delivery ahead
+    /// finishes; never longer than the hold limit.
+    func testAnAckBehindARunningDeliveryIsHeldToJoinAMultipleAck() {
+        var t = AckTracker()
+        for tag in 1...3 { t.delivered(UInt64(tag)) }
+        XCTAssertTrue(t.markAck(2, multiple: false))
+        let now = ContinuousClock.now
+        XCTAssertFalse(t.flushDue(at: now + AckTracker.linger))
+        XCTAssertTrue(t.takeAcks(at: now + AckTracker.linger).isEmpty)  // held
+        XCTAssertTrue(t.markAck(1, multiple: false))
+        XCTAssertTrue(t.flushDue(at: now + AckTracker.linger))
+        let frames = t.takeAcks(at: now + AckTracker.linger)
+        XCTAssertEqual(frames.map(\.tag), [2])
+        XCTAssertEqual(frames.map(\.multiple), [true])
+
+        // Held no longer than the limit: then it goes alone.
+        var h = AckTracker()
+        for tag in 1...2 { h.delivered(UInt64(tag)) }
+        XCTAssertTrue(h.markAck(2, multiple: false))
+        let start = ContinuousClock.now
+        XCTAssertFalse(h.flushDue(at: start + AckTracker.linger))
+        XCTAssertTrue(h.flushDue(at: start + AckTracker.holdLimit))
+        XCTAssertEqual(h.takeAcks(at: start + AckTracker.holdLimit).map(\.tag), [2])
+        XCTAssertTrue(h.isUnsettled(1))
+    }
 }
+
