@@ -58,7 +58,50 @@ private struct Doubler: JobMiddleware {
     }
 }
 
+/// Fails to record the first `ack` it is told of, as a store outage would.
+private final class FailsFirstAck: JobMiddleware {
+    struct Down: Error, CustomStringConvertible {
+        var description: String { "store down" }
+    }
+
+    private let failed = Mutex(false)
+
+    func willSettle(_ settlement: JobSettlement) async throws {
+        guard case .ack = settlement.disposition else { return }
+        if failed.withLock({ f in defer { f = true }; return !f }) { throw Down() }
+    }
+}
+
 final class JobMiddlewareTests: XCTestCase {
+    /// A middleware that cannot record a success fails the attempt: the retry policy is asked again with its
+    /// error, the middlewares before it are told the retry after the `ack`, those after it only the retry,
+    /// and the job runs again; the delivery is never acked unrecorded.
+    func testAFailureToRecordAnAckFailsTheAttemptAndTheJobIsRetried() async throws {
+        let conn = try await JobsBroker.connect()
+        let q = Topology.Queue(JobsBroker.uniqueQueue("middleware-settle"))
+        let topology = Topology(queues: [q])
+        let events = SharedEvents()
+        var registry = JobRegistry()
+        registry.register(TestAnswer.self, retry: RetryPolicy(maxAttempts: 2, backoff: Backoff(base: .milliseconds(20), cap: .milliseconds(20), jitter: 0))) {
+            _, _ -> Int in
+            events.add("job")
+            return 21
+        }
+        let (running, producer) = try await startWorker(conn, topology, registry,
+                                                        middleware: [Recorder("outer", events), FailsFirstAck(), Recorder("inner", events)])
+        _ = try await producer.enqueue(TestAnswer(fail: false), options: .init(queue: q.name))
+        try await eventually { events.all.filter { $0.hasPrefix("inner settle ack") }.count == 1 }
+        XCTAssertEqual(events.all, [
+            "outer in 1", "inner in 1", "job", "inner out 21", "outer out 21",
+            "outer settle ack 21",
+            "outer settle retry 2 store down", "inner settle retry 2 store down",
+            "outer in 2", "inner in 2", "job", "inner out 21", "outer out 21",
+            "outer settle ack 21", "inner settle ack 21",
+        ])
+        try await running.stop()
+        await JobsBroker.cleanUp(q, on: conn)
+    }
+
     func testMiddlewaresRunInOrderSeeResultsAndFailuresAndAreToldTheSettlement() async throws {
         let conn = try await JobsBroker.connect()
         let q = Topology.Queue(JobsBroker.uniqueQueue("middleware"))
