@@ -75,17 +75,18 @@ final class BatchSettlementTests: XCTestCase {
         try await StoreBackends.each { backend, store, _ in
             let log = JobLog()
             let id = StoreBackends.id("bs-retry")
-            let ledger = FailingSuccessLedger(store.batchLedger, failing: "\(id).2", times: 1)
+            let real = try XCTUnwrap(store.batchLedger)
+            let ledger = FailingSuccessLedger(real, failing: "\(id).2", times: 1)
             try await withBatchWorker("bsettle", ledger: ledger, registry: registry(log)) { q, producer, _ in
                 let batch = Workflow.batch((1...3).map { _ in .job("bs-child") }, id: id, onSuccess: WorkflowJob(name: "bs-callback"), queue: q.name)
-                try await producer.start(batch, ledger: store.batchLedger)
+                try await producer.start(batch, ledger: real)
                 let done = await log.wait(timeout: 30) { $0.contains { $0.id == "\(id).success" } }
                 XCTAssertTrue(done, "\(backend): the batch completed")
                 XCTAssertEqual(ledger.failures, 1, backend)
                 let (second, first) = (await log.attempts("\(id).2"), await log.attempts("\(id).1"))
                 XCTAssertEqual(second, [1, 2], "\(backend): retried, not acked")
                 XCTAssertEqual(first, [1], backend)
-                let snapshot = try await store.batchLedger.snapshot(id)
+                let snapshot = try await real.snapshot(id)
                 XCTAssertEqual(snapshot?.succeeded, 3, backend)
                 XCTAssertEqual(snapshot?.pending, 0, backend)
                 let callbackAt = await log.ranAt("\(id).success")
@@ -103,13 +104,14 @@ final class BatchSettlementTests: XCTestCase {
         try await StoreBackends.each { backend, store, _ in
             let log = JobLog()
             let id = StoreBackends.id("bs-dead")
-            let ledger = FailingSuccessLedger(store.batchLedger, failing: "\(id).1", times: 1)
+            let real = try XCTUnwrap(store.batchLedger)
+            let ledger = FailingSuccessLedger(real, failing: "\(id).1", times: 1)
             try await withBatchWorker("bsettle", ledger: ledger, registry: registry(log)) { q, producer, conn in
                 let batch = Workflow.batch([.job("bs-once"), .job("bs-once")], id: id, onDeath: WorkflowJob(name: "bs-callback"), queue: q.name)
-                try await producer.start(batch, ledger: store.batchLedger)
+                try await producer.start(batch, ledger: real)
                 let done = await log.wait(timeout: 30) { $0.contains { $0.id == "\(id).death" } }
                 XCTAssertTrue(done, "\(backend): death ran")
-                let snapshot = try await store.batchLedger.snapshot(id)
+                let snapshot = try await real.snapshot(id)
                 XCTAssertEqual(snapshot?.dead, 1, backend)
                 XCTAssertEqual(snapshot?.succeeded, 1, backend)
                 let ch = try await conn.openChannel()

@@ -25,12 +25,16 @@ public protocol JobMiddleware: Sendable {
     /// dead-lettered, left to the broker at shutdown) and those dead-lettered or deferred before any attempt
     /// (unreadable, unknown job, expired, not yet due). Awaited before the settlement is carried out.
     ///
+    /// Order: innermost first (the last of the chain first), as results come out of ``handle(_:next:)``:
+    /// an outer middleware (a store's ``JobTracker``) hears a settlement once the inner ones (batches,
+    /// workflows) have carried out their part of it.
+    ///
     /// Throwing: an error thrown for a settlement that would ack (``Disposition/ack``) is the attempt's
     /// failure: the worker asks its retry policy again with that error (retried with backoff, or
     /// dead-lettered on the last attempt) and tells every middleware the new settlement, so the delivery
-    /// is never acked unrecorded. The middlewares after the one that threw are not told the `ack`; those
-    /// before it were, and are told the new settlement next (a tracker records `succeeded`, then
-    /// `retrying`). An error for any other disposition is logged and the settlement goes ahead (a
+    /// is never acked unrecorded. The middlewares outside the one that threw are never told the `ack`
+    /// (a tracker never records a success that did not happen); those inside it were, and are told the
+    /// new settlement next. An error for any other disposition is logged and the settlement goes ahead (a
     /// middleware retries what it must record there itself, as ``BatchMiddleware`` does for a dead child).
     func willSettle(_ settlement: JobSettlement) async throws
 
@@ -117,11 +121,11 @@ struct MiddlewareChain: Sendable {
         return try await middlewares[index].handle(attempt) { next in try await self.call(index + 1, next, job) }
     }
 
-    /// Tells each middleware, in order, how `settlement` goes. For an `ack`, stops at the first that throws
-    /// and returns its error (the attempt's failure); otherwise tells every one, returning the first error.
+    /// Tells each middleware, innermost first, how `settlement` goes. For an `ack`, stops at the first that
+    /// throws and returns its error (the attempt's failure); otherwise tells every one, returning the first error.
     func willSettle(_ settlement: JobSettlement) async -> (any Error)? {
         var first: (any Error)?
-        for m in middlewares {
+        for m in middlewares.reversed() {
             do { try await m.willSettle(settlement) } catch {
                 if case .ack = settlement.disposition { return error }
                 first = first ?? error
