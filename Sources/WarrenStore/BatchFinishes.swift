@@ -6,7 +6,8 @@ import Warren
 /// the next (up to ``maxPerCommit``), so a worker running many children pays one commit for many (the
 /// batch's row is the hot spot: one counter update per batch per commit). SQLite: one transaction;
 /// PostgreSQL: one statement per batch. One commit at a time per process (two overlapping ones were
-/// slower on PostgreSQL: they wait for the batch's row). Each caller gets the
+/// slower on PostgreSQL: they wait for the batch's row, and each holds half the outcomes; measured again
+/// with a worker settling off its runners, docs/workflows.md). Each caller gets the
 /// snapshot of its batch after the commit that recorded its child.
 final class BatchFinishes: Sendable {
     private struct Request: Sendable {

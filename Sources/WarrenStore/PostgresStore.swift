@@ -33,6 +33,7 @@ final class PostgresBackend: SQLBackend {
     /// Any fixed number, the same in every Warren process: only migrations take it.
     let migrationLock: String? = "SELECT pg_advisory_xact_lock(7270514)"
     let extraSchema: [String] = PostgresOutbox.schema
+    func ownMigrations(_ version: Int) -> [String] { StoreSchema.postgresOnly[version] ?? [] }
     /// Commits wait for the WAL to reach the disk; several in flight share those waits (PostgreSQL's group
     /// commit). A few of the pool's connections, leaving the rest to lookups and the sweeper.
     let concurrentWrites: Int

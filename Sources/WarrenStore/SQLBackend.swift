@@ -55,6 +55,8 @@ protocol SQLBackend: SQLSession {
     var migrationLock: String? { get }
     /// Backend-only tables (idempotent statements), created after the shared schema's migrations.
     var extraSchema: [String] { get }
+    /// Backend-only statements of schema version `version`, run after its shared ones.
+    func ownMigrations(_ version: Int) -> [String]
     /// Write transactions worth keeping in flight at once (``Warren/JobStore/concurrentWrites``).
     var concurrentWrites: Int { get }
     /// Whether a `WITH` clause may hold `UPDATE ... RETURNING` (PostgreSQL): several writes in one atomic

@@ -37,7 +37,7 @@ final class SQLJobStore: JobStore {
                 throw StoreError(.schemaTooNew, "the store's schema is version \(from); this build knows up to \(StoreSchema.version): upgrade Warren")
             }
             for version in stride(from: from + 1, through: StoreSchema.version, by: 1) {
-                for statement in StoreSchema.migrations[version - 1] { try await s.run(statement) }
+                for statement in StoreSchema.migrations[version - 1] + backend.ownMigrations(version) { try await s.run(statement) }
             }
             for statement in backend.extraSchema { try await s.run(statement) }
             try await s.run("UPDATE warren_schema SET version = ?", [.int(StoreSchema.version)])

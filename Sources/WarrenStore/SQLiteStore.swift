@@ -28,6 +28,7 @@ final class SQLiteBackend: SQLBackend {
     private let turn = AsyncLock()
     let migrationLock: String? = nil
     let extraSchema: [String] = []
+    func ownMigrations(_ version: Int) -> [String] { [] }
     /// One writer at a time: SQLite serialises them anyway.
     let concurrentWrites = 1
     let writableCTEs = false

@@ -46,6 +46,18 @@ enum StoreSchema {
         ["CREATE INDEX warren_batches_created ON warren_batches (created_at)"],
         // Version 4: the sweeper reads finished rows through (state, updated_at): an index less to update per job.
         ["DROP INDEX IF EXISTS warren_jobs_finished"],
+        // Version 5: nothing shared; PostgreSQL leaves room in batch children's pages (``postgresOnly``).
+        [],
+    ]
+
+    /// Statements of a version that only PostgreSQL runs, after the shared ones.
+    ///
+    /// Version 5: `warren_batch_children` pages are filled to half (fillfactor 50, for pages written from
+    /// now on), so recording a child's outcome can write its new row version into the same page (a HOT
+    /// update) instead of another page plus a new primary-key index entry: about half the work and WAL
+    /// per child at a batch's group commit. SQLite updates rows in place and has no such setting.
+    static let postgresOnly: [Int: [String]] = [
+        5: ["ALTER TABLE warren_batch_children SET (fillfactor = 50)"],
     ]
 
     /// The version this build creates.

@@ -58,7 +58,50 @@ private struct Doubler: JobMiddleware {
     }
 }
 
+/// Fails to record the first `ack` it is told of, as a store outage would.
+private final class FailsFirstAck: JobMiddleware {
+    struct Down: Error, CustomStringConvertible {
+        var description: String { "store down" }
+    }
+
+    private let failed = Mutex(false)
+
+    func willSettle(_ settlement: JobSettlement) async throws {
+        guard case .ack = settlement.disposition else { return }
+        if failed.withLock({ f in defer { f = true }; return !f }) { throw Down() }
+    }
+}
+
 final class JobMiddlewareTests: XCTestCase {
+    /// A middleware that cannot record a success fails the attempt: the retry policy is asked again with its
+    /// error; the middlewares inside it (told first) hear the `ack`, then the retry, those outside it only
+    /// the retry; the job runs again. The delivery is never acked unrecorded.
+    func testAFailureToRecordAnAckFailsTheAttemptAndTheJobIsRetried() async throws {
+        let conn = try await JobsBroker.connect()
+        let q = Topology.Queue(JobsBroker.uniqueQueue("middleware-settle"))
+        let topology = Topology(queues: [q])
+        let events = SharedEvents()
+        var registry = JobRegistry()
+        registry.register(TestAnswer.self, retry: RetryPolicy(maxAttempts: 2, backoff: Backoff(base: .milliseconds(20), cap: .milliseconds(20), jitter: 0))) {
+            _, _ -> Int in
+            events.add("job")
+            return 21
+        }
+        let (running, producer) = try await startWorker(conn, topology, registry,
+                                                        middleware: [Recorder("outer", events), FailsFirstAck(), Recorder("inner", events)])
+        _ = try await producer.enqueue(TestAnswer(fail: false), options: .init(queue: q.name))
+        try await eventually { events.all.filter { $0.hasPrefix("outer settle ack") }.count == 1 }
+        XCTAssertEqual(events.all, [
+            "outer in 1", "inner in 1", "job", "inner out 21", "outer out 21",
+            "inner settle ack 21",
+            "inner settle retry 2 store down", "outer settle retry 2 store down",
+            "outer in 2", "inner in 2", "job", "inner out 21", "outer out 21",
+            "inner settle ack 21", "outer settle ack 21",
+        ])
+        try await running.stop()
+        await JobsBroker.cleanUp(q, on: conn)
+    }
+
     func testMiddlewaresRunInOrderSeeResultsAndFailuresAndAreToldTheSettlement() async throws {
         let conn = try await JobsBroker.connect()
         let q = Topology.Queue(JobsBroker.uniqueQueue("middleware"))
@@ -75,27 +118,27 @@ final class JobMiddlewareTests: XCTestCase {
                                                         middleware: [Recorder("outer", events), Doubler(), Recorder("inner", events)])
 
         _ = try await producer.enqueue(TestAnswer(fail: false), options: .init(queue: q.name))
-        try await eventually { events.all.contains { $0.hasPrefix("inner settle") } }
+        try await eventually { events.all.contains { $0.hasPrefix("outer settle") } }
         XCTAssertEqual(events.all, [
             "outer in 1", "inner in 1", "job", "inner out 21", "outer out 42",
-            "outer settle ack 42", "inner settle ack 42",
+            "inner settle ack 42", "outer settle ack 42",
         ])
 
         let before = events.all.count
         _ = try await producer.enqueue(TestAnswer(fail: true), options: .init(queue: q.name))
-        try await eventually { events.all.contains("inner settle dead exhausted") }
+        try await eventually { events.all.contains("outer settle dead exhausted") }
         XCTAssertEqual(Array(events.all[before...]), [
             "outer in 1", "inner in 1", "job", "inner saw boom", "outer saw boom",
-            "outer settle retry 2 boom", "inner settle retry 2 boom",
+            "inner settle retry 2 boom", "outer settle retry 2 boom",
             "outer in 2", "inner in 2", "job", "inner saw boom", "outer saw boom",
-            "outer settle dead exhausted", "inner settle dead exhausted",
+            "inner settle dead exhausted", "outer settle dead exhausted",
         ])
 
         // A message no job reads is told too, before it is dead-lettered.
         let ch = try await conn.openChannel(confirmWindow: 10)
         _ = try await ch.publish(OutgoingMessage(routingKey: q.name, properties: BasicProperties(contentType: "application/json"),
                                                  body: Array("{}".utf8)))
-        try await eventually { events.all.contains("inner settle dead undecodable") }
+        try await eventually { events.all.contains("outer settle dead undecodable") }
         try await running.stop()
         await JobsBroker.cleanUp(q, on: conn)
     }

@@ -13,7 +13,8 @@ import WarrenAMQP
 ///
 /// At-least-once: ``willSettle(_:)`` is awaited before the worker publishes a retry or dead letter and acks
 /// the delivery. What a middleware records there happens before the ack: a worker killed in between repeats
-/// it on redelivery, never skips it.
+/// it on redelivery, never skips it. A middleware that cannot record a success throws from
+/// ``willSettle(_:)``, and the delivery is not acked: the attempt fails (see there).
 public protocol JobMiddleware: Sendable {
     /// Runs around one attempt. Call `next` once to run the rest of the chain and the job, and return its
     /// result (or another); an error thrown here is the attempt's failure, retried or dead-lettered by the
@@ -23,7 +24,19 @@ public protocol JobMiddleware: Sendable {
     /// Told how a delivery is about to be settled, for every delivery: those that ran (succeeded, retried,
     /// dead-lettered, left to the broker at shutdown) and those dead-lettered or deferred before any attempt
     /// (unreadable, unknown job, expired, not yet due). Awaited before the settlement is carried out.
-    func willSettle(_ settlement: JobSettlement) async
+    ///
+    /// Order: innermost first (the last of the chain first), as results come out of ``handle(_:next:)``:
+    /// an outer middleware (a store's ``JobTracker``) hears a settlement once the inner ones (batches,
+    /// workflows) have carried out their part of it.
+    ///
+    /// Throwing: an error thrown for a settlement that would ack (``Disposition/ack``) is the attempt's
+    /// failure: the worker asks its retry policy again with that error (retried with backoff, or
+    /// dead-lettered on the last attempt) and tells every middleware the new settlement, so the delivery
+    /// is never acked unrecorded. The middlewares outside the one that threw are never told the `ack`
+    /// (a tracker never records a success that did not happen); those inside it were, and are told the
+    /// new settlement next. An error for any other disposition is logged and the settlement goes ahead (a
+    /// middleware retries what it must record there itself, as ``BatchMiddleware`` does for a dead child).
+    func willSettle(_ settlement: JobSettlement) async throws
 
     /// Whether ``willSettle(_:)`` waits for I/O for every job (a store commit, say). If any middleware of a
     /// worker does, the worker settles the attempts that ran off their runner: the runner takes its next job
@@ -43,7 +56,7 @@ extension JobMiddleware {
     }
 
     /// Default: nothing.
-    public func willSettle(_ settlement: JobSettlement) async {}
+    public func willSettle(_ settlement: JobSettlement) async throws {}
 }
 
 /// One attempt of a job, as middleware sees it.
@@ -108,8 +121,17 @@ struct MiddlewareChain: Sendable {
         return try await middlewares[index].handle(attempt) { next in try await self.call(index + 1, next, job) }
     }
 
-    func willSettle(_ settlement: JobSettlement) async {
-        for m in middlewares { await m.willSettle(settlement) }
+    /// Tells each middleware, innermost first, how `settlement` goes. For an `ack`, stops at the first that
+    /// throws and returns its error (the attempt's failure); otherwise tells every one, returning the first error.
+    func willSettle(_ settlement: JobSettlement) async -> (any Error)? {
+        var first: (any Error)?
+        for m in middlewares.reversed() {
+            do { try await m.willSettle(settlement) } catch {
+                if case .ack = settlement.disposition { return error }
+                first = first ?? error
+            }
+        }
+        return first
     }
 
     var isEmpty: Bool { middlewares.isEmpty }

@@ -98,14 +98,26 @@ struct JobProcessor: Sendable {
         }
         // A retry's jitter is drawn only when the attempt did not succeed: the system generator is a
         // getrandom(2) call on Linux, one syscall per job for nothing otherwise.
+        var result = result
         var jitter = 0.0
         if case .succeeded = result {} else { jitter = Double.random(in: 0...1) }
-        let disposition = decision.afterAttempt(result, envelope: envelope, definition: definition,
+        var disposition = decision.afterAttempt(result, envelope: envelope, definition: definition,
                                                 shuttingDown: attempts.isAbandoning, jitter: jitter, cursor: cursor)
-        log(disposition, context)
         var jobResult: JobResult?
         if case .succeeded(let r) = result { jobResult = r }
-        await tell(disposition, envelope.id, envelope.name, source, envelope.attempt, jobResult, envelope.headers)
+        if case .ack = disposition,
+           let failure = await tell(disposition, envelope.id, envelope.name, source, envelope.attempt, jobResult, envelope.headers) {
+            // A middleware could not record the success: the attempt failed, never acked unrecorded.
+            result = .failed(failure)
+            jobResult = nil
+            disposition = decision.afterAttempt(result, envelope: envelope, definition: definition,
+                                                shuttingDown: attempts.isAbandoning, jitter: Double.random(in: 0...1),
+                                                cursor: cursor)
+        }
+        log(disposition, context)
+        if disposition != .ack {
+            await tell(disposition, envelope.id, envelope.name, source, envelope.attempt, jobResult, envelope.headers)
+        }
         let outcome = await settlement.carryOut(disposition, delivery, envelope, source)
         var failed = true
         if case .succeeded = result { failed = false }
@@ -140,11 +152,19 @@ struct JobProcessor: Sendable {
         }
     }
 
+    /// Tells the middlewares the settlement. Returns the error of one that could not record an `ack` (the
+    /// attempt's failure); an error for another disposition is logged, and `nil` returned.
+    @discardableResult
     private func tell(_ disposition: Disposition, _ id: String?, _ name: String?, _ source: DeliveryBuffer.Source,
-                      _ attempt: Int, _ result: JobResult?, _ headers: FieldTable) async {
-        guard !middleware.isEmpty else { return }
-        await middleware.willSettle(JobSettlement(jobID: id, jobName: name, queue: source.baseQueue, attempt: attempt,
-                                                  disposition: disposition, result: result, headers: headers))
+                      _ attempt: Int, _ result: JobResult?, _ headers: FieldTable) async -> (any Error)? {
+        guard !middleware.isEmpty else { return nil }
+        let error = await middleware.willSettle(JobSettlement(jobID: id, jobName: name, queue: source.baseQueue, attempt: attempt,
+                                                              disposition: disposition, result: result, headers: headers))
+        guard let error else { return nil }
+        if case .ack = disposition { return error }
+        logger.error("a middleware failed before the settlement; settling regardless",
+                     metadata: ["job.id": "\(id ?? "-")", "queue": "\(source.baseQueue)", "error": "\(error)"])
+        return nil
     }
 
     private func log(_ disposition: Disposition, _ context: JobContext) {

@@ -6,9 +6,12 @@ import WarrenAMQP
 /// callbacks that became due (``BatchCoordinator``), with confirms, before the child is acked.
 ///
 /// Guarantees (docs/workflows.md, "Batches"):
-/// - A child that succeeded is recorded inside ``handle(_:next:)``, after the job returned and before the
-///   ack; a kill in between runs it again, and it counts once (recorded by child id). If recording or a
-///   callback's publish fails, the attempt fails and is retried.
+/// - A child that succeeded is recorded in ``willSettle(_:)`` for its `ack`, after the job returned and
+///   before the ack; a kill in between runs it again, and it counts once (recorded by child id). If
+///   recording or a callback's publish fails (or a callback stays held past its lease), ``willSettle(_:)``
+///   throws: the attempt fails and is retried (dead-lettered on its last attempt, then recorded dead), never
+///   acked unrecorded. With a ledger, ``settlementWaitsForIO`` is `true`: the worker settles off its runners,
+///   so the ledger's group commit holds up to the prefetch's outcomes while the runners go on.
 /// - A child dead-lettered (after its retries, or before running: unknown job, unreadable arguments) is
 ///   recorded dead in ``willSettle(_:)``, before the dead letter is acked, so the batch never waits for it.
 /// - A malformed batch header dead-letters the child as `undecodable` without running it; so does a
@@ -38,25 +41,39 @@ public final class BatchMiddleware: JobMiddleware {
         guard let ledger else { throw BatchNeedsStore(batch: batch) }
         let context = attempt.context
         let membership = BatchMembership(batch: batch, child: context.jobID, ledger: ledger, producer: context.producer, queue: context.queue)
-        let result = try await BatchMembership.$current.withValue(membership) { try await next(attempt) }
-        let coordinator = BatchMembership.coordinator(ledger: ledger, producer: context.producer, queue: context.queue, lease: lease)
-        try await BatchMembership.waitingOutHeld(lease: lease) {
-            try await coordinator.finished(child: context.jobID, in: batch, outcome: .succeeded)
-        }
-        return result
+        return try await BatchMembership.$current.withValue(membership) { try await next(attempt) }
     }
 
-    public func willSettle(_ settlement: JobSettlement) async {
-        guard case .deadLetter = settlement.disposition, let value = settlement.headers[WorkflowHeader.batch],
-              let child = settlement.jobID, let ledger else { return }
-        guard let batch = try? BatchMembership.batchID(header: value) else { return }  // malformed: dead-lettered as such
-        // Bounded: a store or broker outage is retried for about a lease, then logged (the dead letter keeps
-        // its batch header: requeueing it records it again).
+    /// `true` with a ledger: a child's success waits for the ledger's group commit (``willSettle(_:)``).
+    public var settlementWaitsForIO: Bool { ledger != nil }
+
+    public func willSettle(_ settlement: JobSettlement) async throws {
+        guard let value = settlement.headers[WorkflowHeader.batch], let child = settlement.jobID, let ledger else { return }
+        switch settlement.disposition {
+        case .ack:
+            // Ran, so its header was read in handle(_:next:). Throws: the attempt fails, not acked.
+            let batch = try BatchMembership.batchID(header: value)
+            let coordinator = BatchMembership.coordinator(ledger: ledger, producer: try await ownProducer.get(), queue: settlement.queue,
+                                                          lease: lease)
+            try await BatchMembership.waitingOutHeld(lease: lease) {
+                try await coordinator.finished(child: child, in: batch, outcome: .succeeded)
+            }
+        case .deadLetter:
+            guard let batch = try? BatchMembership.batchID(header: value) else { return }  // malformed: dead-lettered as such
+            await recordDead(child, in: batch, ledger: ledger, queue: settlement.queue)
+        default:
+            return
+        }
+    }
+
+    /// Records a dead child. Bounded: a store or broker outage is retried for about a lease, then logged (the
+    /// dead letter keeps its batch header: requeueing it records it again).
+    private func recordDead(_ child: String, in batch: String, ledger: any BatchLedger, queue: String) async {
         let deadline = ContinuousClock.now + lease + .seconds(5)
         var failure: (any Error)?
         repeat {
             do {
-                let coordinator = BatchMembership.coordinator(ledger: ledger, producer: try await ownProducer.get(), queue: settlement.queue,
+                let coordinator = BatchMembership.coordinator(ledger: ledger, producer: try await ownProducer.get(), queue: queue,
                                                               lease: lease)
                 try await coordinator.finished(child: child, in: batch, outcome: .dead)
                 return
