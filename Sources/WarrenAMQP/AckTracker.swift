@@ -20,8 +20,11 @@ struct AckTracker {
     /// Acks marked and not yet taken, and deliveries not yet settled at all.
     private var pendingCount = 0
     private var unsettledCount = 0
-    /// When the oldest pending ack was marked.
+    /// When the oldest pending ack was marked (for ``holdLimit``).
     private var pendingSince: ContinuousClock.Instant?
+    /// When the current wait for company began (for ``linger``): the first mark after a write, or the
+    /// last write that left acks held.
+    private var lingerSince: ContinuousClock.Instant?
 
     /// Longest an ack waits for company. 2 ms: a fraction of any job's broker round trip, and far below
     /// what it would take to starve a consumer (``flushDue(at:)`` never waits when nothing else is unsettled).
@@ -45,21 +48,21 @@ struct AckTracker {
     mutating func reset() {
         entries.removeAll()
         hasPendingAcks = false
-        (pendingCount, unsettledCount, pendingSince) = (0, 0, nil)
+        (pendingCount, unsettledCount, pendingSince, lingerSince) = (0, 0, nil, nil)
     }
 
     /// Whether acks should be written now (see the type's comment), at `now`.
     func flushDue(at now: ContinuousClock.Instant) -> Bool {
         guard hasPendingAcks else { return false }
         if releasesAll(at: now) { return true }
-        guard let since = pendingSince else { return true }
+        guard let since = lingerSince else { return true }
         return now - since >= Self.linger && entries.first == .ackPending
     }
 
     /// When acks fall due at the latest (`nil`: none pending).
     var flushDeadline: ContinuousClock.Instant? {
-        guard hasPendingAcks, let since = pendingSince else { return nil }
-        return since + (entries.first == .ackPending ? Self.linger : Self.holdLimit)
+        guard hasPendingAcks, let held = pendingSince, let since = lingerSince else { return nil }
+        return entries.first == .ackPending ? min(since + Self.linger, held + Self.holdLimit) : held + Self.holdLimit
     }
 
     /// Whether every pending ack goes now, those behind a running delivery included.
@@ -88,7 +91,7 @@ struct AckTracker {
             pendingCount += 1
             unsettledCount -= 1
         }
-        if !hasPendingAcks { pendingSince = .now }
+        if !hasPendingAcks { (pendingSince, lingerSince) = (.now, .now) }
         hasPendingAcks = true
         return true
     }
@@ -137,7 +140,7 @@ struct AckTracker {
             i += 1
         }
         hasPendingAcks = pendingCount > 0
-        if !hasPendingAcks { pendingSince = nil }
+        if !hasPendingAcks { (pendingSince, lingerSince) = (nil, nil) } else if let now { lingerSince = now }
         trim()
         return frames
     }
