@@ -4,18 +4,34 @@ import Synchronization
 
 /// Batches a job store's writes into group commits: whatever arrives while one transaction is in flight
 /// goes into the next. Awaited writes (outcomes, before the ack) start a commit at once; writes nobody
-/// waits for (`running`, progress, heartbeats) linger up to `linger` first, so a short job's `running`
-/// and outcome usually become one row. A failed commit is retried (with a pause) for up to `retryFor`, then given up with an
-/// error log: the jobs then show their previous state until the sweeper marks them lost.
+/// waits for (`running`, progress, heartbeats) linger `linger` first, kept one per job: a commit started
+/// meanwhile for other jobs leaves them behind, and the job's outcome, arriving within `linger`, takes
+/// them along. So a short job is one row written once, not a row inserted and then updated. A failed
+/// commit is retried (with a pause) for up to `retryFor`, then given up with an error log: the jobs then
+/// show their previous state until the sweeper marks them lost.
 final class StoreWriter: Sendable {
+    /// A write nobody awaits (merged per job), and when its first part arrived.
+    private struct Lingering {
+        var update: JobUpdate
+        let since: ContinuousClock.Instant
+    }
+
     private struct Pending {
-        var updates: [JobUpdate] = []
+        /// For the next commit: awaited writes (each merged with its job's lingering one) and lingering ones
+        /// that came due.
+        var due: [JobUpdate] = []
+        /// Writes nobody awaits, by job id, not yet due.
+        var lingering: [String: Lingering] = [:]
         var releases: [UniqueRelease] = []
         var heartbeats: [String] = []
         var waiters: [CheckedContinuation<Void, Never>] = []
         /// Flush loops running (at most the store's ``JobStore/concurrentWrites``).
         var flushes = 0
-        var lingering = false
+        /// Whether a timer is armed; it is whenever something lingers.
+        var timer = false
+
+        /// Whether a commit has something to do now.
+        var hasDue: Bool { !due.isEmpty || !releases.isEmpty || !heartbeats.isEmpty || !waiters.isEmpty }
     }
 
     private let store: any JobStore
@@ -34,38 +50,66 @@ final class StoreWriter: Sendable {
         self.logger = logger
     }
 
-    /// Queues writes for a commit within `linger`; returns at once.
+    /// Queues writes for a commit within `linger` (or with the job's awaited write, if that comes first);
+    /// returns at once.
     func submit(_ updates: [JobUpdate], releases: [UniqueRelease] = [], heartbeats: [String] = []) {
-        let wait = pending.withLock { p -> Bool in
-            p.updates += updates
+        let now = ContinuousClock.now
+        let arm = pending.withLock { p -> Bool in
+            for u in updates {
+                if let l = p.lingering.removeValue(forKey: u.id) {
+                    p.lingering[u.id] = Lingering(update: l.update.merged(with: u), since: l.since)
+                } else {
+                    p.lingering[u.id] = Lingering(update: u, since: now)
+                }
+            }
             p.releases += releases
             p.heartbeats += heartbeats
-            guard p.flushes == 0, !p.lingering else { return false }
-            p.lingering = true
+            guard !p.timer else { return false }
+            p.timer = true
             return true
         }
-        guard wait else { return }
-        let linger = self.linger
-        Task {
-            try? await Task.sleep(for: linger)
-            let start = self.pending.withLock { p -> Bool in
-                p.lingering = false
-                return self.startFlushing(&p)
-            }
-            if start { await self.flushLoop() }
-        }
+        if arm { startTimer(after: linger) }
     }
 
     /// Queues writes and returns once they are committed (or given up on).
     func write(_ updates: [JobUpdate], releases: [UniqueRelease] = []) async {
         await withCheckedContinuation { (c: CheckedContinuation<Void, Never>) in
             let start = pending.withLock { p -> Bool in
-                p.updates += updates
+                for u in updates {
+                    if let l = p.lingering.removeValue(forKey: u.id) { p.due.append(l.update.merged(with: u)) } else { p.due.append(u) }
+                }
                 p.releases += releases
                 p.waiters.append(c)
                 return startFlushing(&p)
             }
             if start { Task { await self.flushLoop() } }
+        }
+    }
+
+    /// After `delay`: moves what came due to the next commit (starting one if none runs), and re-arms for
+    /// the oldest write still lingering.
+    private func startTimer(after delay: Duration) {
+        Task {
+            try? await Task.sleep(for: delay)
+            let (start, next) = self.pending.withLock { p -> (Bool, Duration?) in
+                let now = ContinuousClock.now
+                self.takeDue(&p, now: now)
+                let next = p.lingering.values.lazy.map(\.since).min().map { $0 + self.linger - now }
+                p.timer = next != nil
+                return (p.hasDue && self.startFlushing(&p), next)
+            }
+            if let next { self.startTimer(after: max(next, .milliseconds(1))) }
+            if start { await self.flushLoop() }
+        }
+    }
+
+    /// Moves the lingering writes older than `linger` to `due`.
+    private func takeDue(_ p: inout Pending, now: ContinuousClock.Instant) {
+        guard !p.lingering.isEmpty else { return }
+        let ripe = p.lingering.filter { now - $0.value.since >= linger }
+        for (id, l) in ripe {
+            p.due.append(l.update)
+            p.lingering[id] = nil
         }
     }
 
@@ -75,21 +119,22 @@ final class StoreWriter: Sendable {
         return true
     }
 
-    /// Commits batches until nothing is pending.
+    /// Commits batches until nothing is due (what still lingers is the timer's).
     private func flushLoop() async {
         while true {
             let taken = pending.withLock { p -> Pending? in
-                if p.updates.isEmpty && p.releases.isEmpty && p.heartbeats.isEmpty && p.waiters.isEmpty {
+                takeDue(&p, now: .now)
+                guard p.hasDue else {
                     p.flushes -= 1
                     return nil
                 }
-                let t = p
-                p = Pending(flushes: p.flushes, lingering: p.lingering)
+                let t = Pending(due: p.due, releases: p.releases, heartbeats: p.heartbeats, waiters: p.waiters)
+                (p.due, p.releases, p.heartbeats, p.waiters) = ([], [], [], [])
                 return t
             }
             guard let taken else { return }
             // Sorted by job id: concurrent commits lock rows in one order, so they wait for each other, never deadlock.
-            let updates = JobUpdate.coalesce(taken.updates).sorted { $0.id < $1.id }
+            let updates = JobUpdate.coalesce(taken.due).sorted { $0.id < $1.id }
             let batch = StoreBatch(updates: updates, heartbeats: Array(Set(taken.heartbeats)),
                                    releases: taken.releases)
             await commit(batch)
