@@ -7,7 +7,7 @@ import DequeModule
 /// Pending acks wait a little for company before they are written (``flushDue(at:)``): up to
 /// ``linger``, or until ``batch`` of them are pending, or at once when no delivery is left unsettled (the
 /// consumer then waits for nothing but these acks). Acks behind a delivery still running cannot join a
-/// `multiple` ack; they are held up to ``holdLimit`` (or until ``batch`` are pending), by when the
+/// `multiple` ack; they are held up to ``holdLimit``, by when the
 /// deliveries ahead of them have usually finished and one `multiple` ack covers them all. Without the wait,
 /// jobs finishing one at a time cost one `send` and one broker-side frame each; with it, a burst of them
 /// one `multiple` ack. An ack is never held longer than ``holdLimit``, so a delivery that runs for long
@@ -16,6 +16,8 @@ struct AckTracker {
     private enum Entry: UInt8 { case unsettled, ackPending, settled }
     private var firstTag: UInt64 = 0
     private var entries: Deque<Entry> = []
+    /// When each entry was marked acked (meaningful for `.ackPending` entries only), aligned with `entries`.
+    private var marked: Deque<ContinuousClock.Instant> = []
     private(set) var hasPendingAcks = false
     /// Acks marked and not yet taken, and deliveries not yet settled at all.
     private var pendingCount = 0
@@ -31,7 +33,7 @@ struct AckTracker {
     static let linger: Duration = .milliseconds(2)
     /// Longest an ack behind a delivery still running is held, hoping to join a `multiple` ack.
     static let holdLimit: Duration = .milliseconds(6)
-    /// Pending acks written at once without waiting.
+    /// Pending acks whose leading run is written at once, without waiting out the linger.
     static let batch = 64
 
     /// Records a delivery (tags on a channel are consecutive; a gap is filled as settled).
@@ -39,14 +41,20 @@ struct AckTracker {
         if entries.isEmpty { firstTag = tag }
         let expected = firstTag + UInt64(entries.count)
         if tag < expected { return }
-        for _ in expected..<tag { entries.append(.settled) }
+        let now = ContinuousClock.now
+        for _ in expected..<tag {
+            entries.append(.settled)
+            marked.append(now)
+        }
         entries.append(.unsettled)
+        marked.append(now)
         unsettledCount += 1
     }
 
     /// Forgets everything (the channel was closed or reopened).
     mutating func reset() {
         entries.removeAll()
+        marked.removeAll()
         hasPendingAcks = false
         (pendingCount, unsettledCount, pendingSince, lingerSince) = (0, 0, nil, nil)
     }
@@ -55,8 +63,9 @@ struct AckTracker {
     func flushDue(at now: ContinuousClock.Instant) -> Bool {
         guard hasPendingAcks else { return false }
         if releasesAll(at: now) { return true }
-        guard let since = lingerSince else { return true }
-        return now - since >= Self.linger && entries.first == .ackPending
+        guard entries.first == .ackPending else { return false }
+        guard pendingCount < Self.batch, let since = lingerSince else { return true }
+        return now - since >= Self.linger
     }
 
     /// When acks fall due at the latest (`nil`: none pending).
@@ -67,7 +76,7 @@ struct AckTracker {
 
     /// Whether every pending ack goes now, those behind a running delivery included.
     private func releasesAll(at now: ContinuousClock.Instant) -> Bool {
-        guard unsettledCount > 0, pendingCount < Self.batch, let since = pendingSince else { return true }
+        guard unsettledCount > 0, let since = pendingSince else { return true }
         return now - since >= Self.holdLimit
     }
 
@@ -86,12 +95,14 @@ struct AckTracker {
     mutating func markAck(_ tag: UInt64, multiple: Bool) -> Bool {
         guard let i = index(tag), entries[i] == .unsettled else { return false }
         let range = multiple ? 0...i : i...i
+        let now = ContinuousClock.now
         for j in range where entries[j] == .unsettled {
             entries[j] = .ackPending
+            marked[j] = now
             pendingCount += 1
             unsettledCount -= 1
         }
-        if !hasPendingAcks { (pendingSince, lingerSince) = (.now, .now) }
+        if !hasPendingAcks { (pendingSince, lingerSince) = (now, now) }
         hasPendingAcks = true
         return true
     }
@@ -109,7 +120,7 @@ struct AckTracker {
     }
 
     /// The ack frames to send now, coalesced: `(tag, multiple)` pairs. With `now`, acks behind a delivery
-    /// still running stay pending unless ``holdLimit`` or ``batch`` says they go; without, all go.
+    /// still running stay pending until ``holdLimit`` (or until nothing else is unsettled); without, all go.
     mutating func takeAcks(at now: ContinuousClock.Instant? = nil) -> [(tag: UInt64, multiple: Bool)] {
         guard hasPendingAcks else { return [] }
         let all = now.map { releasesAll(at: $0) } ?? true
@@ -140,14 +151,23 @@ struct AckTracker {
             i += 1
         }
         hasPendingAcks = pendingCount > 0
-        if !hasPendingAcks { (pendingSince, lingerSince) = (nil, nil) } else if let now { lingerSince = now }
         trim()
+        if !hasPendingAcks {
+            (pendingSince, lingerSince) = (nil, nil)
+        } else {
+            // The held acks' own age, for the hold limit; and a new wait for company from this write.
+            var oldest: ContinuousClock.Instant?
+            for k in entries.indices where entries[k] == .ackPending { oldest = min(oldest ?? marked[k], marked[k]) }
+            pendingSince = oldest
+            if let now { lingerSince = now }
+        }
         return frames
     }
 
     private mutating func trim() {
         while let first = entries.first, first == .settled {
             entries.removeFirst()
+            marked.removeFirst()
             firstTag += 1
         }
     }
