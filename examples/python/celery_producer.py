@@ -13,9 +13,9 @@ from celery import Celery
 from kombu import Queue
 
 
-def warren_queue(name, max_priority=None):
-    """A Celery queue declared as `warren worker` declares its work queues (classic, default options; pass
-    max_priority when the workers run with `--max-priority N`)."""
+def warren_queue(name, max_priority=int(os.environ.get("WARREN_MAX_PRIORITY") or 0)):
+    """A Celery queue declared as `warren worker` declares its work queues: classic, with the workers'
+    x-max-priority (WARREN_MAX_PRIORITY, as the workers read it; none by default)."""
     arguments = {"x-dead-letter-exchange": "warren.dead", "x-dead-letter-routing-key": name}
     if max_priority:
         arguments["x-max-priority"] = max_priority

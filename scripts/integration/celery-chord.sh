@@ -155,7 +155,9 @@ published = [b for b in published if b in bodies]  # the drill's, not the storie
 republished = len(published) - len(set(published))
 # A kill between a body's confirm and the claim's "enqueued" mark republishes it (same id) after the lease.
 print(f"body publishes logged by the unlocks: {len(published)} for {len(set(published))} bodies ({republished} republished, bound {bound})")
-ok = len(bodies) == 30 and len(set(published)) == 30 and republished <= bound and sums == sorted(3 * i + 6 for i in range(30)) and all(len(v) == 1 for v in bodies.values()) and runs - len(bodies) <= bound
-print("PASS" if ok else f"FAIL: bodies {len(bodies)}, sums {sums}")
+# A kill between a body's confirm and its log line loses that line (at most one per kill): 2 kills.
+unlogged = len(bodies) - len(set(published))
+ok = len(bodies) == 30 and 0 <= unlogged <= 2 and republished <= bound and sums == sorted(3 * i + 6 for i in range(30)) and all(len(v) == 1 for v in bodies.values()) and runs - len(bodies) <= bound
+print("PASS" if ok else f"FAIL: bodies {len(bodies)}, unlogged publishes {unlogged}, sums {sums}")
 sys.exit(0 if ok else 1)
 PY

@@ -13,6 +13,9 @@ cd "$(dirname "$0")/../.."
 if ! command -v swift >/dev/null && [[ -x /opt/swift/usr/bin/swift ]]; then export PATH=/opt/swift/usr/bin:$PATH; fi
 export WARREN_URL=${WARREN_TEST_URL:-amqp://guest:guest@127.0.0.1:5672/%2F}
 export WARREN_LOG_LEVEL=${WARREN_LOG_LEVEL:-warning}
+# Priority is opt-in; this drill checks it, so every side (the workers, kombu's declarations through
+# examples/python/celery_producer.py) declares the queues with x-max-priority 10.
+export WARREN_MAX_PRIORITY=10
 PY=${WARREN_VENV:-.venv}/bin/python
 # shellcheck source=scripts/lib/integration.sh
 source scripts/lib/integration.sh

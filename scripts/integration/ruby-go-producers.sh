@@ -11,6 +11,7 @@ integration_env
 ruby -e 'require "bunny"' || { echo "FAIL: ruby with bunny needed (deploy/install-deps.sh)"; exit 1; }
 command -v go >/dev/null || { echo "FAIL: go needed (deploy/install-deps.sh)"; exit 1; }
 BIN=$(warren_bin)
+export WARREN_MAX_PRIORITY=10  # priority is opt-in; this drill checks it
 
 ID=$$.$RANDOM
 QR=poly.ruby.$ID QG=poly.go.$ID

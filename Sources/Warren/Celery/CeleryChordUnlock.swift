@@ -53,8 +53,9 @@ public enum CeleryChordUnlock {
             let body = try bodyMessage(chord, results: results, unlock: context.jobID, queue: context.queue)
             try await once(.success, chord, ledger: ledger, lease: lease, context: context) { [body] in
                 try await context.producer.publisher.publish(body.message, id: body.id, queue: body.queue)
+                // Logged as soon as confirmed, before the claim is marked: a kill in between republishes it, logged again.
+                context.logger.info("Celery chord complete: body published", metadata: ["chord": "\(chord.groupID)", "body.id": "\(chord.bodyID)"])
             }
-            context.logger.info("Celery chord complete: body published", metadata: ["chord": "\(chord.groupID)", "body.id": "\(chord.bodyID)"])
         case .wait(let pending):
             throw RetryLater(after: chord.interval, "Celery chord \(chord.groupID): waiting for \(pending.count) of "
                              + "\(chord.headerTaskIDs.count) header task(s): \(pending.prefix(5).joined(separator: ", "))")
