@@ -32,7 +32,21 @@ public struct DeadLetterBrowser: Sendable {
             throw error
         }
         await cursor.close()
+        await waitForReturn(of: cursor.read, to: queue)
         return cursor.read
+    }
+
+    /// Waits (up to 1 s) until `queue` holds at least `count` messages again: the broker returns a closed
+    /// channel's unacked messages only after its close-ok, so a browse right after this one (or a count)
+    /// could otherwise find them missing. Returns at once when nothing was read; a queue that others
+    /// drain meanwhile costs the full second at most.
+    private func waitForReturn(of count: Int, to queue: String) async {
+        guard count > 0, let channel = try? await connection.openChannel() else { return }
+        for _ in 0..<100 {
+            guard let ready = try? await channel.inspectQueue(queue).messageCount, Int(ready) < count else { break }
+            try? await Task.sleep(for: .milliseconds(10))
+        }
+        await channel.close()
     }
 
     /// The selected messages of `queue`, in queue order, up to `limit`.
