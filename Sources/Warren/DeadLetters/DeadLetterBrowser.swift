@@ -28,22 +28,23 @@ public struct DeadLetterBrowser: Sendable {
                 if try await !visit(letter) { break }
             }
         } catch {
-            await cursor.close()
+            await end(cursor)
             throw error
         }
-        await cursor.close()
-        await waitForReturn(of: cursor.read, to: queue)
+        await end(cursor)
         return cursor.read
     }
 
-    /// Waits (up to 1 s) until `queue` holds at least `count` messages again: the broker returns a closed
-    /// channel's unacked messages only after its close-ok, so a browse right after this one (or a count)
-    /// could otherwise find them missing. Returns at once when nothing was read; a queue that others
-    /// drain meanwhile costs the full second at most.
-    private func waitForReturn(of count: Int, to queue: String) async {
-        guard count > 0, let channel = try? await connection.openChannel() else { return }
+    /// Ends a read-only pass: closes `cursor`, which returns every message it read, then waits (up to 1 s)
+    /// until its queue holds at least that many messages again. The broker returns a closed channel's
+    /// unacked messages only after its close-ok, so a pass right after this one (or a count) could otherwise
+    /// find them missing. Returns at once when nothing was read; a queue that others drain meanwhile costs
+    /// the full second at most.
+    func end(_ cursor: DeadLetterCursor) async {
+        await cursor.close()
+        guard cursor.read > 0, let channel = try? await connection.openChannel() else { return }
         for _ in 0..<100 {
-            guard let ready = try? await channel.inspectQueue(queue).messageCount, Int(ready) < count else { break }
+            guard let ready = try? await channel.inspectQueue(cursor.queue).messageCount, Int(ready) < cursor.read else { break }
             try? await Task.sleep(for: .milliseconds(10))
         }
         await channel.close()

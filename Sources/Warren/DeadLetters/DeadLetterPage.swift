@@ -27,10 +27,10 @@ extension DeadLetterBrowser {
                 if matched > offset, letters.count < limit { letters.append(letter) }
             }
         } catch {
-            await cursor.close()
+            await end(cursor)
             throw error
         }
-        await cursor.close()
+        await end(cursor)
         return DeadLetterPage(letters: letters, offset: offset, hasMore: matched == want, scanned: cursor.read)
     }
 }
