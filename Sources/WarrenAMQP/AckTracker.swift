@@ -7,17 +7,16 @@ import DequeModule
 /// Pending acks wait a little for company before they are written (``flushDue(at:)``): up to
 /// ``linger``, or until ``batch`` of them are pending, or at once when no delivery is left unsettled (the
 /// consumer then waits for nothing but these acks). Acks behind a delivery still running cannot join a
-/// `multiple` ack; they are held up to ``holdLimit``, by when the
-/// deliveries ahead of them have usually finished and one `multiple` ack covers them all. Without the wait,
-/// jobs finishing one at a time cost one `send` and one broker-side frame each; with it, a burst of them
-/// one `multiple` ack. An ack is never held longer than ``holdLimit``, so a delivery that runs for long
-/// delays the acks behind it by that much at most.
+/// `multiple` ack; they are held up to ``holdLimit``, by when the deliveries ahead of them have usually
+/// finished and one `multiple` ack covers them all. Without the wait, jobs finishing one at a time cost one
+/// `send` and one broker-side frame each; with it, a burst of them one `multiple` ack. An ack is never held
+/// longer than ``holdLimit``, so a delivery that runs for long delays the acks behind it by that much at most.
 struct AckTracker {
     private enum Entry: UInt8 { case unsettled, ackPending, settled }
     private var firstTag: UInt64 = 0
     private var entries: Deque<Entry> = []
-    /// When each entry was marked acked (meaningful for `.ackPending` entries only), aligned with `entries`.
-    private var marked: Deque<ContinuousClock.Instant> = []
+    /// When each `.ackPending` entry was marked acked, `nil` for every other entry; aligned with `entries`.
+    private var marked: Deque<ContinuousClock.Instant?> = []
     private(set) var hasPendingAcks = false
     /// Acks marked and not yet taken, and deliveries not yet settled at all.
     private var pendingCount = 0
@@ -41,13 +40,12 @@ struct AckTracker {
         if entries.isEmpty { firstTag = tag }
         let expected = firstTag + UInt64(entries.count)
         if tag < expected { return }
-        let now = ContinuousClock.now
         for _ in expected..<tag {
             entries.append(.settled)
-            marked.append(now)
+            marked.append(nil)
         }
         entries.append(.unsettled)
-        marked.append(now)
+        marked.append(nil)
         unsettledCount += 1
     }
 
@@ -138,7 +136,7 @@ struct AckTracker {
         }
         if let last = lastPendingInPrefix {
             frames.append((firstTag + UInt64(last), pendingInPrefix > 1))
-            for j in 0...last { entries[j] = .settled }
+            for j in 0...last { (entries[j], marked[j]) = (.settled, nil) }
             pendingCount -= pendingInPrefix
         }
         // Acks behind an unsettled delivery go one by one, when they go.
@@ -146,6 +144,7 @@ struct AckTracker {
             if entries[i] == .ackPending {
                 frames.append((firstTag + UInt64(i), false))
                 entries[i] = .settled
+                marked[i] = nil
                 pendingCount -= 1
             }
             i += 1
@@ -156,9 +155,7 @@ struct AckTracker {
             (pendingSince, lingerSince) = (nil, nil)
         } else {
             // The held acks' own age, for the hold limit; and a new wait for company from this write.
-            var oldest: ContinuousClock.Instant?
-            for k in entries.indices where entries[k] == .ackPending { oldest = min(oldest ?? marked[k], marked[k]) }
-            pendingSince = oldest
+            pendingSince = marked.lazy.compactMap { $0 }.min()
             if let now { lingerSince = now }
         }
         return frames
