@@ -47,4 +47,14 @@ final class AdaptivePrefetchTests: XCTestCase {
         XCTAssertEqual(rule.meanRunTime(total: .seconds(30), count: 1, window: .seconds(6)), .seconds(30))
         XCTAssertNil(rule.meanRunTime(total: .zero, count: 0, window: .seconds(60)))
     }
+
+    func testLooksOftenOnlyUntilTheFirstChangeWithinTheMinimumInterval() {
+        XCTAssertEqual(rule.nextEvaluation(sinceStart: .zero, changed: false), .milliseconds(50))
+        XCTAssertEqual(rule.nextEvaluation(sinceStart: .seconds(4), changed: false), .milliseconds(50))
+        XCTAssertEqual(rule.nextEvaluation(sinceStart: .seconds(5), changed: false), .milliseconds(500))  // long jobs: no fast polling for ever
+        XCTAssertEqual(rule.nextEvaluation(sinceStart: .milliseconds(100), changed: true), .milliseconds(500))
+        var slow = rule
+        slow.evaluationInterval = .milliseconds(20)
+        XCTAssertEqual(slow.nextEvaluation(sinceStart: .zero, changed: false), .milliseconds(20))  // never slower than asked
+    }
 }

@@ -25,6 +25,10 @@ public struct AdaptivePrefetch: Sendable, Hashable {
     public var minimumInterval: Duration = .seconds(5)
     /// How often job run times are looked at. Default 500 ms.
     public var evaluationInterval: Duration = .milliseconds(500)
+    /// How often they are looked at from the start until the first change, for at most
+    /// ``minimumInterval``: a worker of short jobs leaves its starting prefetch (the concurrency) within
+    /// tens of milliseconds instead of running its first half second at it. Default 50 ms.
+    public var firstEvaluationInterval: Duration = .milliseconds(50)
     /// Jobs that must have finished since the last look before their mean counts, unless
     /// ``minimumInterval`` has passed (then one is enough). Default 8.
     public var minimumSamples: Int = 8
@@ -49,6 +53,13 @@ public struct AdaptivePrefetch: Sendable, Hashable {
         guard target >= 2 * current || 2 * target <= current else { return nil }
         if let since = sinceLastChange, since < minimumInterval { return nil }
         return target
+    }
+
+    /// How long to wait before the next look, `sinceStart` after the worker started, `changed` telling
+    /// whether the prefetch was changed yet: ``firstEvaluationInterval`` until the first change (within
+    /// ``minimumInterval`` of the start), ``evaluationInterval`` after.
+    public func nextEvaluation(sinceStart: Duration, changed: Bool) -> Duration {
+        changed || sinceStart >= minimumInterval ? evaluationInterval : min(firstEvaluationInterval, evaluationInterval)
     }
 
     /// The mean run time of `count` jobs that took `total` together, measured over `window`; `nil` while

@@ -26,7 +26,11 @@ public struct JobRegistry: Sendable {
         let run: @Sendable (_ body: [UInt8], _ context: JobContext) async throws -> JobResult
     }
 
-    var definitions: [String: Definition] = [:]
+    /// Kept with ``names`` in step: every delivery consults the names (for its unknown-job message), so
+    /// they are sorted once per registration, not once per job.
+    var definitions: [String: Definition] = [:] {
+        didSet { names = definitions.keys.sorted() }
+    }
 
     /// An empty registry.
     public init() {}
@@ -121,5 +125,5 @@ public struct JobRegistry: Sendable {
     public subscript(name: String) -> Definition? { definitions[name] }
 
     /// Registered names, sorted.
-    public var names: [String] { definitions.keys.sorted() }
+    public private(set) var names: [String] = []
 }

@@ -29,11 +29,12 @@ struct PrefetchTuner: Sendable {
     func run(from prefetch: Int) async {
         var current = prefetch
         var lastChange: ContinuousClock.Instant?
-        var windowStart = ContinuousClock.now
+        let start = ContinuousClock.now
+        var windowStart = start
         var total = Duration.zero
         var count = 0
         while !Task.isCancelled {
-            try? await Task.sleep(for: rule.evaluationInterval)
+            try? await Task.sleep(for: rule.nextEvaluation(sinceStart: .now - start, changed: lastChange != nil))
             if Task.isCancelled { return }
             let taken = meter.take()
             total += taken.total
