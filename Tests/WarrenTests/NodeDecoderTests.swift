@@ -145,4 +145,11 @@ final class NodeDecoderTests: XCTestCase {
         XCTAssertEqual(try JSONArguments.decode([String: Int].self, from: Array(#"{"a":1,}"#.utf8)), ["a": 1])
         XCTAssertEqual(try JSONArguments.decode([String: Int].self, from: []), [:])  // an empty body reads as {}
     }
+
+    func testLargeObjectsDecodeTheSameAndDuplicatesAreFoundInThem() {
+        let members = (0..<5_000).map { #""k\#($0)":\#($0)"# }
+        assertSame([String: Int].self, "{" + members.joined(separator: ",") + "}")
+        let duplicated = members + [#""k3000":1"#]
+        XCTAssertThrowsError(try JSONArguments.fastDecode([String: Int].self, from: Array(("{" + duplicated.joined(separator: ",") + "}").utf8)))
+    }
 }

@@ -50,6 +50,8 @@ private struct JSONParser {
     var at = 0
     /// Nesting deeper than this is refused (and left to `JSONDecoder`): no stack overflow from a hostile body.
     static let maxDepth = 256
+    /// Members up to which an object is searched member by member (beyond it, by a hash of the keys).
+    static let smallObject = 16
 
     init(bytes: UnsafeRawBufferPointer) { self.bytes = bytes }
 
@@ -92,12 +94,17 @@ private struct JSONParser {
         var members: [(key: String, value: JSONNode)] = []
         skipWhitespace()
         if at < bytes.count, bytes[at] == UInt8(ascii: "}") { at += 1; return .object(members) }
+        members.reserveCapacity(8)
+        // Keys seen, once an object is too large to search by looking at each member.
+        var seen: Set<String>?
         while true {
             skipWhitespace()
             guard at < bytes.count, bytes[at] == UInt8(ascii: "\"") else { throw error("expected a key") }
             let key = try string()
             // JSONDecoder's choice between duplicates is its own: leave such a body to it.
-            if members.contains(where: { $0.key == key }) { throw error("duplicate key") }
+            if members.count == Self.smallObject { seen = Set(members.map(\.key)) }
+            let duplicate = seen != nil ? !seen!.insert(key).inserted : members.contains { $0.key == key }
+            if duplicate { throw error("duplicate key") }
             skipWhitespace()
             guard at < bytes.count, bytes[at] == UInt8(ascii: ":") else { throw error("expected ':'") }
             at += 1
@@ -117,6 +124,7 @@ private struct JSONParser {
         var elements: [JSONNode] = []
         skipWhitespace()
         if at < bytes.count, bytes[at] == UInt8(ascii: "]") { at += 1; return .array(elements) }
+        elements.reserveCapacity(4)
         while true {
             elements.append(try value(depth: depth))
             skipWhitespace()

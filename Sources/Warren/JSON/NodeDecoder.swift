@@ -100,6 +100,14 @@ struct PathKey: CodingKey {
 struct KeyedNodeContainer<Key: CodingKey>: KeyedDecodingContainerProtocol {
     let members: [(key: String, value: JSONNode)]
     let path: CodingPathNode?
+    /// Member positions by key, for an object too large to search member by member (a dictionary of
+    /// thousands of entries is read key by key: a search each would be quadratic).
+    private let index: [String: Int]?
+
+    init(members: [(key: String, value: JSONNode)], path: CodingPathNode?) {
+        (self.members, self.path) = (members, path)
+        index = members.count > 16 ? Dictionary(members.enumerated().map { ($1.key, $0) }, uniquingKeysWith: { $1 }) : nil
+    }
 
     var codingPath: [any CodingKey] { path?.keys ?? [] }
     var allKeys: [Key] { members.compactMap { Key(stringValue: $0.key) } }
@@ -108,6 +116,7 @@ struct KeyedNodeContainer<Key: CodingKey>: KeyedDecodingContainerProtocol {
 
     private func find(_ key: Key) -> JSONNode? {
         let name = key.stringValue
+        if let index { return index[name].map { members[$0].value } }
         for m in members where m.key == name { return m.value }
         return nil
     }
