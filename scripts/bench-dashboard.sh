@@ -86,5 +86,6 @@ print(f"  queues report: 1 GET /api/queues + {2 * nq} passive declares (each exi
 print(f"    without the management API: {2 * nq + 32 + nq} passive declares (also delay levels, migration holding queues)")
 print("  overview: 1 GET /api/overview; workers page: 1 GET /api/consumers per view")
 print("  dead-letters page k (per view, not cached): channel open, 1 passive declare, basic.qos + basic.consume of")
-print("    k*50+1 messages (filtered: basic.get each), channel close (all returned)")
+print("    k*50+1 messages (filtered: basic.get each), channel close (all returned), then a second channel's")
+print("    passive declares (usually one, at most 100 over 1 s) until the queue holds those messages again")
 PY
