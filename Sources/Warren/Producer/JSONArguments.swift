@@ -18,7 +18,7 @@ public enum JSONArguments {
     }
 
     /// One decoder for every job: decoding is thread-safe, and making one per job costs more than a short job.
-    private static let decoder = JSONDecoder()
+    static let decoder = JSONDecoder()
 
     /// Decodes arguments; an empty body reads as `{}`. Errors name the failing field path.
     ///
@@ -27,13 +27,8 @@ public enum JSONArguments {
     /// messages it always had, and only bodies that decode pay for one decoder. `warren-bench decode`
     /// measures the ways at hand.
     public static func decode<P: Decodable>(_ type: P.Type, from body: [UInt8]) throws(ArgumentsError) -> P {
-        if let fast = try? fastDecode(type, from: body) { return fast }
         do {
-            if body.isEmpty { return try decoder.decode(type, from: Data("{}".utf8)) }
-            return try body.withUnsafeBytes { raw in
-                try decoder.decode(type, from: Data(bytesNoCopy: UnsafeMutableRawPointer(mutating: raw.baseAddress!),
-                                                    count: raw.count, deallocator: .none))
-            }
+            return try decodeJSON(type, from: body)
         } catch let error as DecodingError {
             throw ArgumentsError(error)
         } catch {
@@ -80,6 +75,17 @@ public struct ArgumentsError: Error, Sendable, CustomStringConvertible {
 }
 
 extension JSONArguments {
+    /// `body` decoded by ``NodeDecoder``, or, when it refuses, by `JSONDecoder`, whose value or error stands
+    /// (an empty body reads as `{}`). For any JSON Warren reads per job (arguments, itineraries).
+    static func decodeJSON<P: Decodable>(_ type: P.Type, from body: [UInt8]) throws -> P {
+        if let fast = try? fastDecode(type, from: body) { return fast }
+        if body.isEmpty { return try decoder.decode(type, from: Data("{}".utf8)) }
+        return try body.withUnsafeBytes { raw in
+            try decoder.decode(type, from: Data(bytesNoCopy: UnsafeMutableRawPointer(mutating: raw.baseAddress!),
+                                                count: raw.count, deallocator: .none))
+        }
+    }
+
     /// ``NodeDecoder`` alone, no fallback (what ``decode(_:from:)`` tries first; tests compare it with
     /// `JSONDecoder`).
     static func fastDecode<P: Decodable>(_ type: P.Type, from body: [UInt8]) throws -> P {

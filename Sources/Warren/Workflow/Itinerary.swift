@@ -117,7 +117,7 @@ public struct Itinerary: Sendable, Hashable, Codable {
         }
         let itinerary: Itinerary
         do {
-            itinerary = try JSONDecoder().decode(Itinerary.self, from: Data(text.utf8))
+            itinerary = try JSONArguments.decodeJSON(Itinerary.self, from: Array(text.utf8))
         } catch let error as DecodingError {
             throw ItineraryError("header '\(WorkflowHeader.itinerary)' is not a valid itinerary: \(Self.describe(error))")
         } catch {
