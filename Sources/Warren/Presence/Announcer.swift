@@ -128,15 +128,8 @@ public final class Announcer: Service, WorkerObserver, SchedulerObserver, Sendab
         state.withLock { s in
             s.busy -= 1
             s.done += 1
-            var c = s.counters[queue] ?? .init()
-            if failed { c.failed += 1 }
-            switch outcome {
-            case .succeeded: c.succeeded += 1
-            case .retried: c.retried += 1
-            case .deadLettered: c.deadLettered += 1
-            case .deferred, .abandoned, .interrupted: break
-            }
-            s.counters[queue] = c
+            // Updated in place: one lookup per job.
+            s.counters[queue, default: .init()].count(outcome, failed: failed)
         }
         next?.jobFinished(name: name, queue: queue, outcome: outcome, failed: failed, duration: duration)
     }
@@ -166,5 +159,18 @@ public final class Announcer: Service, WorkerObserver, SchedulerObserver, Sendab
     public func fired(_ fire: FireRecord) {
         state.withLock { $0.lastFires[fire.schedule] = fire.fireTime }
         nextScheduler?.fired(fire)
+    }
+}
+
+extension Announcement.QueueCounters {
+    /// Counts one finished attempt.
+    mutating func count(_ outcome: JobOutcome, failed: Bool) {
+        if failed { self.failed += 1 }
+        switch outcome {
+        case .succeeded: succeeded += 1
+        case .retried: retried += 1
+        case .deadLettered: deadLettered += 1
+        case .deferred, .abandoned, .interrupted: break
+        }
     }
 }
