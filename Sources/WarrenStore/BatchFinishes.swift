@@ -70,8 +70,9 @@ final class BatchFinishes: Sendable {
         }
     }
 
-    /// One transaction: children by batch and id (successes first: a child reported both ways within one
-    /// commit counts as succeeded), then each batch's counters, then its snapshot.
+    /// One transaction (PostgreSQL: one statement per batch, below): children by batch and id (successes
+    /// first: a child reported both ways within one commit counts as succeeded), then each batch's
+    /// counters, then its snapshot.
     private func commit(_ work: [(batch: String, child: String, outcome: ChildOutcome)]) async throws(StoreError) -> [String: BatchSnapshot] {
         let batches = Set(work.map(\.batch)).sorted()
         if backend.writableCTEs { return try await commitInOneStatement(work, batches) }
@@ -84,8 +85,9 @@ final class BatchFinishes: Sendable {
                     var start = 0
                     while start < ids.count {
                         let chunk = ids[start..<min(start + SQLJobStore.chunk, ids.count)]
-                        counted[outcome, default: 0] += try await s.run(BatchStatements.finishChildren(count: chunk.count),
-                                                                        [.text(outcome.rawValue), .time(Date()), .text(batch)] + chunk.map { .text($0) }).count
+                        try await s.run(BatchStatements.finishChildren(count: chunk.count),
+                                        [.text(outcome.rawValue), .time(Date()), .text(batch)] + chunk.map { .text($0) })
+                        counted[outcome, default: 0] += try await s.run(BatchStatements.changes).first?.int("n") ?? 0
                         start += SQLJobStore.chunk
                     }
                 }

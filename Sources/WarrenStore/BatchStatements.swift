@@ -59,12 +59,16 @@ enum BatchStatements {
 
     static let seal = "UPDATE warren_batches SET sealed = 1 WHERE id = ?"
 
-    /// Records children's outcome where none is recorded; returns the ids this call recorded. Binds:
-    /// outcome, time, batch, then the child ids.
+    /// Records children's outcome where none is recorded (how many: ``changes``). Binds: outcome, time,
+    /// batch, then the child ids.
     static func finishChildren(count: Int) -> String {
         "UPDATE warren_batch_children SET outcome = ?, finished_at = ? WHERE batch_id = ? AND outcome IS NULL AND child_id IN ("
-            + Array(repeating: "?", count: count).joined(separator: ", ") + ") RETURNING child_id"
+            + Array(repeating: "?", count: count).joined(separator: ", ") + ")"
     }
+
+    /// SQLite: rows the connection's last statement changed (column `n`), read in the same transaction: a
+    /// count instead of a returned row per child.
+    static let changes = "SELECT changes() AS n"
 
     /// Moves children from pending to succeeded and dead; returns the batch's row. Binds: finished,
     /// succeeded, dead, batch.

@@ -59,6 +59,7 @@ final class PostgresBackend: SQLBackend {
 
     func query(_ sql: String, _ binds: [SQLValue]) async throws(StoreError) -> [SQLRow] {
         do {
+            if let prepared = PostgresPrepared.runners[sql] { return try await prepared.onClient(client, Self.bindings(binds), logger) }
             return try await Self.rows(try await client.query(Self.query(sql, binds), logger: logger))
         } catch {
             throw Self.storeError(error)
@@ -93,6 +94,9 @@ final class PostgresBackend: SQLBackend {
         let logger: Logger
         func query(_ sql: String, _ binds: [SQLValue]) async throws(StoreError) -> [SQLRow] {
             do {
+                if let prepared = PostgresPrepared.runners[sql] {
+                    return try await prepared.onConnection(connection, PostgresBackend.bindings(binds), logger)
+                }
                 return try await PostgresBackend.rows(try await connection.query(PostgresBackend.query(sql, binds), logger: logger))
             } catch {
                 throw PostgresBackend.storeError(error)
@@ -105,18 +109,27 @@ final class PostgresBackend: SQLBackend {
         _ = await runner.value
     }
 
-    /// `sql` with its `?` placeholders numbered `$1...` (the store's SQL has no `?` elsewhere); the
-    /// numbered text is cached per statement (the store uses a few hundred at most).
+    /// `sql` with its `?` placeholders numbered `$1...` (``numbered(_:)``, cached per statement: the store
+    /// uses a few hundred at most).
     static func query(_ sql: String, _ binds: [SQLValue]) -> PostgresQuery {
         let text: String
-        if let cached = numbered.withLock({ $0[sql] }) {
+        if let cached = numberedCache.withLock({ $0[sql] }) {
             text = cached
         } else {
-            var n = 0
-            text = sql.split(separator: "?", omittingEmptySubsequences: false).enumerated()
-                .map { i, part in i == 0 ? String(part) : { n += 1; return "$\(n)" }() + part }.joined()
-            numbered.withLock { if $0.count > 1_000 { $0.removeAll() }; $0[sql] = text }
+            text = numbered(sql)
+            numberedCache.withLock { if $0.count > 1_000 { $0.removeAll() }; $0[sql] = text }
         }
+        return PostgresQuery(unsafeSQL: text, binds: bindings(binds))
+    }
+
+    /// `sql` with its `?` placeholders numbered `$1...` (the store's SQL has no `?` elsewhere).
+    static func numbered(_ sql: String) -> String {
+        var n = 0
+        return sql.split(separator: "?", omittingEmptySubsequences: false).enumerated()
+            .map { i, part in i == 0 ? String(part) : { n += 1; return "$\(n)" }() + part }.joined()
+    }
+
+    static func bindings(_ binds: [SQLValue]) -> PostgresBindings {
         var b = PostgresBindings(capacity: binds.count)
         for v in binds {
             switch v {
@@ -126,12 +139,12 @@ final class PostgresBackend: SQLBackend {
             case .null: b.appendNull()
             }
         }
-        return PostgresQuery(unsafeSQL: text, binds: b)
+        return b
     }
 
-    private static let numbered = Mutex<[String: String]>([:])
+    private static let numberedCache = Mutex<[String: String]>([:])
 
-    static func rows(_ sequence: PostgresRowSequence) async throws -> [SQLRow] {
+    static func rows<Rows: AsyncSequence>(_ sequence: Rows) async throws -> [SQLRow] where Rows.Element == PostgresRow {
         var out: [SQLRow] = []
         for try await row in sequence {
             var values: [String: SQLValue] = [:]

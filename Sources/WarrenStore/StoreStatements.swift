@@ -42,12 +42,36 @@ enum StoreStatements {
             """
     }()
 
-    /// Binds of one update, in ``StoreSchema/updateColumns`` order.
-    static func binds(_ u: JobUpdate) -> [SQLValue] {
-        [.text(u.id), .text(u.name), .text(u.queue), .text(u.state.rawValue), .int(u.state.rank), .int(u.attempt),
-         .text(u.worker), .time(u.enqueuedAt), .time(u.runAt), .time(u.startedAt), .time(u.finishedAt), .time(u.at),
-         .time(u.state == .running ? u.at : nil), .double(u.progress), .text(u.progressMessage), .text(u.result),
-         .text(u.lastError), .text(u.deadReason), .text(u.uniqueKey)]
+    /// Appends the binds of one update to `out`, in ``StoreSchema/updateColumns`` order (no array per row:
+    /// a group commit's binds go into one).
+    static func appendBinds(_ u: JobUpdate, to out: inout [SQLValue]) {
+        out.append(.text(u.id))
+        out.append(.text(u.name))
+        out.append(.text(u.queue))
+        out.append(.text(u.state.rawValue))
+        out.append(.int(u.state.rank))
+        out.append(.int(u.attempt))
+        out.append(.text(u.worker))
+        out.append(.time(u.enqueuedAt))
+        out.append(.time(u.runAt))
+        out.append(.time(u.startedAt))
+        out.append(.time(u.finishedAt))
+        out.append(.time(u.at))
+        out.append(.time(u.state == .running ? u.at : nil))
+        out.append(.double(u.progress))
+        out.append(.text(u.progressMessage))
+        out.append(.text(u.result))
+        out.append(.text(u.lastError))
+        out.append(.text(u.deadReason))
+        out.append(.text(u.uniqueKey))
+    }
+
+    /// The binds of `updates`, ``StoreSchema/updateColumns`` per row.
+    static func binds(_ updates: some Collection<JobUpdate>) -> [SQLValue] {
+        var out: [SQLValue] = []
+        out.reserveCapacity(updates.count * StoreSchema.updateColumns.count)
+        for u in updates { appendBinds(u, to: &out) }
+        return out
     }
 
     static func heartbeat(count: Int) -> String {

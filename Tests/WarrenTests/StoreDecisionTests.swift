@@ -26,9 +26,11 @@ final class StoreDecisionTests: XCTestCase {
         var done = JobUpdate(id: "a", state: .succeeded, attempt: 1, at: Date(timeIntervalSince1970: 3))
         done.result = "1"
         let other = JobUpdate(id: "b", state: .enqueued, attempt: 1)
+        let first = JobUpdate(id: "0", state: .enqueued, attempt: 1)
         let lateEnqueue = JobUpdate(id: "a", state: .enqueued, attempt: 1, at: Date(timeIntervalSince1970: 4))
-        let out = JobUpdate.coalesce([run, other, progress, done, lateEnqueue])
-        XCTAssertEqual(out.map(\.id), ["a", "b"])
+        var out = JobUpdate.coalesce([run, other, progress, first, done, lateEnqueue])
+        XCTAssertEqual(out.map(\.id), ["0", "a", "b"], "sorted by id: the order commits lock rows in")
+        out.removeFirst()
         XCTAssertEqual(out[0].state, .succeeded)
         XCTAssertEqual(out[0].worker, "w")
         XCTAssertEqual(out[0].startedAt, Date(timeIntervalSince1970: 1))

@@ -71,17 +71,21 @@ public struct JobUpdate: Sendable, Hashable {
         return m
     }
 
-    /// `updates` with one per job (merged in order), in the order each job first appears.
+    /// `updates` with one per job (merged in order), sorted by job id: the order concurrent commits lock
+    /// rows in, so they wait for each other and never deadlock. Sorts positions, not the (large) updates,
+    /// and needs no table of ids: a job's updates end up side by side, in order.
     public static func coalesce(_ updates: [JobUpdate]) -> [JobUpdate] {
-        var index: [String: Int] = [:]
+        let order = updates.indices.sorted { i, j in
+            let (a, b) = (updates[i].id, updates[j].id)
+            return a == b ? i < j : a < b
+        }
         var out: [JobUpdate] = []
         out.reserveCapacity(updates.count)
-        for u in updates {
-            if let i = index[u.id] {
-                out[i] = out[i].merged(with: u)
+        for i in order {
+            if let last = out.indices.last, out[last].id == updates[i].id {
+                out[last] = out[last].merged(with: updates[i])
             } else {
-                index[u.id] = out.count
-                out.append(u)
+                out.append(updates[i])
             }
         }
         return out

@@ -24,7 +24,8 @@ final class StoreWriter: Sendable {
         var lingering: [String: Lingering] = [:]
         var releases: [UniqueRelease] = []
         var heartbeats: [String] = []
-        var waiters: [CheckedContinuation<Void, Never>] = []
+        /// Each resumed once, by the flush that committed its writes.
+        var waiters: [UnsafeContinuation<Void, Never>] = []
         /// Flush loops running (at most the store's ``JobStore/concurrentWrites``).
         var flushes = 0
         /// Whether a timer is armed; it is whenever something lingers.
@@ -56,14 +57,13 @@ final class StoreWriter: Sendable {
         let now = ContinuousClock.now
         let arm = pending.withLock { p -> Bool in
             for u in updates {
-                if let l = p.lingering.removeValue(forKey: u.id) {
+                // One lookup when the job has nothing lingering yet (a job's first write, the usual case).
+                if let l = p.lingering.updateValue(Lingering(update: u, since: now), forKey: u.id) {
                     p.lingering[u.id] = Lingering(update: l.update.merged(with: u), since: l.since)
-                } else {
-                    p.lingering[u.id] = Lingering(update: u, since: now)
                 }
             }
-            p.releases += releases
-            p.heartbeats += heartbeats
+            if !releases.isEmpty { p.releases += releases }
+            if !heartbeats.isEmpty { p.heartbeats += heartbeats }
             guard !p.timer else { return false }
             p.timer = true
             return true
@@ -73,12 +73,12 @@ final class StoreWriter: Sendable {
 
     /// Queues writes and returns once they are committed (or given up on).
     func write(_ updates: [JobUpdate], releases: [UniqueRelease] = []) async {
-        await withCheckedContinuation { (c: CheckedContinuation<Void, Never>) in
+        await withUnsafeContinuation { (c: UnsafeContinuation<Void, Never>) in
             let start = pending.withLock { p -> Bool in
                 for u in updates {
                     if let l = p.lingering.removeValue(forKey: u.id) { p.due.append(l.update.merged(with: u)) } else { p.due.append(u) }
                 }
-                p.releases += releases
+                if !releases.isEmpty { p.releases += releases }
                 p.waiters.append(c)
                 return startFlushing(&p)
             }
@@ -134,7 +134,7 @@ final class StoreWriter: Sendable {
             }
             guard let taken else { return }
             // Sorted by job id: concurrent commits lock rows in one order, so they wait for each other, never deadlock.
-            let updates = JobUpdate.coalesce(taken.due).sorted { $0.id < $1.id }
+            let updates = JobUpdate.coalesce(taken.due)
             let batch = StoreBatch(updates: updates, heartbeats: Array(Set(taken.heartbeats)),
                                    releases: taken.releases)
             await commit(batch)
