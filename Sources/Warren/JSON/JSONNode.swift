@@ -15,6 +15,10 @@ enum JSONNode: Sendable {
     case array([JSONNode])
     case object([(key: String, value: JSONNode)])
 
+    /// Members up to which an object's keys are searched member by member, by the parser for duplicates and
+    /// by the decoder for a key; beyond it, by a hash of the keys (no quadratic cost on a large object).
+    static let smallObject = 16
+
     /// Parses `bytes` (UTF-8) as one JSON value, whitespace around it allowed.
     static func parse(_ bytes: UnsafeRawBufferPointer) throws(JSONSyntaxError) -> JSONNode {
         var parser = JSONParser(bytes: bytes)

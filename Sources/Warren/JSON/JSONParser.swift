@@ -4,8 +4,6 @@ struct JSONParser {
     var at = 0
     /// Nesting deeper than this is refused (and left to `JSONDecoder`): no stack overflow from a hostile body.
     static let maxDepth = 256
-    /// Members up to which an object is searched member by member (beyond it, by a hash of the keys).
-    static let smallObject = 16
 
     init(bytes: UnsafeRawBufferPointer) { self.bytes = bytes }
 
@@ -56,7 +54,7 @@ struct JSONParser {
             guard at < bytes.count, bytes[at] == UInt8(ascii: "\"") else { throw error("expected a key") }
             let key = try string()
             // JSONDecoder's choice between duplicates is its own: leave such a body to it.
-            if members.count == Self.smallObject { seen = Set(members.map(\.key)) }
+            if members.count == JSONNode.smallObject { seen = Set(members.map(\.key)) }
             let duplicate = seen != nil ? !seen!.insert(key).inserted : members.contains { $0.key == key }
             if duplicate { throw error("duplicate key") }
             skipWhitespace()

@@ -106,7 +106,7 @@ struct KeyedNodeContainer<Key: CodingKey>: KeyedDecodingContainerProtocol {
 
     init(members: [(key: String, value: JSONNode)], path: CodingPathNode?) {
         (self.members, self.path) = (members, path)
-        index = members.count > 16 ? Dictionary(members.enumerated().map { ($1.key, $0) }, uniquingKeysWith: { $1 }) : nil
+        index = members.count > JSONNode.smallObject ? Dictionary(members.enumerated().map { ($1.key, $0) }, uniquingKeysWith: { $1 }) : nil
     }
 
     var codingPath: [any CodingKey] { path?.keys ?? [] }

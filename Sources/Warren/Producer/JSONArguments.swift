@@ -18,7 +18,7 @@ public enum JSONArguments {
     }
 
     /// One decoder for every job: decoding is thread-safe, and making one per job costs more than a short job.
-    static let decoder = JSONDecoder()
+    private static let decoder = JSONDecoder()
 
     /// Decodes arguments; an empty body reads as `{}`. Errors name the failing field path.
     ///

@@ -40,14 +40,14 @@ struct JobProcessor: Sendable {
         let source = item.source
         let decoded = delivery.body.count > decision.maxMessageBytes
             ? .failure(JobDecodingError("oversized", reason: .oversized)) : read(delivery)
-        let read = try? decoded.get()
-        let definition = read.flatMap { registry[$0.name] }
+        let readable = try? decoded.get()
+        let definition = readable.flatMap { registry[$0.name] }
         if let disposition = decision.beforeAttempt(bodyBytes: delivery.body.count, decoded: decoded, definition: definition,
                                                     knownJobs: registry.names, now: Date()) {
             await refuse(delivery, decoded, source, disposition)
             return .done
         }
-        guard let envelope = read, let definition else { return .done }  // decided above
+        guard let envelope = readable, let definition else { return .done }  // decided above
         if !item.admitted, let parking, let needs = parking.needs(job: envelope.name, arguments: envelope.body) {
             parking.park(item, needs)  // back, ahead of new deliveries, once it may start
             return .done
