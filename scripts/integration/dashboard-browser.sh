@@ -37,7 +37,7 @@ cleanup() {
   for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; done
   sleep 0.5
   for p in "${pids[@]}"; do kill -9 "$p" 2>/dev/null || true; done
-  delete_queues "$Q" "$Q.dead" "$Q.sched" "$Q.sched.dead" "warren.scheduler.$GROUP.lock" "warren.scheduler.$GROUP.state.tick" \
+  delete_queues "$Q" "$Q.dead" "$Q.sched" "$Q.sched.dead" "warren.scheduler.lock.$GROUP" "warren.scheduler.state.$GROUP.tick" \
     "$JQ" "$JQ.dead" "$BQ" "$BQ.dead" "$LIMIT_Q"
   timeout 30 deploy/rabbitmq-local.sh ctl -q eval "rabbit_exchange:delete(rabbit_misc:r(<<\"/\">>, exchange, <<\"$LIMIT_Q.filled\">>), false, <<\"cleanup\">>)." \
     >/dev/null 2>&1 || true
