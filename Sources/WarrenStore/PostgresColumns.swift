@@ -4,7 +4,7 @@ import Warren
 /// PostgreSQL's form of the jobs upsert: one statement whose text never changes, each column bound once as
 /// an array literal (`{"a",NULL,"b"}`) and spread back into rows by `unnest`.
 ///
-/// The portable form (``StoreStatements/upsert(rows:)``) binds 19 values per row: 1,900 binds for 100
+/// The portable form (``StoreStatements/upsert(_:)``) binds up to 19 values per row: 1,900 binds for 100
 /// rows, each encoded by the driver and each a parameter the server parses and plans anew for every
 /// distinct row count. Here a group commit of any size is 19 text binds and one statement the server has
 /// seen before; the worker's CPU per tracked job drops accordingly (docs/store.md, Cost).
@@ -46,11 +46,27 @@ enum PostgresColumns {
         return columns.map { .text(String(decoding: $0, as: UTF8.self)) }
     }
 
+    /// Appends `i` in decimal, without a `String` per number (a row has seven integer columns).
+    static func appendDecimal(_ i: Int64, to literal: inout [UInt8]) {
+        if i < 0 { literal.append(UInt8(ascii: "-")) }
+        var m = i.magnitude
+        var count = 0
+        repeat { count += 1; m /= 10 } while m > 0
+        var at = literal.count + count
+        literal.append(contentsOf: repeatElement(UInt8(ascii: "0"), count: count))
+        m = i.magnitude
+        repeat {
+            at -= 1
+            literal[at] = UInt8(ascii: "0") + UInt8(m % 10)
+            m /= 10
+        } while m > 0
+    }
+
     /// Appends one element's UTF-8: NULL, a number, or a double-quoted string with `"` and `\` escaped.
     static func append(_ v: SQLValue, to literal: inout [UInt8]) {
         switch v {
         case .null: literal.append(contentsOf: "NULL".utf8)
-        case .int(let i): literal.append(contentsOf: String(i).utf8)
+        case .int(let i): appendDecimal(i, to: &literal)
         case .double(let d):
             literal.append(contentsOf: (d.isNaN ? "NaN" : d.isInfinite ? (d > 0 ? "Infinity" : "-Infinity") : "\(d)").utf8)
         case .text(let s):

@@ -13,6 +13,10 @@ enum SQLValue: Sendable, Hashable {
     static func double(_ d: Double?) -> SQLValue { d.map { .double($0) } ?? .null }
     static func time(_ d: Date?) -> SQLValue { d.map { .int(Int64(($0.timeIntervalSince1970 * 1000).rounded())) } ?? .null }
     static func int(_ i: Int) -> SQLValue { .int(Int64(i)) }
+
+    var isNull: Bool {
+        if case .null = self { true } else { false }
+    }
 }
 
 /// One result row, by column name.

@@ -73,7 +73,7 @@ final class SQLJobStore: JobStore {
         }
         while start < batch.updates.count {
             let rows = batch.updates[start..<min(start + chunk, batch.updates.count)]
-            out.append((StoreStatements.upsert(rows: rows.count), StoreStatements.binds(rows)))
+            out.append(StoreStatements.upsert(rows))
             start += chunk
         }
         start = 0

@@ -4,25 +4,61 @@ import Warren
 
 /// The store's SQL text and the mapping between rows and Warren's types.
 enum StoreStatements {
-    /// Multi-row upsert of ``JobUpdate``s: a row replaces the stored one only at an equal or higher
-    /// `(attempt, state_rank)` (``JobState/replaces(_:attempt:storedAttempt:)``); absent fields keep theirs.
-    static func upsert(rows: Int) -> String {
-        if let cached = upserts.withLock({ $0[rows] }) { return cached }
-        let sql = makeUpsert(rows: rows)
-        upserts.withLock { $0[rows] = sql }
+    /// Multi-row upsert of `updates` (ids unique: ``JobUpdate/coalesce(_:)`` ran): a row replaces the stored
+    /// one only at an equal or higher `(attempt, state_rank)` (``JobState/replaces(_:attempt:storedAttempt:)``);
+    /// absent fields keep theirs.
+    ///
+    /// Only the columns some row sets are named (with the ones every row has): an omitted column is `NULL`
+    /// in `excluded`, exactly as a bound `NULL` would be, so ``onConflict`` treats both alike. A short job's
+    /// row sets 11 of the 19, and SQLite parses the statement's text and takes every bind anew at each group
+    /// commit (the driver keeps no prepared statement): the narrower text costs it about a third less.
+    static func upsert<C: Collection<JobUpdate>>(_ updates: C) -> (sql: String, binds: [SQLValue]) {
+        let width = StoreSchema.updateColumns.count
+        var all: [SQLValue] = []
+        all.reserveCapacity(updates.count * width)
+        for u in updates { appendBinds(u, to: &all) }
+        var mask = requiredColumns
+        for (i, v) in all.enumerated() where !v.isNull { mask |= 1 << UInt32(i % width) }
+        let shape = UpsertShape(rows: updates.count, columns: mask)
+        guard mask != allColumns else { return (sql(for: shape), all) }
+        var binds: [SQLValue] = []
+        binds.reserveCapacity(updates.count * mask.nonzeroBitCount)
+        for (i, v) in all.enumerated() where mask & (1 << UInt32(i % width)) != 0 { binds.append(v) }
+        return (sql(for: shape), binds)
+    }
+
+    /// Row count and named columns (bit `i`: ``StoreSchema/updateColumns``[i]) of an upsert's text.
+    struct UpsertShape: Hashable {
+        let rows: Int
+        let columns: UInt32
+    }
+
+    /// Columns every row binds (`NOT NULL`): id, state, state_rank, attempt, updated_at.
+    private static let requiredColumns: UInt32 = ["id", "state", "state_rank", "attempt", "updated_at"].reduce(0) {
+        $0 | 1 << UInt32(StoreSchema.updateColumns.firstIndex(of: $1)!)
+    }
+    private static let allColumns: UInt32 = (1 << UInt32(StoreSchema.updateColumns.count)) - 1
+
+    /// The text of an upsert of `shape`, made once. At most ``cacheLimit`` texts are kept (then the cache
+    /// starts afresh): row counts are at most ``SQLJobStore/chunk`` and the column sets few, so it rarely fills.
+    static func sql(for shape: UpsertShape) -> String {
+        if let cached = upserts.withLock({ $0[shape] }) { return cached }
+        let names = StoreSchema.updateColumns.indices.filter { shape.columns & (1 << UInt32($0)) != 0 }
+            .map { StoreSchema.updateColumns[$0] }
+        let row = "(" + Array(repeating: "?", count: names.count).joined(separator: ", ") + ")"
+        let sql = """
+            INSERT INTO warren_jobs (\(names.joined(separator: ", "))) VALUES \(Array(repeating: row, count: shape.rows).joined(separator: ", "))
+            \(onConflict)
+            """
+        upserts.withLock {
+            if $0.count >= cacheLimit { $0.removeAll() }
+            $0[shape] = sql
+        }
         return sql
     }
 
-    /// Upsert text by row count (at most ``SQLJobStore/chunk`` entries).
-    private static let upserts = Mutex<[Int: String]>([:])
-
-    private static func makeUpsert(rows: Int) -> String {
-        let row = "(" + Array(repeating: "?", count: StoreSchema.updateColumns.count).joined(separator: ", ") + ")"
-        return """
-            INSERT INTO warren_jobs (\(StoreSchema.updateColumns.joined(separator: ", "))) VALUES \(Array(repeating: row, count: rows).joined(separator: ", "))
-            \(onConflict)
-            """
-    }
+    private static let cacheLimit = 2_000
+    private static let upserts = Mutex<[UpsertShape: String]>([:])
 
     /// What an upserted row does to the stored one (shared by ``PostgresColumns/upsert``).
     static let onConflict: String = {
@@ -64,14 +100,6 @@ enum StoreStatements {
         out.append(.text(u.lastError))
         out.append(.text(u.deadReason))
         out.append(.text(u.uniqueKey))
-    }
-
-    /// The binds of `updates`, ``StoreSchema/updateColumns`` per row.
-    static func binds(_ updates: some Collection<JobUpdate>) -> [SQLValue] {
-        var out: [SQLValue] = []
-        out.reserveCapacity(updates.count * StoreSchema.updateColumns.count)
-        for u in updates { appendBinds(u, to: &out) }
-        return out
     }
 
     static func heartbeat(count: Int) -> String {

@@ -1,7 +1,7 @@
 import Foundation
 @testable import Warren
 import WarrenAMQP
-import WarrenStore
+@testable import WarrenStore
 import XCTest
 
 /// Broker- and database-free tests of the store's pure rules: state order, batching merge, unique-key
@@ -36,6 +36,35 @@ final class StoreDecisionTests: XCTestCase {
         XCTAssertEqual(out[0].startedAt, Date(timeIntervalSince1970: 1))
         XCTAssertEqual(out[0].progress, 0.5)
         XCTAssertEqual(out[0].result, "1")
+    }
+
+    /// The SQL upsert names the columns some row sets (and those every row has), no more; a column one row
+    /// sets is bound `NULL` for the others, and a row setting everything gets all 19.
+    func testUpsertNamesOnlyTheColumnsItsRowsSet() {
+        let at = Date(timeIntervalSince1970: 1_795_000_000)
+        var a = JobUpdate(id: "a", state: .succeeded, attempt: 1, at: at)
+        a.name = "n"
+        let b = JobUpdate(id: "b", state: .running, attempt: 2, at: at)
+        let (sql, binds) = StoreStatements.upsert([a, b])
+        XCTAssertTrue(sql.hasPrefix("INSERT INTO warren_jobs (id, name, state, state_rank, attempt, updated_at, heartbeat_at) VALUES (?, ?, ?, ?, ?, ?, ?), (?, ?, ?, ?, ?, ?, ?)\n"), sql)
+        let ms = SQLValue.int(1_795_000_000_000)
+        XCTAssertEqual(binds, [.text("a"), .text("n"), .text("succeeded"), .int(JobState.succeeded.rank), .int(1), ms, .null,
+                               .text("b"), .null, .text("running"), .int(JobState.running.rank), .int(2), ms, ms])
+        var full = JobUpdate(id: "c", state: .running, attempt: 1, at: at)
+        (full.name, full.queue, full.worker, full.progressMessage, full.result, full.lastError, full.deadReason, full.uniqueKey) =
+            ("n", "q", "w", "m", "r", "e", "d", "k")
+        (full.enqueuedAt, full.runAt, full.startedAt, full.finishedAt, full.progress) = (at, at, at, at, 0.5)
+        let wide = StoreStatements.upsert([full])
+        XCTAssertEqual(wide.binds.count, StoreSchema.updateColumns.count)
+        XCTAssertTrue(wide.sql.hasPrefix("INSERT INTO warren_jobs (\(StoreSchema.updateColumns.joined(separator: ", "))) VALUES"))
+    }
+
+    func testPostgresIntegerLiteralsAreDecimal() {
+        for i: Int64 in [0, 7, -1, 10, -10, 1_795_000_000_123, .max, .min] {
+            var out = Array("x".utf8)
+            PostgresColumns.appendDecimal(i, to: &out)
+            XCTAssertEqual(String(decoding: out, as: UTF8.self), "x\(i)")
+        }
     }
 
     func testUniqueKeyReleaseRule() {
