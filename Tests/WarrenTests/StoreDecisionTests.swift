@@ -67,6 +67,15 @@ final class StoreDecisionTests: XCTestCase {
         }
     }
 
+    func testProgressIsWrittenFirstLastAndThenOncePerInterval() {
+        let t = ContinuousClock.now
+        let every = Duration.milliseconds(250)
+        XCTAssertTrue(JobTracker.progressDue(fraction: 0.1, last: nil, now: t, interval: every), "the attempt's first")
+        XCTAssertFalse(JobTracker.progressDue(fraction: 0.2, last: t, now: t + .milliseconds(249), interval: every))
+        XCTAssertTrue(JobTracker.progressDue(fraction: 0.3, last: t, now: t + every, interval: every))
+        XCTAssertTrue(JobTracker.progressDue(fraction: 1, last: t, now: t + .milliseconds(1), interval: every), "the final one")
+    }
+
     func testUniqueKeyReleaseRule() {
         let failure = FailureInfo(type: "E", message: "m")
         XCTAssertTrue(UniqueJob.releases(.success, on: .ack))

@@ -43,12 +43,12 @@ final class StoreWriterTests: XCTestCase {
         let store = Recording(try await StoreURL.sqlite(path: StoreBackends.sqlitePath()).open(logger: quietLogger("test.store")))
         let writer = StoreWriter(store: store, retryFor: .seconds(5), linger: .seconds(10), logger: quietLogger("test.writer"))
         let (a, b) = (StoreBackends.id("writer-a"), StoreBackends.id("writer-b"))
-        writer.submit([running(a)])
-        await writer.write([JobUpdate(id: b, state: .succeeded, attempt: 1)])
+        writer.submit(running(a))
+        await writer.write(JobUpdate(id: b, state: .succeeded, attempt: 1))
         XCTAssertEqual(store.rows(a).count, 0, "a's running row went with b's commit")
         var done = JobUpdate(id: a, state: .succeeded, attempt: 1)
         done.result = "{\"ok\":true}"
-        await writer.write([done])
+        await writer.write(done)
         XCTAssertEqual(store.rows(a).map(\.state), [.succeeded])
         let status = try await store.status(a)
         XCTAssertEqual(status.state, .succeeded)
@@ -63,14 +63,14 @@ final class StoreWriterTests: XCTestCase {
         let store = Recording(try await StoreURL.sqlite(path: StoreBackends.sqlitePath()).open(logger: quietLogger("test.store")))
         let writer = StoreWriter(store: store, retryFor: .seconds(5), linger: .milliseconds(50), logger: quietLogger("test.writer"))
         let a = StoreBackends.id("writer-long")
-        writer.submit([running(a)])
+        writer.submit(running(a))
         var state = JobState.unknown
         for _ in 0..<200 where state != .running {  // bounded: 10 s
             try await Task.sleep(for: .milliseconds(50))
             state = try await store.status(a).state
         }
         XCTAssertEqual(state, .running)
-        await writer.write([JobUpdate(id: a, state: .succeeded, attempt: 1)])
+        await writer.write(JobUpdate(id: a, state: .succeeded, attempt: 1))
         XCTAssertEqual(store.rows(a).map(\.state), [.running, .succeeded])
         let status = try await store.status(a).state
         XCTAssertEqual(status, .succeeded)

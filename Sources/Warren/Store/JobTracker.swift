@@ -33,7 +33,8 @@ public struct JobTrackerConfiguration: Sendable {
 public final class JobTracker: JobMiddleware {
     let writer: StoreWriter
     let configuration: JobTrackerConfiguration
-    private let running = Mutex<[String: Int]>([:])
+    /// Jobs running here (heartbeated), each with its attempts under way and its last progress write.
+    private let running = Mutex<[String: Running]>([:])
     private let heartbeat = Mutex<Task<Void, Never>?>(nil)
 
     /// A tracker writing to `store`.
@@ -59,17 +60,18 @@ public final class JobTracker: JobMiddleware {
             u.uniqueKey = held.key
             if held.release == .start { releases.append(UniqueRelease(key: held.key, jobID: c.jobID)) }
         }
-        writer.submit([u], releases: releases)
+        writer.submit(u, releases: releases)
         startHeartbeats()
-        running.withLock { $0[c.jobID, default: 0] += 1 }
+        running.withLock { $0[c.jobID, default: Running()].attempts += 1 }
         defer {
             running.withLock {
-                $0[c.jobID, default: 1] -= 1
-                if $0[c.jobID] == 0 { $0[c.jobID] = nil }
+                guard var r = $0[c.jobID] else { return }
+                r.attempts -= 1
+                $0[c.jobID] = r.attempts > 0 ? r : nil
             }
         }
         var a = attempt
-        a.context.progressReporter = ProgressThrottle(writer: writer, attempt: c.attempt, interval: configuration.progressInterval)
+        a.context.progressReporter = ProgressWriter(tracker: self, attempt: c.attempt)
         return try await next(a)
     }
 
@@ -83,7 +85,7 @@ public final class JobTracker: JobMiddleware {
         if let held = UniqueJob.held(in: settlement.headers), UniqueJob.releases(held.release, on: settlement.disposition) {
             releases.append(UniqueRelease(key: held.key, jobID: id))
         }
-        await writer.write([update], releases: releases)
+        await writer.write(update, releases: releases)
     }
 
     /// The key of the object stored instead of a result over ``JobTrackerConfiguration/maxResultBytes``:
@@ -138,37 +140,53 @@ public final class JobTracker: JobMiddleware {
                     try? await Task.sleep(for: interval)
                     guard let self else { return }
                     let ids = self.running.withLock { Array($0.keys) }
-                    if !ids.isEmpty { self.writer.submit([], heartbeats: ids) }
+                    if !ids.isEmpty { self.writer.submit(heartbeats: ids) }
                 }
             }
         }
     }
 }
 
-/// Writes one attempt's progress, at most once per interval (the final report of 1.0 always).
-final class ProgressThrottle: JobProgressReporter {
-    private let writer: StoreWriter
-    private let attempt: Int
-    private let interval: Duration
-    private let last = Mutex<ContinuousClock.Instant?>(nil)
+/// A running job's entry in the tracker.
+struct Running {
+    /// Attempts of the job running here (two only while a redelivery overlaps the attempt it replaces).
+    var attempts = 0
+    /// When its progress was last written.
+    var lastProgress: ContinuousClock.Instant?
+}
 
-    init(writer: StoreWriter, attempt: Int, interval: Duration) {
-        self.writer = writer
-        self.attempt = attempt
-        self.interval = interval
-    }
-
-    func report(jobID: String, fraction: Double, message: String?) async {
-        let now = ContinuousClock.now
-        let due = last.withLock { l -> Bool in
-            if fraction < 1, let l, now - l < interval { return false }
-            l = now
+extension JobTracker {
+    /// Whether a progress report of `fraction` for `jobID` is to be written now: the first, the final `1.0`,
+    /// and then at most one per ``JobTrackerConfiguration/progressInterval``.
+    func progressDue(jobID: String, fraction: Double, at now: ContinuousClock.Instant) -> Bool {
+        running.withLock { r in
+            guard Self.progressDue(fraction: fraction, last: r[jobID]?.lastProgress, now: now,
+                                   interval: configuration.progressInterval) else { return false }
+            r[jobID]?.lastProgress = now
             return true
         }
-        guard due else { return }
+    }
+
+    /// The rule: a report is written when it is the final one (`fraction` 1), the attempt's first (`last`
+    /// `nil`), or `interval` after the last one written. Pure.
+    static func progressDue(fraction: Double, last: ContinuousClock.Instant?, now: ContinuousClock.Instant,
+                            interval: Duration) -> Bool {
+        guard fraction < 1, let last else { return true }
+        return now - last >= interval
+    }
+}
+
+/// Writes one attempt's progress through its tracker, at most once per interval (the final report of 1.0
+/// always). Two words, no allocation per job: the throttle's state is the job's entry in the tracker.
+struct ProgressWriter: JobProgressReporter {
+    let tracker: JobTracker
+    let attempt: Int
+
+    func report(jobID: String, fraction: Double, message: String?) async {
+        guard tracker.progressDue(jobID: jobID, fraction: fraction, at: .now) else { return }
         var u = JobUpdate(id: jobID, state: .running, attempt: attempt)
         u.progress = fraction
         u.progressMessage = message
-        writer.submit([u])
+        tracker.writer.submit(u)
     }
 }

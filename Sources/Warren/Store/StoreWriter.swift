@@ -51,45 +51,54 @@ final class StoreWriter: Sendable {
         self.logger = logger
     }
 
-    /// Queues writes for a commit within `linger` (or with the job's awaited write, if that comes first);
-    /// returns at once.
-    func submit(_ updates: [JobUpdate], releases: [UniqueRelease] = [], heartbeats: [String] = []) {
+    /// Queues a write for a commit within `linger` (or with the job's awaited write, if that comes first);
+    /// returns at once. One update, not an array: this runs for every job.
+    func submit(_ update: JobUpdate, releases: [UniqueRelease] = []) {
         let now = ContinuousClock.now
         let arm = pending.withLock { p -> Bool in
-            for u in updates {
-                // One lookup when the job has nothing lingering yet (a job's first write, the usual case).
-                if let l = p.lingering.updateValue(Lingering(update: u, since: now), forKey: u.id) {
-                    p.lingering[u.id] = Lingering(update: l.update.merged(with: u), since: l.since)
-                }
+            // One lookup when the job has nothing lingering yet (a job's first write, the usual case).
+            if let l = p.lingering.updateValue(Lingering(update: update, since: now), forKey: update.id) {
+                p.lingering[update.id] = Lingering(update: l.update.merged(with: update), since: l.since)
             }
             if !releases.isEmpty { p.releases += releases }
-            if !heartbeats.isEmpty { p.heartbeats += heartbeats }
-            guard !p.timer else { return false }
-            p.timer = true
-            return true
+            return armTimer(&p)
         }
         if arm { startTimer(after: linger) }
     }
 
-    /// Queues writes and returns once they are committed (or given up on).
-    func write(_ updates: [JobUpdate], releases: [UniqueRelease] = []) async {
+    /// Queues heartbeats of running jobs for a commit within `linger`; returns at once.
+    func submit(heartbeats: [String]) {
+        let arm = pending.withLock { p -> Bool in
+            p.heartbeats += heartbeats
+            return armTimer(&p)
+        }
+        if arm { startTimer(after: linger) }
+    }
+
+    /// Whether the caller is to start the timer (none is armed yet).
+    private func armTimer(_ p: inout Pending) -> Bool {
+        guard !p.timer else { return false }
+        p.timer = true
+        return true
+    }
+
+    /// Queues a write and returns once it is committed (or given up on).
+    func write(_ update: JobUpdate, releases: [UniqueRelease] = []) async {
         await withUnsafeContinuation { (c: UnsafeContinuation<Void, Never>) in
             let start = pending.withLock { p -> Bool in
-                for u in updates {
-                    if let l = p.lingering.removeValue(forKey: u.id) { p.due.append(l.update.merged(with: u)) } else { p.due.append(u) }
-                }
+                if let l = p.lingering.removeValue(forKey: update.id) { p.due.append(l.update.merged(with: update)) } else { p.due.append(update) }
                 if !releases.isEmpty { p.releases += releases }
                 p.waiters.append(c)
                 return startFlushing(&p)
             }
-            if start { Task { await self.flushLoop() } }
+            if start { Task.detached { await self.flushLoop() } }
         }
     }
 
     /// After `delay`: moves what came due to the next commit (starting one if none runs), and re-arms for
     /// the oldest write still lingering.
     private func startTimer(after delay: Duration) {
-        Task {
+        Task.detached {
             try? await Task.sleep(for: delay)
             let (start, next) = self.pending.withLock { p -> (Bool, Duration?) in
                 let now = ContinuousClock.now

@@ -41,7 +41,10 @@ final class JobRunners: Sendable {
                     buffer.finished()
                 case .settleLater(let settle):
                     meter.record(ContinuousClock.now - started)
-                    Task { [buffer] in
+                    // Detached: a child of the runner would copy the runner's task-local values (the service
+                    // group's shutdown manager) into every job's settlement, two allocations a job for
+                    // nothing the settlement reads.
+                    Task.detached { [buffer] in
                         await settle()
                         buffer.finished()
                     }
