@@ -103,6 +103,13 @@ public struct AMQPDelivery: Sendable {
         try await settle(.ack(multiple: multiple))
     }
 
+    /// ``ack(multiple:)`` for a caller that cannot suspend (a completion handler): the same marking for the
+    /// I/O thread, which never waits either.
+    public func ackNow(multiple: Bool = false) throws(AMQPError) {
+        guard let settler else { return }  // no-ack consumer: nothing to settle
+        try settler.ack(deliveryTag, multiple: multiple)
+    }
+
     /// Negatively acknowledges the message: back to the queue with `requeue`, else dead-lettered or dropped.
     public func nack(requeue: Bool, multiple: Bool = false) async throws {
         try await settle(.nack(requeue: requeue, multiple: multiple))

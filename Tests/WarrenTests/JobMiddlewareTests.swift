@@ -33,13 +33,52 @@ private final class Recorder: JobMiddleware {
         }
     }
 
-    func willSettle(_ settlement: JobSettlement) async {
+    func willSettle(_ settlement: JobSettlement) async { record(settlement) }
+
+    func record(_ settlement: JobSettlement) {
         switch settlement.disposition {
         case .ack: shared.add("\(name) settle ack \(String(decoding: settlement.result?.json ?? [], as: UTF8.self))")
         case .retry(let next, _, let failure): shared.add("\(name) settle retry \(next) \(failure.message)")
         case .deadLetter(let reason, _): shared.add("\(name) settle dead \(reason.rawValue)")
         default: shared.add("\(name) settle other")
         }
+    }
+}
+
+/// A ``Recorder`` told its settlements through ``JobMiddleware/startSettling(_:completion:)``.
+private final class StartingRecorder: JobMiddleware {
+    let recorder: Recorder
+
+    init(_ name: String, _ shared: SharedEvents) { recorder = Recorder(name, shared) }
+
+    func handle(_ attempt: JobAttempt, next: @Sendable (JobAttempt) async throws -> JobResult) async throws -> JobResult {
+        try await recorder.handle(attempt, next: next)
+    }
+
+    func willSettle(_ settlement: JobSettlement) async { recorder.record(settlement) }
+
+    func startSettling(_ settlement: JobSettlement, completion: @escaping @Sendable ((any Error)?) -> Void) -> SettlementStart {
+        recorder.record(settlement)
+        return .done
+    }
+}
+
+/// Records successes as a store does, from another thread after a while (``JobMiddleware/startSettling(_:completion:)``),
+/// and fails the first, as an outage would; its worker settles off the runners.
+private final class FailsFirstAckLater: JobMiddleware {
+    private let failed = Mutex(false)
+    let shared: SharedEvents
+
+    init(_ shared: SharedEvents) { self.shared = shared }
+
+    var settlementWaitsForIO: Bool { true }
+
+    func startSettling(_ settlement: JobSettlement, completion: @escaping @Sendable ((any Error)?) -> Void) -> SettlementStart {
+        guard case .ack = settlement.disposition else { return .useWillSettle }
+        shared.add("store writes ack")
+        let fail = failed.withLock { f in defer { f = true }; return !f }
+        DispatchQueue.global().asyncAfter(deadline: .now() + .milliseconds(20)) { completion(fail ? FailsFirstAck.Down() : nil) }
+        return .started
     }
 }
 
@@ -59,7 +98,7 @@ private struct Doubler: JobMiddleware {
 }
 
 /// Fails to record the first `ack` it is told of, as a store outage would.
-private final class FailsFirstAck: JobMiddleware {
+final class FailsFirstAck: JobMiddleware {
     struct Down: Error, CustomStringConvertible {
         var description: String { "store down" }
     }
@@ -73,6 +112,17 @@ private final class FailsFirstAck: JobMiddleware {
 }
 
 final class JobMiddlewareTests: XCTestCase {
+    /// `TestAnswer` returning 21 (recorded as "job"), two attempts 20 ms apart.
+    private func answersTwice(_ events: SharedEvents) -> JobRegistry {
+        var registry = JobRegistry()
+        registry.register(TestAnswer.self, retry: RetryPolicy(maxAttempts: 2, backoff: Backoff(base: .milliseconds(20), cap: .milliseconds(20), jitter: 0))) {
+            _, _ -> Int in
+            events.add("job")
+            return 21
+        }
+        return registry
+    }
+
     /// A middleware that cannot record a success fails the attempt: the retry policy is asked again with its
     /// error; the middlewares inside it (told first) hear the `ack`, then the retry, those outside it only
     /// the retry; the job runs again. The delivery is never acked unrecorded.
@@ -81,12 +131,7 @@ final class JobMiddlewareTests: XCTestCase {
         let q = Topology.Queue(JobsBroker.uniqueQueue("middleware-settle"))
         let topology = Topology(queues: [q])
         let events = SharedEvents()
-        var registry = JobRegistry()
-        registry.register(TestAnswer.self, retry: RetryPolicy(maxAttempts: 2, backoff: Backoff(base: .milliseconds(20), cap: .milliseconds(20), jitter: 0))) {
-            _, _ -> Int in
-            events.add("job")
-            return 21
-        }
+        let registry = answersTwice(events)
         let (running, producer) = try await startWorker(conn, topology, registry,
                                                         middleware: [Recorder("outer", events), FailsFirstAck(), Recorder("inner", events)])
         _ = try await producer.enqueue(TestAnswer(fail: false), options: .init(queue: q.name))
@@ -97,6 +142,31 @@ final class JobMiddlewareTests: XCTestCase {
             "inner settle retry 2 store down", "outer settle retry 2 store down",
             "outer in 2", "inner in 2", "job", "inner out 21", "outer out 21",
             "inner settle ack 21", "outer settle ack 21",
+        ])
+        try await running.stop()
+        await JobsBroker.cleanUp(q, on: conn)
+    }
+
+    /// The same through ``JobMiddleware/startSettling(_:completion:)``, as a store's tracker settles: no task
+    /// per job; the first success's record fails later, from another thread, and the job is retried, never
+    /// acked unrecorded; the second is acked once recorded, and the middleware outside hears it after.
+    func testAFailureToRecordAnAckStartedWithoutATaskFailsTheAttemptToo() async throws {
+        let conn = try await JobsBroker.connect()
+        let q = Topology.Queue(JobsBroker.uniqueQueue("middleware-start"))
+        let topology = Topology(queues: [q])
+        let events = SharedEvents()
+        let registry = answersTwice(events)
+        let (running, producer) = try await startWorker(conn, topology, registry, middleware: [
+            StartingRecorder("outer", events), FailsFirstAckLater(events), StartingRecorder("inner", events),
+        ])
+        _ = try await producer.enqueue(TestAnswer(fail: false), options: .init(queue: q.name))
+        try await eventually { events.all.filter { $0.hasPrefix("outer settle ack") }.count == 1 }
+        XCTAssertEqual(events.all, [
+            "outer in 1", "inner in 1", "job", "inner out 21", "outer out 21",
+            "inner settle ack 21", "store writes ack",
+            "inner settle retry 2 store down", "outer settle retry 2 store down",
+            "outer in 2", "inner in 2", "job", "inner out 21", "outer out 21",
+            "inner settle ack 21", "store writes ack", "outer settle ack 21",
         ])
         try await running.stop()
         await JobsBroker.cleanUp(q, on: conn)

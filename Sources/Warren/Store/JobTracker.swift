@@ -79,13 +79,26 @@ public final class JobTracker: JobMiddleware {
     public var settlementWaitsForIO: Bool { true }
 
     public func willSettle(_ settlement: JobSettlement) async {
+        guard let (update, releases) = write(for: settlement) else { return }
+        await writer.write(update, releases: releases)
+    }
+
+    /// As ``willSettle(_:)``, the worker's ack in the group commit's completion: no task per job.
+    public func startSettling(_ settlement: JobSettlement, completion: @escaping @Sendable ((any Error)?) -> Void) -> SettlementStart {
+        guard let (update, releases) = write(for: settlement) else { return .done }
+        writer.write(update, releases: releases) { completion(nil) }
+        return .started
+    }
+
+    /// The row and unique-key releases to write for `settlement`, or `nil` for none.
+    private func write(for settlement: JobSettlement) -> (JobUpdate, [UniqueRelease])? {
         guard let id = settlement.jobID,
-              let update = Self.update(for: settlement, at: Date(), maxResultBytes: configuration.maxResultBytes) else { return }
+              let update = Self.update(for: settlement, at: Date(), maxResultBytes: configuration.maxResultBytes) else { return nil }
         var releases: [UniqueRelease] = []
         if let held = UniqueJob.held(in: settlement.headers), UniqueJob.releases(held.release, on: settlement.disposition) {
             releases.append(UniqueRelease(key: held.key, jobID: id))
         }
-        await writer.write(update, releases: releases)
+        return (update, releases)
     }
 
     /// The key of the object stored instead of a result over ``JobTrackerConfiguration/maxResultBytes``:

@@ -24,8 +24,8 @@ final class StoreWriter: Sendable {
         var lingering: [String: Lingering] = [:]
         var releases: [UniqueRelease] = []
         var heartbeats: [String] = []
-        /// Each resumed once, by the flush that committed its writes.
-        var waiters: [UnsafeContinuation<Void, Never>] = []
+        /// Each called once, by the flush that committed its writes.
+        var waiters: [@Sendable () -> Void] = []
         /// Flush loops running (at most the store's ``JobStore/concurrentWrites``).
         var flushes = 0
         /// Whether a timer is armed; it is whenever something lingers.
@@ -85,14 +85,20 @@ final class StoreWriter: Sendable {
     /// Queues a write and returns once it is committed (or given up on).
     func write(_ update: JobUpdate, releases: [UniqueRelease] = []) async {
         await withUnsafeContinuation { (c: UnsafeContinuation<Void, Never>) in
-            let start = pending.withLock { p -> Bool in
-                if let l = p.lingering.removeValue(forKey: update.id) { p.due.append(l.update.merged(with: update)) } else { p.due.append(update) }
-                if !releases.isEmpty { p.releases += releases }
-                p.waiters.append(c)
-                return startFlushing(&p)
-            }
-            if start { Task.detached { await self.flushLoop() } }
+            write(update, releases: releases) { c.resume() }
         }
+    }
+
+    /// Queues a write and calls `committed` once it is committed (or given up on), from the flush that
+    /// committed it: keep it short.
+    func write(_ update: JobUpdate, releases: [UniqueRelease] = [], committed: @escaping @Sendable () -> Void) {
+        let start = pending.withLock { p -> Bool in
+            if let l = p.lingering.removeValue(forKey: update.id) { p.due.append(l.update.merged(with: update)) } else { p.due.append(update) }
+            if !releases.isEmpty { p.releases += releases }
+            p.waiters.append(committed)
+            return startFlushing(&p)
+        }
+        if start { Task.detached { await self.flushLoop() } }
     }
 
     /// After `delay`: moves what came due to the next commit (starting one if none runs), and re-arms for
@@ -147,7 +153,7 @@ final class StoreWriter: Sendable {
             let batch = StoreBatch(updates: updates, heartbeats: Array(Set(taken.heartbeats)),
                                    releases: taken.releases)
             await commit(batch)
-            for w in taken.waiters { w.resume() }
+            for w in taken.waiters { w() }
         }
     }
 

@@ -44,6 +44,28 @@ public protocol JobMiddleware: Sendable {
     /// returned and the settlement is carried out. Graceful shutdown waits for those settlements too.
     /// Default `false`.
     var settlementWaitsForIO: Bool { get }
+
+    /// ``willSettle(_:)`` without the worker awaiting it, for a worker that settles off its runners: it then
+    /// needs no task per job. Return:
+    /// - ``SettlementStart/done`` when there is nothing to record for `settlement` (it was handled here);
+    /// - ``SettlementStart/started`` after arranging for `completion` to be called exactly once, from any
+    ///   thread, with what ``willSettle(_:)`` would have thrown (or `nil`), once it is recorded;
+    /// - ``SettlementStart/useWillSettle`` (the default), having done nothing: ``willSettle(_:)`` is awaited
+    ///   instead, from a task.
+    ///
+    /// `completion` settles the delivery (and tells the middlewares outside this one): never block in it
+    /// and call it promptly. The guarantees of ``willSettle(_:)`` hold alike.
+    func startSettling(_ settlement: JobSettlement, completion: @escaping @Sendable ((any Error)?) -> Void) -> SettlementStart
+}
+
+/// How ``JobMiddleware/startSettling(_:completion:)`` took a settlement.
+public enum SettlementStart: Sendable, Hashable {
+    /// Nothing to record: the next middleware is told at once.
+    case done
+    /// Recording; the completion will be called once it is done.
+    case started
+    /// Nothing done: await ``JobMiddleware/willSettle(_:)`` instead.
+    case useWillSettle
 }
 
 extension JobMiddleware {
@@ -57,6 +79,11 @@ extension JobMiddleware {
 
     /// Default: nothing.
     public func willSettle(_ settlement: JobSettlement) async throws {}
+
+    /// Default: ``SettlementStart/useWillSettle``.
+    public func startSettling(_ settlement: JobSettlement, completion: @escaping @Sendable ((any Error)?) -> Void) -> SettlementStart {
+        .useWillSettle
+    }
 }
 
 /// One attempt of a job, as middleware sees it.
@@ -124,14 +151,51 @@ struct MiddlewareChain: Sendable {
     /// Tells each middleware, innermost first, how `settlement` goes. For an `ack`, stops at the first that
     /// throws and returns its error (the attempt's failure); otherwise tells every one, returning the first error.
     func willSettle(_ settlement: JobSettlement) async -> (any Error)? {
-        var first: (any Error)?
-        for m in middlewares.reversed() {
+        await willSettle(settlement, from: 0, first: nil)
+    }
+
+    /// ``willSettle(_:)`` from the `position`-th middleware told (0: the innermost), `first` the error of
+    /// one told before.
+    private func willSettle(_ settlement: JobSettlement, from position: Int, first: (any Error)?) async -> (any Error)? {
+        var first = first
+        for m in middlewares.reversed().dropFirst(position) {
             do { try await m.willSettle(settlement) } catch {
                 if case .ack = settlement.disposition { return error }
                 first = first ?? error
             }
         }
         return first
+    }
+
+    /// ``willSettle(_:)`` without a task where the middlewares allow (``JobMiddleware/startSettling(_:completion:)``):
+    /// each is told in the same order, the next once the previous is done; from the first that asks for
+    /// ``JobMiddleware/willSettle(_:)`` on, the rest are told from a task. `completion` gets what
+    /// ``willSettle(_:)`` returns, once.
+    func startSettling(_ settlement: JobSettlement, completion: @escaping @Sendable ((any Error)?) -> Void) {
+        tell(settlement, from: 0, first: nil, completion: completion)
+    }
+
+    private func tell(_ settlement: JobSettlement, from position: Int, first: (any Error)?,
+                      completion: @escaping @Sendable ((any Error)?) -> Void) {
+        var position = position
+        while position < middlewares.count {
+            let next = position + 1
+            let m = middlewares[middlewares.count - next]
+            switch m.startSettling(settlement, completion: { error in
+                if let error, case .ack = settlement.disposition { return completion(error) }
+                self.tell(settlement, from: next, first: first ?? error, completion: completion)
+            }) {
+            case .done:
+                position = next
+            case .started:
+                return
+            case .useWillSettle:
+                let from = position
+                Task.detached { completion(await self.willSettle(settlement, from: from, first: first)) }
+                return
+            }
+        }
+        completion(first)
     }
 
     var isEmpty: Bool { middlewares.isEmpty }

@@ -30,12 +30,17 @@ struct JobProcessor: Sendable {
         /// The job ran; `settle` settles it and may take a while (``JobMiddleware/settlementWaitsForIO``):
         /// run it off the runner, then count the delivery finished.
         case settleLater(_ settle: @Sendable () async -> Void)
+        /// The job ran and its settlement is under way without a task (``JobMiddleware/startSettling(_:completion:)``):
+        /// it calls the `settled` given to ``process(_:runner:takeover:settled:)`` once done.
+        case settling
         /// The job overran its time limit and `takeover` started a new runner to settle it: stop.
         case takenOver
     }
 
-    /// Runs one delivery on the runner `runner`.
-    func process(_ item: DeliveryBuffer.Item, runner: RunnerHandle, takeover: @escaping Takeover) async -> Step {
+    /// Runs one delivery on the runner `runner`; `settled` is called when a settlement returned as
+    /// ``Step/settling`` is done.
+    func process(_ item: DeliveryBuffer.Item, runner: RunnerHandle, takeover: @escaping Takeover,
+                 settled: @escaping @Sendable () -> Void) async -> Step {
         let delivery = item.delivery
         let source = item.source
         let decoded = delivery.body.count > decision.maxMessageBytes
@@ -79,7 +84,11 @@ struct JobProcessor: Sendable {
                                   { try await chain.run(attempt) { try await definition.run($0.arguments, $0.context) } }) {
         case .finished(let result):
             await release()
-            if chain.settlesOffRunner { return .settleLater { await settle(result) } }
+            if chain.settlesOffRunner {
+                if startConcluding(result, delivery, envelope, source, definition, checkpoint, started: started,
+                                   context: attempt.context, settled: settled) { return .settling }
+                return .settleLater { await settle(result) }
+            }
             await settle(result)
             return .done
         case .takenOver:
@@ -87,10 +96,41 @@ struct JobProcessor: Sendable {
         }
     }
 
-    /// Settles an attempt by its result.
+    /// Settles a success (to be acked, no cursor to keep) without a task: the middlewares are told through
+    /// ``MiddlewareChain/startSettling(_:completion:)`` and the delivery is acked in its completion. If a
+    /// middleware could not record the success, ``conclude`` takes over from a task, as it would have.
+    /// `false`: not such an attempt, nothing done; ``conclude`` it.
+    private func startConcluding(_ result: AttemptResult, _ delivery: AMQPDelivery, _ envelope: JobEnvelope,
+                                 _ source: DeliveryBuffer.Source, _ definition: JobRegistry.Definition,
+                                 _ checkpoint: CursorCheckpoint?, started: ContinuousClock.Instant, context: JobContext,
+                                 settled: @escaping @Sendable () -> Void) -> Bool {
+        guard checkpoint == nil, case .succeeded(let jobResult) = result,
+              case .ack = decision.afterAttempt(result, envelope: envelope, definition: definition,
+                                                shuttingDown: attempts.isAbandoning, jitter: 0, cursor: nil) else { return false }
+        let elapsed = ContinuousClock.now - started
+        let told = JobSettlement(jobID: envelope.id, jobName: envelope.name, queue: source.baseQueue, attempt: envelope.attempt,
+                                 disposition: .ack, result: jobResult, headers: envelope.headers)
+        middleware.startSettling(told) { [self] error in
+            if let error {
+                Task.detached {
+                    await conclude(result, delivery, envelope, source, definition, context, checkpoint, started: started,
+                                   unrecorded: error)
+                    settled()
+                }
+                return
+            }
+            let outcome: JobOutcome = settlement.ackNow(delivery) ? .succeeded : .abandoned
+            observer?.jobFinished(name: envelope.name, queue: source.baseQueue, outcome: outcome, failed: false, duration: elapsed)
+            settled()
+        }
+        return true
+    }
+
+    /// Settles an attempt by its result. `unrecorded`: the middlewares were told the `ack` already
+    /// (``startConcluding``) and this error is why one could not record it.
     private func conclude(_ result: AttemptResult, _ delivery: AMQPDelivery, _ envelope: JobEnvelope,
                           _ source: DeliveryBuffer.Source, _ definition: JobRegistry.Definition, _ context: JobContext,
-                          _ checkpoint: CursorCheckpoint?, started: ContinuousClock.Instant) async {
+                          _ checkpoint: CursorCheckpoint?, started: ContinuousClock.Instant, unrecorded: (any Error)? = nil) async {
         let elapsed = ContinuousClock.now - started
         let cursor = checkpoint?.reached
         var envelope = envelope
@@ -106,8 +146,11 @@ struct JobProcessor: Sendable {
                                                 shuttingDown: attempts.isAbandoning, jitter: jitter, cursor: cursor)
         var jobResult: JobResult?
         if case .succeeded(let r) = result { jobResult = r }
-        if case .ack = disposition,
-           let failure = await tell(disposition, envelope.id, envelope.name, source, envelope.attempt, jobResult, envelope.headers) {
+        var unrecorded = unrecorded
+        if case .ack = disposition, unrecorded == nil {
+            unrecorded = await tell(disposition, envelope.id, envelope.name, source, envelope.attempt, jobResult, envelope.headers)
+        }
+        if case .ack = disposition, let failure = unrecorded {
             // A middleware could not record the success: the attempt failed, never acked unrecorded.
             result = .failed(failure)
             jobResult = nil

@@ -33,12 +33,17 @@ final class JobRunners: Sendable {
                 await first()
                 buffer.finished()
             }
+            // Once per runner, not per job: counts a delivery settled without a task finished.
+            let settled: @Sendable () -> Void = { [buffer] in buffer.finished() }
             while let item = await buffer.next() {
                 let started = ContinuousClock.now
-                switch await processor.process(item, runner: handle, takeover: { [self] settle in spawn(first: settle) }) {
+                switch await processor.process(item, runner: handle, takeover: { [self] settle in spawn(first: settle) },
+                                               settled: settled) {
                 case .done:
                     meter.record(ContinuousClock.now - started)
                     buffer.finished()
+                case .settling:
+                    meter.record(ContinuousClock.now - started)
                 case .settleLater(let settle):
                     meter.record(ContinuousClock.now - started)
                     // Detached: a child of the runner would copy the runner's task-local values (the service

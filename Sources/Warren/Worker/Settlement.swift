@@ -68,14 +68,30 @@ struct Settlement: Sendable {
         return await settle(delivery) { try await delivery.ack() } ? outcome : .abandoned
     }
 
+    /// Acks `delivery` without suspending (``AMQPDelivery/ackNow(multiple:)``), for a settlement completed in
+    /// a callback; `false` (logged) when it is stale, as ``carryOut(_:_:_:_:)`` does.
+    func ackNow(_ delivery: AMQPDelivery) -> Bool {
+        do {
+            try delivery.ackNow()
+            return true
+        } catch {
+            logStale(delivery, error)
+            return false
+        }
+    }
+
+    private func logStale(_ delivery: AMQPDelivery, _ error: any Error) {
+        logger.warning("could not settle delivery; the broker will redeliver it",
+                       metadata: ["message_id": "\(delivery.properties.messageID ?? "-")", "error": "\(error)"])
+    }
+
     /// Runs an ack/nack; a stale delivery (connection lost meanwhile) is logged: the broker redelivers it.
     private func settle(_ delivery: AMQPDelivery, _ body: () async throws -> Void) async -> Bool {
         do {
             try await body()
             return true
         } catch {
-            logger.warning("could not settle delivery; the broker will redeliver it",
-                           metadata: ["message_id": "\(delivery.properties.messageID ?? "-")", "error": "\(error)"])
+            logStale(delivery, error)
             return false
         }
     }

@@ -7,4 +7,7 @@ struct TraceContextMiddleware: JobMiddleware {
         traced.context.producer = attempt.context.producer.tracing(trace)
         return try await next(traced)
     }
+
+    /// Nothing to record at settlement.
+    func startSettling(_ settlement: JobSettlement, completion: @escaping @Sendable ((any Error)?) -> Void) -> SettlementStart { .done }
 }

@@ -47,6 +47,11 @@ public final class BatchMiddleware: JobMiddleware {
     /// `true` with a ledger: a child's success waits for the ledger's group commit (``willSettle(_:)``).
     public var settlementWaitsForIO: Bool { ledger != nil }
 
+    /// Nothing to do for a job outside any batch; a batch child's settlement is ``willSettle(_:)``'s.
+    public func startSettling(_ settlement: JobSettlement, completion: @escaping @Sendable ((any Error)?) -> Void) -> SettlementStart {
+        settlement.headers[WorkflowHeader.batch] == nil || settlement.jobID == nil || ledger == nil ? .done : .useWillSettle
+    }
+
     public func willSettle(_ settlement: JobSettlement) async throws {
         guard let value = settlement.headers[WorkflowHeader.batch], let child = settlement.jobID, let ledger else { return }
         switch settlement.disposition {

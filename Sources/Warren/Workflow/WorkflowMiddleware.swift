@@ -90,6 +90,12 @@ public final class WorkflowMiddleware: JobMiddleware {
         return result
     }
 
+    /// Nothing to do for a job outside any workflow; a step's settlement is ``willSettle(_:)``'s.
+    public func startSettling(_ settlement: JobSettlement, completion: @escaping @Sendable ((any Error)?) -> Void) -> SettlementStart {
+        let headers = settlement.headers
+        return headers[WorkflowHeader.itinerary] == nil && headers[WorkflowHeader.celeryCanvas] == nil ? .done : .useWillSettle
+    }
+
     public func willSettle(_ settlement: JobSettlement) async {
         let headers = settlement.headers
         guard let value = headers[WorkflowHeader.itinerary] ?? headers[WorkflowHeader.celeryCanvas] else { return }
