@@ -41,7 +41,8 @@ public protocol JobMiddleware: Sendable {
     /// Whether ``willSettle(_:)`` waits for I/O for every job (a store commit, say). If any middleware of a
     /// worker does, the worker settles the attempts that ran off their runner: the runner takes its next job
     /// at once, and the delivery stays unacked (holding a prefetch place, not a runner) until ``willSettle(_:)``
-    /// returned and the settlement is carried out. Graceful shutdown waits for those settlements too.
+    /// returned (or ``startSettling(_:completion:)``'s completion was called) and the settlement is carried
+    /// out. Graceful shutdown waits for those settlements too.
     /// Default `false`.
     var settlementWaitsForIO: Bool { get }
 
