@@ -7,9 +7,11 @@ import WarrenAMQP
 /// the first is the outermost. Each ``handle(_:next:)`` calls `next` to run the rest of the chain and then
 /// the job, and may change what goes in (the attempt's context) or what comes out (the result), or throw.
 ///
-/// Threading: both methods are called from the worker's job runners (Swift tasks), many at once; a
+/// Threading: the methods are called from the worker's job runners (Swift tasks), many at once, and
+/// ``startSettling(_:completion:)`` also from wherever the completion of the middleware inside it runs; a
 /// middleware must be thread-safe. They run inside the attempt's time limit (``handle(_:next:)``) or just
-/// before the delivery is settled (``willSettle(_:)``), so keep them quick; never block a thread.
+/// before the delivery is settled (``willSettle(_:)``, ``startSettling(_:completion:)``), so keep them
+/// quick; never block a thread.
 ///
 /// At-least-once: ``willSettle(_:)`` is awaited before the worker publishes a retry or dead letter and acks
 /// the delivery. What a middleware records there happens before the ack: a worker killed in between repeats
