@@ -61,12 +61,7 @@ struct JSONParser {
             guard at < bytes.count, bytes[at] == UInt8(ascii: ":") else { throw error("expected ':'") }
             at += 1
             members.append((key, try value(depth: depth)))
-            skipWhitespace()
-            guard at < bytes.count else { throw error("unexpected end of the body") }
-            if bytes[at] == UInt8(ascii: ",") { at += 1; continue }
-            guard bytes[at] == UInt8(ascii: "}") else { throw error("expected ',' or '}'") }
-            at += 1
-            return .object(members)
+            if try !anotherFollows(closer: UInt8(ascii: "}")) { return .object(members) }
         }
     }
 
@@ -79,13 +74,21 @@ struct JSONParser {
         elements.reserveCapacity(4)
         while true {
             elements.append(try value(depth: depth))
-            skipWhitespace()
-            guard at < bytes.count else { throw error("unexpected end of the body") }
-            if bytes[at] == UInt8(ascii: ",") { at += 1; continue }
-            guard bytes[at] == UInt8(ascii: "]") else { throw error("expected ',' or ']'") }
-            at += 1
-            return .array(elements)
+            if try !anotherFollows(closer: UInt8(ascii: "]")) { return .array(elements) }
         }
+    }
+
+    /// After an object's member or an array's element: `true` past a comma (another follows), `false` past
+    /// `closer` (the container ends).
+    private mutating func anotherFollows(closer: UInt8) throws(JSONSyntaxError) -> Bool {
+        skipWhitespace()
+        guard at < bytes.count else { throw error("unexpected end of the body") }
+        let byte = bytes[at]
+        guard byte == UInt8(ascii: ",") || byte == closer else {
+            throw error("expected ',' or '\(Character(Unicode.Scalar(closer)))'")
+        }
+        at += 1
+        return byte == UInt8(ascii: ",")
     }
 
     /// A number, checked against JSON's grammar: `-?(0|[1-9][0-9]*)(\.[0-9]+)?([eE][+-]?[0-9]+)?`.
