@@ -1,12 +1,14 @@
 #!/usr/bin/env bash
 # Run a private PostgreSQL 15 (Debian's postgresql package) without systemd, for tests and the demo.
 #
-# Usage: deploy/postgres-local.sh start|stop|status|url|psql ARGS...
+# Usage: deploy/postgres-local.sh start|stop|status|url|fresh-db NAME|psql ARGS...
 #
 # PostgreSQL refuses to run as root: as root the server runs as the `postgres` user (Debian's package
 # creates it). Listens on 127.0.0.1:$WARREN_PG_PORT only. A role `warren` with a password owns the
 # database `warren`; `url` prints postgres://warren:PASSWORD@127.0.0.1:PORT/warren (for tests: put it
 # in a file and point WARREN_STORE_FILE at it, so the password stays out of argv and logs).
+# `fresh-db NAME` drops and creates the database NAME (owned by `warren`, never `warren` itself) and prints
+# its URL: benchmarks start from empty tables, as their SQLite files do, whatever earlier runs left.
 # Env: WARREN_PG_DIR (default /tmp/warren-postgres), WARREN_PG_PORT (55432), WARREN_PG_PASSWORD (warren-test).
 # Idempotent: start on a running server and stop on a stopped one do nothing.
 set -euo pipefail
@@ -76,14 +78,25 @@ stop() {
   fi
 }
 
-url() { echo "postgres://warren:$PASSWORD@127.0.0.1:$PORT/warren"; }
+url() { echo "postgres://warren:$PASSWORD@127.0.0.1:$PORT/${1:-warren}"; }
 url_without_password() { echo "postgres://warren@127.0.0.1:$PORT/warren"; }
+
+fresh_db() {
+  local name=${1:-}
+  [[ $name =~ ^[a-z_][a-z0-9_]{0,62}$ ]] || die "fresh-db: a database name of lower-case letters, digits and _ (got '$name')"
+  [[ $name != warren && $name != postgres && $name != template* ]] || die "fresh-db: refusing to drop '$name'"
+  running || die "not running (deploy/postgres-local.sh start)"
+  psql_admin -d postgres -c "SET client_min_messages = warning" -c "DROP DATABASE IF EXISTS $name" -c "CREATE DATABASE $name OWNER warren" >/dev/null
+  log "fresh database $name"
+  url "$name"
+}
 
 case ${1:-} in
   start) start ;;
   stop) stop ;;
   status) if running; then echo "running on 127.0.0.1:$PORT"; else echo "stopped"; exit 3; fi ;;
   url) url ;;
+  fresh-db) fresh_db "${2:-}" ;;
   psql) shift; PGPASSWORD=$PASSWORD "$BIN/psql" -h 127.0.0.1 -p "$PORT" -U warren -d warren "$@" ;;
-  *) echo "usage: $0 start|stop|status|url|psql ARGS..." >&2; exit 2 ;;
+  *) echo "usage: $0 start|stop|status|url|fresh-db NAME|psql ARGS..." >&2; exit 2 ;;
 esac

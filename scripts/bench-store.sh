@@ -7,10 +7,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 # shellcheck source=scripts/lib/bench.sh
 source scripts/lib/bench.sh
-deploy/postgres-local.sh start >&2
-url_file=$(mktemp)
-trap 'rm -f "$url_file"' EXIT
-deploy/postgres-local.sh url >"$url_file"
+fresh_postgres_url_file
 swift build -c release --product warren
 swift build -c release --product warren-bench
 status=0

@@ -7,13 +7,7 @@ import XCTest
 /// effect as before: checked on the one connection of a pool of one, where the server lists it.
 final class PostgresPreparedTests: XCTestCase {
     func testJobsUpsertIsPreparedOnTheConnection() async throws {
-        guard case .postgres(let host, let port, let user, let password, let database) = try StoreBackends.postgresURL() else {
-            return XCTFail("the PostgreSQL URL is not a postgres URL")
-        }
-        let backend = PostgresBackend(host: host, port: port, user: user, password: password, database: database,
-                                      maxConnections: 1, logger: quietLogger("test.store"))
-        let store = SQLJobStore(backend: backend)
-        try await store.migrate()
+        let (backend, store) = try await StoreBackends.postgresOnOneConnection()
         let job = StoreBackends.id("prepared-job")
         // Twice: the second commit executes the statement the first one prepared.
         for state in [JobState.running, .succeeded] {

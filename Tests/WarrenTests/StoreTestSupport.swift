@@ -1,7 +1,7 @@
 import Foundation
 import Warren
 import WarrenAMQP
-import WarrenStore
+@testable import WarrenStore
 import XCTest
 
 /// The two real backends every store test runs against: a fresh SQLite file, and the local PostgreSQL
@@ -43,6 +43,19 @@ enum StoreBackends {
             }
             await store.close()
         }
+    }
+
+    /// The PostgreSQL store on a pool of one connection (what that connection did is then visible to a
+    /// query on it), migrated; with its backend, for raw queries.
+    static func postgresOnOneConnection() async throws -> (backend: PostgresBackend, store: SQLJobStore) {
+        guard case .postgres(let host, let port, let user, let password, let database) = try postgresURL() else {
+            throw StoreError(.invalidConfiguration, "the PostgreSQL URL is not a postgres URL")
+        }
+        let backend = PostgresBackend(host: host, port: port, user: user, password: password, database: database,
+                                      maxConnections: 1, logger: quietLogger("test.store"))
+        let store = SQLJobStore(backend: backend)
+        try await store.migrate()
+        return (backend, store)
     }
 
     /// A job id no other test uses.

@@ -7,3 +7,13 @@ if timeout 60 deploy/rabbitmq-cluster.sh status >/dev/null 2>&1; then
   echo "bench: stopping the test cluster (deploy/rabbitmq-cluster.sh) for a quieter machine" >&2
   timeout 300 deploy/rabbitmq-cluster.sh stop >/dev/null 2>&1 || true
 fi
+
+# Sets url_file to a new file (removed on exit) holding the URL of a PostgreSQL database made anew for this
+# run (deploy/postgres-local.sh fresh-db warren_bench): PostgreSQL starts from empty tables, as SQLite
+# starts from a new file, whatever earlier runs left.
+fresh_postgres_url_file() {
+  deploy/postgres-local.sh start >&2
+  url_file=$(mktemp)
+  trap 'rm -f "$url_file"' EXIT
+  deploy/postgres-local.sh fresh-db warren_bench >"$url_file"
+}
