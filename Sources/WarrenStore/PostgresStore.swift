@@ -39,6 +39,7 @@ final class PostgresBackend: SQLBackend {
     let concurrentWrites: Int
     let writableCTEs = true
     let columnArrays = true
+    let childrenStatistics: String? = "ANALYZE warren_batch_children"
 
     init(host: String, port: Int, user: String, password: String?, database: String, maxConnections: Int, logger: Logger) {
         var config = PostgresClient.Configuration(host: host, port: port, username: user, password: password,

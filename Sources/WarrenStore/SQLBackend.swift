@@ -69,6 +69,9 @@ protocol SQLBackend: SQLSession {
     /// Whether jobs are upserted as one array per column (``PostgresColumns``, PostgreSQL) rather than as
     /// multi-row `VALUES`.
     var columnArrays: Bool { get }
+    /// A statement that refreshes the planner's statistics of `warren_batch_children`, run after a large
+    /// batch registers its children (``SQLBatchLedger/analyzeAfter``), or `nil` where no planner needs it.
+    var childrenStatistics: String? { get }
     func close() async
 }
 

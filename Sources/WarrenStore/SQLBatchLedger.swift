@@ -21,6 +21,19 @@ final class SQLBatchLedger: BatchLedger {
         try await backend.run(BatchStatements.open, [.text(batch.id), .text(definition), .time(Date())])
     }
 
+    /// Children registered by one ``add(children:to:)`` from which the backend's statistics are refreshed
+    /// (``SQLBackend/childrenStatistics``) before they are published.
+    ///
+    /// PostgreSQL's planner estimates how many children a batch has from the table's statistics, which
+    /// know nothing of a batch made since they were last gathered (autovacuum gathers them a minute or more
+    /// later). It then takes the new batch for a few hundred rows and records a group commit's outcomes by
+    /// reading every child of the batch (a bitmap scan on the batch id, the commit's ids as a filter)
+    /// instead of looking each one up by the primary key: every commit costs the whole batch, and a batch
+    /// of N children about N² / 200 row reads. Measured on a 30,000-child batch: 8.5 ms per commit of 184
+    /// children with the stale estimate, 2.4 ms for 150 looked up once analysed. `ANALYZE` samples at most
+    /// 30,000 rows, a fraction of a second; below this many children the scans cost less than that.
+    static let analyzeAfter = 10_000
+
     func add(children: [String], to batch: String) async throws {
         // Only the opener (before sealing) or a running child (itself pending) adds: the batch cannot
         // complete in between, and the counting update re-checks it under the row's lock regardless.
@@ -38,6 +51,10 @@ final class SQLBatchLedger: BatchLedger {
             guard try await !s.run(BatchStatements.countAdded, [.int(added), .text(batch)]).isEmpty else {
                 throw StoreError(.query, BatchLedgerError(.completed, batch: batch).description)  // rolls back
             }
+        }
+        if ids.count >= Self.analyzeAfter, let refresh = backend.childrenStatistics {
+            // Not fatal: without fresh statistics the batch's commits are slower, never wrong.
+            _ = try? await backend.run(refresh)
         }
     }
 

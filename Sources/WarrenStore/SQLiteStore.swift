@@ -33,6 +33,8 @@ final class SQLiteBackend: SQLBackend {
     let concurrentWrites = 1
     let writableCTEs = false
     let columnArrays = false
+    /// SQLite plans a child's finish through the primary key whatever its statistics (it has none here).
+    let childrenStatistics: String? = nil
 
     /// Checkpoints the log off the commit path (``WALCheckpointer``); `nil` if it could not start.
     private let checkpointer: WALCheckpointer?

@@ -1,0 +1,33 @@
+import Foundation
+import Warren
+@testable import WarrenStore
+import XCTest
+
+/// How PostgreSQL plans a large batch's group commits, read with `EXPLAIN` on the statement and binds the
+/// ledger runs (``SQLBatchLedger/analyzeAfter``).
+final class PostgresBatchPlanTests: XCTestCase {
+    /// A batch registered a moment ago is news to the table's statistics: unless the ledger refreshed them,
+    /// the planner reads the whole batch (a bitmap scan on its id) for every commit of a few children.
+    func testALargeBatchsCommitLooksItsChildrenUpByTheirKey() async throws {
+        let (backend, store) = try await StoreBackends.postgresOnOneConnection()
+        guard let ledger = store.batchLedger else { return XCTFail("the PostgreSQL store has no batch ledger") }
+        let batch = StoreBackends.id("plan-batch")
+        let children = (0..<SQLBatchLedger.analyzeAfter).map { _ in JobID.make() }
+        try await ledger.open(BatchDefinition(id: batch, callbacks: [:]))
+        try await ledger.add(children: children, to: batch)
+        let finishing = Array(children.shuffled().prefix(150))
+        let now = SQLValue.time(Date())
+        let binds: [SQLValue] = [now, .text(batch)] + finishing.sorted().map { .text($0) } + [now, .text(batch), .text(batch)]
+        let plan = try await backend.run("EXPLAIN " + BatchStatements.finishAndCount(succeeded: finishing.count, dead: 0), binds)
+            .compactMap { $0.string("QUERY PLAN") }.joined(separator: "\n")
+        XCTAssertFalse(plan.contains("Bitmap Heap Scan on warren_batch_children"), plan)
+        XCTAssertTrue(plan.contains("Index Scan using warren_batch_children_pkey on warren_batch_children"), plan)
+        // The commit itself records exactly the children named.
+        let snapshot = try await ledger.finish(child: finishing[0], in: batch, outcome: .succeeded)
+        XCTAssertEqual(snapshot.succeeded, 1)
+        XCTAssertEqual(snapshot.pending, children.count - 1)
+        try await backend.run("DELETE FROM warren_batch_children WHERE batch_id = ?", [.text(batch)])
+        try await backend.run("DELETE FROM warren_batches WHERE id = ?", [.text(batch)])
+        await store.close()
+    }
+}
