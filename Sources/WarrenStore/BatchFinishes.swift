@@ -14,7 +14,8 @@ final class BatchFinishes: Sendable {
         let child: String
         let batch: String
         let outcome: ChildOutcome
-        let waiter: CheckedContinuation<BatchSnapshot?, any Error>
+        /// Called once, by the flush that committed (or failed to commit) the outcome.
+        let waiter: @Sendable (Result<BatchSnapshot?, any Error>) -> Void
     }
     private struct State {
         var queue: [Request] = []
@@ -30,14 +31,21 @@ final class BatchFinishes: Sendable {
     /// Records `child`'s outcome (the first recorded wins); the batch's snapshot after, `nil` when unknown.
     func finish(child: String, in batch: String, outcome: ChildOutcome) async throws -> BatchSnapshot? {
         try await withCheckedThrowingContinuation { (c: CheckedContinuation<BatchSnapshot?, any Error>) in
-            let start = state.withLock { s -> Bool in
-                s.queue.append(Request(child: child, batch: batch, outcome: outcome, waiter: c))
-                guard !s.flushing else { return false }
-                s.flushing = true
-                return true
-            }
-            if start { Task { await self.flushLoop() } }
+            finish(child: child, in: batch, outcome: outcome) { c.resume(with: $0) }
         }
+    }
+
+    /// Records `child`'s outcome; `done` gets the batch's snapshot after (`nil` when unknown) from the flush
+    /// that committed it: keep it short.
+    func finish(child: String, in batch: String, outcome: ChildOutcome,
+                done: @escaping @Sendable (Result<BatchSnapshot?, any Error>) -> Void) {
+        let start = state.withLock { s -> Bool in
+            s.queue.append(Request(child: child, batch: batch, outcome: outcome, waiter: done))
+            guard !s.flushing else { return false }
+            s.flushing = true
+            return true
+        }
+        if start { Task { await self.flushLoop() } }
     }
 
     private func flushLoop() async {
@@ -63,8 +71,8 @@ final class BatchFinishes: Sendable {
             }
             for r in taken {
                 switch result {
-                case .success(let snapshots): r.waiter.resume(returning: snapshots[r.batch])
-                case .failure(let error): r.waiter.resume(throwing: error)
+                case .success(let snapshots): r.waiter(.success(snapshots[r.batch]))
+                case .failure(let error): r.waiter(.failure(error))
                 }
             }
         }

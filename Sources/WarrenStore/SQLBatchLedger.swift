@@ -74,6 +74,13 @@ final class SQLBatchLedger: BatchLedger {
         return snapshot
     }
 
+    func startFinish(child: String, in batch: String, outcome: ChildOutcome,
+                     completion: @escaping @Sendable (Result<BatchSnapshot, any Error>) -> Void) {
+        finishes.finish(child: child, in: batch, outcome: outcome) { result in
+            completion(result.flatMap { $0.map { .success($0) } ?? .failure(BatchLedgerError(.unknownBatch, batch: batch)) })
+        }
+    }
+
     func claim(_ callback: BatchCallback, of batch: String, by claimant: String, at now: ContinuousClock.Instant,
                lease: Duration) async throws -> BatchClaim {
         try await take(callback.rawValue, batch, claimant, now, lease)

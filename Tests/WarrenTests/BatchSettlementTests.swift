@@ -55,7 +55,7 @@ private final class FailingSuccessLedger: BatchLedger {
     func snapshot(_ batch: String) async throws -> BatchSnapshot? { try await base.snapshot(batch) }
 }
 
-/// A batch child's success is recorded as its delivery is settled (``BatchMiddleware/willSettle(_:)``), off
+/// A batch child's success is recorded as its delivery is settled (``BatchMiddleware/startSettling(_:completion:)``), off
 /// the worker's runners: a failure to record it must fail the attempt, never ack the child unrecorded.
 final class BatchSettlementTests: XCTestCase {
     private static let quick = Backoff(base: .milliseconds(20), cap: .milliseconds(20), jitter: 0)

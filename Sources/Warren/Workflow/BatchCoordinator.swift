@@ -48,7 +48,14 @@ public struct BatchCoordinator: Sendable {
 
     /// Child `child` of `batch` ended with `outcome`.
     public func finished(child: String, in batch: String, outcome: ChildOutcome) async throws {
-        try await fire(try await ledger.finish(child: child, in: batch, outcome: outcome), claimant: "\(child).\(JobID.make())")
+        try await fire(after: try await ledger.finish(child: child, in: batch, outcome: outcome), child: child)
+    }
+
+    /// Fires what `snapshot` (the ledger's, after child `child` was recorded) makes due: callbacks and the
+    /// parent's notice, each claimed first. Nothing when ``FanIn/hasWork(_:)`` is `false`.
+    public func fire(after snapshot: BatchSnapshot, child: String) async throws {
+        guard FanIn.hasWork(snapshot) else { return }
+        try await fire(snapshot, claimant: "\(child).\(JobID.make())")
     }
 
     private func fire(_ snapshot: BatchSnapshot, claimant: String) async throws {

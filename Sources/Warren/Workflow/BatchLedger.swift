@@ -100,6 +100,11 @@ public protocol BatchLedger: Sendable {
     func seal(_ batch: String) async throws -> BatchSnapshot
     /// Records that `child` finished with `outcome` (the first outcome recorded wins); returns the snapshot after.
     func finish(child: String, in batch: String, outcome: ChildOutcome) async throws -> BatchSnapshot
+    /// ``finish(child:in:outcome:)`` without a task: `completion` gets the snapshot after (or the error),
+    /// once, from whatever thread recorded it; keep it short and never block in it. The default calls
+    /// ``finish(child:in:outcome:)`` from a task; the job store's ledger calls it from its group commit.
+    func startFinish(child: String, in batch: String, outcome: ChildOutcome,
+                     completion: @escaping @Sendable (Result<BatchSnapshot, any Error>) -> Void)
     /// Claims `callback` for `claimant` at `now` for `lease`: won when free or its lease ran out (and not
     /// enqueued).
     func claim(_ callback: BatchCallback, of batch: String, by claimant: String, at now: ContinuousClock.Instant,
@@ -113,6 +118,16 @@ public protocol BatchLedger: Sendable {
     func parentNotified(of batch: String) async throws
     /// The batch's state, or `nil` when unknown.
     func snapshot(_ batch: String) async throws -> BatchSnapshot?
+}
+
+extension BatchLedger {
+    /// Default: ``finish(child:in:outcome:)`` from a task.
+    public func startFinish(child: String, in batch: String, outcome: ChildOutcome,
+                            completion: @escaping @Sendable (Result<BatchSnapshot, any Error>) -> Void) {
+        Task {
+            do { completion(.success(try await finish(child: child, in: batch, outcome: outcome))) } catch { completion(.failure(error)) }
+        }
+    }
 }
 
 /// A ledger refusing a request about a batch: permanent, so the child is dead-lettered with this reason

@@ -6,11 +6,11 @@ import WarrenAMQP
 /// callbacks that became due (``BatchCoordinator``), with confirms, before the child is acked.
 ///
 /// Guarantees (docs/workflows.md, "Batches"):
-/// - A child that succeeded is recorded in ``willSettle(_:)`` for its `ack`, after the job returned and
-///   before the ack; a kill in between runs it again, and it counts once (recorded by child id). If
-///   recording or a callback's publish fails (or a callback stays held past its lease), ``willSettle(_:)``
-///   throws: the attempt fails and is retried (dead-lettered on its last attempt, then recorded dead), never
-///   acked unrecorded. With a ledger, ``settlementWaitsForIO`` is `true`: the worker settles off its runners,
+/// - A child that succeeded is recorded as its `ack` is settled (``startSettling(_:completion:)``, or
+///   ``willSettle(_:)`` where the worker awaits that), after the job returned and before the ack; a kill in
+///   between runs it again, and it counts once (recorded by child id). If recording or a callback's publish
+///   fails (or a callback stays held past its lease), the settlement gets the error: the attempt fails and is
+///   retried (dead-lettered on its last attempt, then recorded dead), never acked unrecorded. With a ledger, ``settlementWaitsForIO`` is `true`: the worker settles off its runners,
 ///   so the ledger's group commit holds up to the prefetch's outcomes while the runners go on.
 /// - A child dead-lettered (after its retries, or before running: unknown job, unreadable arguments) is
 ///   recorded dead in ``willSettle(_:)``, before the dead letter is acked, so the batch never waits for it.
@@ -47,9 +47,51 @@ public final class BatchMiddleware: JobMiddleware {
     /// `true` with a ledger: a child's success waits for the ledger's group commit (``willSettle(_:)``).
     public var settlementWaitsForIO: Bool { ledger != nil }
 
-    /// Nothing to do for a job outside any batch; a batch child's settlement is ``willSettle(_:)``'s.
+    /// Nothing to do for a job outside any batch. A batch child's success is recorded by the ledger's group
+    /// commit without a task (``BatchLedger/startFinish(child:in:outcome:completion:)``); only a snapshot
+    /// that leaves something to fire (the batch's last children) takes a task, to publish it with confirms.
+    /// A dead child is ``willSettle(_:)``'s. Either way the completion gets an error, and the attempt
+    /// fails, when the outcome could not be recorded or a callback not published.
     public func startSettling(_ settlement: JobSettlement, completion: @escaping @Sendable ((any Error)?) -> Void) -> SettlementStart {
-        settlement.headers[WorkflowHeader.batch] == nil || settlement.jobID == nil || ledger == nil ? .done : .useWillSettle
+        guard let value = settlement.headers[WorkflowHeader.batch], let child = settlement.jobID, let ledger else { return .done }
+        switch settlement.disposition {
+        case .ack: break
+        case .deadLetter: return .useWillSettle
+        default: return .done
+        }
+        // Ran, so its header was read in handle(_:next:); willSettle throws the same error if not.
+        guard let batch = try? BatchMembership.batchID(header: value) else { return .useWillSettle }
+        ledger.startFinish(child: child, in: batch, outcome: .succeeded) { [self] result in
+            switch result {
+            case .failure(let error): completion(error)
+            case .success(let snapshot) where !FanIn.hasWork(snapshot): completion(nil)
+            case .success(let snapshot):
+                Task {
+                    do {
+                        try await fire(after: snapshot, child: child, in: batch, ledger: ledger, queue: settlement.queue)
+                        completion(nil)
+                    } catch {
+                        completion(error)
+                    }
+                }
+            }
+        }
+        return .started
+    }
+
+    /// Fires what `snapshot` made due; while a callback is held by another claimant, records the child
+    /// again (a no-op but for the fresh snapshot) and retries, as ``willSettle(_:)`` does.
+    private func fire(after snapshot: BatchSnapshot, child: String, in batch: String, ledger: any BatchLedger, queue: String) async throws {
+        let coordinator = BatchMembership.coordinator(ledger: ledger, producer: try await ownProducer.get(), queue: queue, lease: lease)
+        var first: BatchSnapshot? = snapshot
+        try await BatchMembership.waitingOutHeld(lease: lease) {
+            if let s = first {
+                first = nil
+                try await coordinator.fire(after: s, child: child)
+            } else {
+                try await coordinator.finished(child: child, in: batch, outcome: .succeeded)
+            }
+        }
     }
 
     public func willSettle(_ settlement: JobSettlement) async throws {

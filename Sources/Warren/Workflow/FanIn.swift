@@ -25,6 +25,10 @@ public enum FanIn {
     /// Whether every child finished and no more can come.
     public static func isComplete(_ s: BatchSnapshot) -> Bool { s.sealed && s.pending == 0 }
 
+    /// Whether `s` leaves anything to fire: a callback due or the parent to tell (most children's
+    /// snapshots leave nothing: the batch is not complete yet).
+    public static func hasWork(_ s: BatchSnapshot) -> Bool { !due(s).isEmpty || parentNotice(s) != nil }
+
     /// For a completed nested batch whose parent has not been told: its child there and how it ended.
     public static func parentNotice(_ s: BatchSnapshot) -> (batch: String, child: String, outcome: ChildOutcome)? {
         guard isComplete(s), !s.parentNotified, let parent = s.definition.parent else { return nil }
