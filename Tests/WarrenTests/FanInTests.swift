@@ -106,6 +106,19 @@ final class FanInTests: XCTestCase {
         XCTAssertEqual(FanIn.callbackID(.success, of: "B"), "B.success")
     }
 
+    /// A child's settlement takes a task only when its snapshot leaves something to fire.
+    func testOnlyASnapshotWithSomethingDueHasWork() {
+        XCTAssertFalse(FanIn.hasWork(snap(sealed: true, pending: 5)), "mid-batch: nothing to fire")
+        XCTAssertFalse(FanIn.hasWork(snap(sealed: false, pending: 0)))
+        XCTAssertTrue(FanIn.hasWork(snap(sealed: true, pending: 0)))
+        XCTAssertTrue(FanIn.hasWork(snap(sealed: false, pending: 7, dead: 1)), "the first death fires at once")
+        XCTAssertFalse(FanIn.hasWork(snap(sealed: true, pending: 0, enqueued: [.complete, .success])), "all fired already")
+        let child = BatchDefinition(id: "inner", callbacks: [:], parent: (batch: "outer", child: "c1"))
+        let done = BatchSnapshot(definition: child, sealed: true, pending: 0, succeeded: 2, dead: 0)
+        XCTAssertTrue(FanIn.hasWork(done), "a completed nested batch tells its parent")
+        XCTAssertFalse(FanIn.hasWork(BatchSnapshot(definition: child, sealed: true, pending: 0, succeeded: 2, dead: 0, parentNotified: true)))
+    }
+
     /// 1,000 children, 3 die, every child finishes twice (redelivery), in random order and concurrently:
     /// death once, complete once after every child, success never.
     func testThreeDeadOfAThousandDeathOnceCompleteOnceSuccessNever() async throws {
