@@ -1,6 +1,6 @@
 import Foundation
 import Synchronization
-import Warren
+@testable import Warren
 import XCTest
 
 /// A batch ledger in memory, with the semantics the store backends implement (idempotent by child id,
@@ -104,6 +104,19 @@ final class FanInTests: XCTestCase {
         XCTAssertEqual(FanIn.due(snap(sealed: true, pending: 0, dead: 3, enqueued: [.death])), [.complete], "success never after a death")
         XCTAssertEqual(FanIn.due(snap(sealed: true, pending: 0, enqueued: [.complete, .success])), [])
         XCTAssertEqual(FanIn.callbackID(.success, of: "B"), "B.success")
+    }
+
+    /// The batch header's rule, checked on bytes for ASCII ids: the same answers as on characters.
+    func testBatchIDsAreOneLineNonEmptyAndBounded() {
+        let cases = ["01a23119-4367-72bb-96df-cd1b1176963f", "", "a\nb", "a\rb", "a\u{0B}b", "a\u{0C}b", "tab\tok",
+                     "naïve-batch", "line\u{2028}sep", "nel\u{85}x", "crlf\r\n", String(repeating: "x", count: 1_024),
+                     String(repeating: "x", count: 1_025), String(repeating: "é", count: 1_000), String(repeating: "é", count: 1_025)]
+        for text in cases {
+            let byCharacters = !text.isEmpty && text.count <= 1_024 && !text.contains(where: \.isNewline)
+            XCTAssertEqual(BatchMembership.isBatchID(text), byCharacters, text.debugDescription)
+        }
+        XCTAssertThrowsError(try BatchMembership.batchID(header: .string("a\nb")))
+        XCTAssertEqual(try BatchMembership.batchID(header: .string("b-1")), "b-1")
     }
 
     /// A child's settlement takes a task only when its snapshot leaves something to fire.
