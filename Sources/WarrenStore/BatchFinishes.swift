@@ -8,7 +8,9 @@ import Warren
 /// PostgreSQL: one statement per batch. One commit at a time per process (two overlapping ones were
 /// slower on PostgreSQL: they wait for the batch's row, and each holds half the outcomes; measured again
 /// with a worker settling off its runners, docs/workflows.md). Each caller gets the
-/// snapshot of its batch after the commit that recorded its child.
+/// snapshot of its batch after the commit that recorded its child: the first caller of each batch in a
+/// commit as it is, the others as it stands once the first has fired what it made due
+/// (``FanIn/afterFiring(_:)``), so one child, not every child of the commit, fires a batch's callbacks.
 final class BatchFinishes: Sendable {
     private struct Request: Sendable {
         let child: String
@@ -69,13 +71,29 @@ final class BatchFinishes: Sendable {
                     if attempt < 3 { try? await Task.sleep(for: .milliseconds(20 * attempt)) }
                 }
             }
-            for r in taken {
+            // One child of each batch gets its snapshot and fires what it made due; the others of this
+            // commit get it as that fire leaves it (``FanIn/afterFiring(_:)``), nothing to fire.
+            let firers = Self.firers(taken)
+            for (i, r) in taken.enumerated() {
                 switch result {
-                case .success(let snapshots): r.waiter(.success(snapshots[r.batch]))
+                case .success(let snapshots):
+                    let snapshot = snapshots[r.batch]
+                    r.waiter(.success(firers[r.batch] == i ? snapshot : snapshot.map(FanIn.afterFiring)))
                 case .failure(let error): r.waiter(.failure(error))
                 }
             }
         }
+    }
+
+    /// The request of each batch that fires what the commit made due: its first success, whose failure to
+    /// fire fails the child's attempt and has the broker deliver it again; else its first (a dead child's
+    /// record retries for about a lease).
+    private static func firers(_ requests: [Request]) -> [String: Int] {
+        var out: [String: Int] = [:]
+        for (i, r) in requests.enumerated() {
+            if out[r.batch] == nil || (r.outcome == .succeeded && requests[out[r.batch]!].outcome != .succeeded) { out[r.batch] = i }
+        }
+        return out
     }
 
     /// One transaction (PostgreSQL: one statement per batch, below): children by batch and id (successes

@@ -65,4 +65,33 @@ final class BatchLedgerConformanceTests: XCTestCase {
     func testNestedBatchesCompleteTheirParent() async throws {
         try await eachBackend { _, ledgers in try await BatchScenarios.nested(ledgers[0], id: StoreBackends.id("nest")) }
     }
+
+    /// 300 children finishing through one handle, most in the same group commits: exactly one child's
+    /// snapshot leaves the batch's callbacks to fire (the one that fires them before its ack); every other
+    /// child, of the completing commit too, has nothing to fire and settles at once.
+    func testOneChildOfTheCompletingCommitFiresTheCallbacks() async throws {
+        try await eachBackend { backend, ledgers in
+            let id = StoreBackends.id("firer")
+            let children = (0..<300).map { "\(id).\($0)" }
+            try await ledgers[0].open(BatchDefinition(id: id, callbacks: BatchScenarios.all))
+            try await ledgers[0].add(children: children, to: id)
+            _ = try await ledgers[0].seal(id)
+            let snapshots = try await withThrowingTaskGroup(of: BatchSnapshot.self) { group in
+                for child in children {
+                    group.addTask {
+                        try await withCheckedThrowingContinuation { c in
+                            ledgers[0].startFinish(child: child, in: id, outcome: .succeeded) { c.resume(with: $0) }
+                        }
+                    }
+                }
+                return try await group.reduce(into: []) { $0.append($1) }
+            }
+            XCTAssertEqual(snapshots.count, 300, backend)
+            let firing = snapshots.filter(FanIn.hasWork)
+            XCTAssertEqual(firing.count, 1, "\(backend): children with callbacks to fire")
+            XCTAssertEqual(firing.first.map(FanIn.due), [.complete, .success], backend)
+            XCTAssertEqual(snapshots.filter(FanIn.isComplete).count, snapshots.filter { $0.pending == 0 }.count, backend)
+            XCTAssertGreaterThan(snapshots.filter(FanIn.isComplete).count, 1, "\(backend): the completing commit held several children")
+        }
+    }
 }

@@ -106,6 +106,20 @@ final class FanInTests: XCTestCase {
         XCTAssertEqual(FanIn.callbackID(.success, of: "B"), "B.success")
     }
 
+    /// What the other children of a completing commit see: nothing left to fire, the rest unchanged.
+    func testAfterFiringLeavesNothingToFire() {
+        for s in [snap(sealed: true, pending: 0), snap(sealed: false, pending: 7, dead: 1), snap(sealed: true, pending: 0, dead: 3, enqueued: [.death]),
+                  BatchSnapshot(definition: BatchDefinition(id: "inner", callbacks: [:], parent: (batch: "outer", child: "c1")),
+                                sealed: true, pending: 0, succeeded: 2, dead: 0)] {
+            let after = FanIn.afterFiring(s)
+            XCTAssertFalse(FanIn.hasWork(after), "\(s)")
+            XCTAssertEqual(after.enqueued, s.enqueued.union(FanIn.due(s)))
+            XCTAssertEqual([after.sealed, after.pending, after.succeeded, after.dead] as [AnyHashable], [s.sealed, s.pending, s.succeeded, s.dead] as [AnyHashable])
+        }
+        let mid = snap(sealed: true, pending: 4)
+        XCTAssertEqual(FanIn.afterFiring(mid), mid, "nothing due: unchanged")
+    }
+
     /// The batch header's rule, checked on bytes for ASCII ids: the same answers as on characters.
     func testBatchIDsAreOneLineNonEmptyAndBounded() {
         let cases = ["01a23119-4367-72bb-96df-cd1b1176963f", "", "a\nb", "a\rb", "a\u{0B}b", "a\u{0C}b", "tab\tok",

@@ -29,6 +29,21 @@ public enum FanIn {
     /// snapshots leave nothing: the batch is not complete yet).
     public static func hasWork(_ s: BatchSnapshot) -> Bool { !due(s).isEmpty || parentNotice(s) != nil }
 
+    /// `s` as it stands once what it made due has fired: its due callbacks enqueued, its parent told.
+    ///
+    /// Children recorded in one group commit share one snapshot, and when it completes the batch each would
+    /// fire it: one claims each callback and the others, finding it held, wait for the claim and retry
+    /// (half a second each, about 250 children at the end of a large batch). The ledger hands the snapshot
+    /// as it is to the first child of each batch in the commit, which fires it before its own ack (so a
+    /// kill before that fire redelivers it, and it fires again), and this one to the others, which then
+    /// settle at once.
+    public static func afterFiring(_ s: BatchSnapshot) -> BatchSnapshot {
+        var out = s
+        out.enqueued.formUnion(due(s))
+        if parentNotice(s) != nil { out.parentNotified = true }
+        return out
+    }
+
     /// For a completed nested batch whose parent has not been told: its child there and how it ended.
     public static func parentNotice(_ s: BatchSnapshot) -> (batch: String, child: String, outcome: ChildOutcome)? {
         guard isComplete(s), !s.parentNotified, let parent = s.definition.parent else { return nil }
