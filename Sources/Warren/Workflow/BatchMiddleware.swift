@@ -10,8 +10,9 @@ import WarrenAMQP
 ///   ``willSettle(_:)`` where the worker awaits that), after the job returned and before the ack; a kill in
 ///   between runs it again, and it counts once (recorded by child id). If recording or a callback's publish
 ///   fails (or a callback stays held past its lease), the settlement gets the error: the attempt fails and is
-///   retried (dead-lettered on its last attempt, then recorded dead), never acked unrecorded. With a ledger, ``settlementWaitsForIO`` is `true`: the worker settles off its runners,
-///   so the ledger's group commit holds up to the prefetch's outcomes while the runners go on.
+///   retried (dead-lettered on its last attempt, then recorded dead), never acked unrecorded. With a
+///   ledger, ``settlementWaitsForIO`` is `true`: the worker settles off its runners, so the ledger's group
+///   commit holds up to the prefetch's outcomes while the runners go on.
 /// - A child dead-lettered (after its retries, or before running: unknown job, unreadable arguments) is
 ///   recorded dead in ``willSettle(_:)``, before the dead letter is acked, so the batch never waits for it.
 /// - A malformed batch header dead-letters the child as `undecodable` without running it; so does a
@@ -44,7 +45,7 @@ public final class BatchMiddleware: JobMiddleware {
         return try await BatchMembership.$current.withValue(membership) { try await next(attempt) }
     }
 
-    /// `true` with a ledger: a child's success waits for the ledger's group commit (``willSettle(_:)``).
+    /// `true` with a ledger: a child's success waits for the ledger's group commit (``startSettling(_:completion:)``).
     public var settlementWaitsForIO: Bool { ledger != nil }
 
     /// Nothing to do for a job outside any batch. A batch child's success is recorded by the ledger's group
