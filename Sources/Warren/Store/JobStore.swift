@@ -21,8 +21,9 @@ public protocol JobStore: Sendable {
     func write(_ batch: StoreBatch) async throws(StoreError)
 
     /// How many ``write(_:)`` transactions a writer may keep in flight at once: a pipeline of group commits.
-    /// Safe because an update never moves a job back, whatever order commits land in. 1 for a single-writer
-    /// database (SQLite); more where commits wait for the disk and overlap (PostgreSQL). Default 1.
+    /// Safe because an update never moves a job back, whatever order commits land in. Default 1, which both
+    /// of Warren's backends keep: while a commit is in flight the next one fills, so one commit holds what
+    /// several small ones would (docs/store.md, Cost); more suits a store whose commits mostly wait.
     var concurrentWrites: Int { get }
 
     /// In one transaction: claims `key` for `job` (free, or its lock expired at `job.at`) and records
