@@ -112,64 +112,54 @@ final class FailsFirstAck: JobMiddleware {
 }
 
 final class JobMiddlewareTests: XCTestCase {
-    /// `TestAnswer` returning 21 (recorded as "job"), two attempts 20 ms apart.
-    private func answersTwice(_ events: SharedEvents) -> JobRegistry {
+    /// Runs one `TestAnswer` (returning 21, recorded as "job"; two attempts 20 ms apart) on a worker with
+    /// `middleware` (given the events to record into) until the outermost one is told of an `ack`; the events.
+    private func runAnsweringTwice(_ prefix: String, middleware: (SharedEvents) -> [any JobMiddleware]) async throws -> [String] {
+        let conn = try await JobsBroker.connect()
+        let q = Topology.Queue(JobsBroker.uniqueQueue(prefix))
+        let events = SharedEvents()
         var registry = JobRegistry()
         registry.register(TestAnswer.self, retry: RetryPolicy(maxAttempts: 2, backoff: Backoff(base: .milliseconds(20), cap: .milliseconds(20), jitter: 0))) {
             _, _ -> Int in
             events.add("job")
             return 21
         }
-        return registry
+        let (running, producer) = try await startWorker(conn, Topology(queues: [q]), registry, middleware: middleware(events))
+        _ = try await producer.enqueue(TestAnswer(fail: false), options: .init(queue: q.name))
+        try await eventually { events.all.filter { $0.hasPrefix("outer settle ack") }.count == 1 }
+        try await running.stop()
+        await JobsBroker.cleanUp(q, on: conn)
+        return events.all
     }
 
     /// A middleware that cannot record a success fails the attempt: the retry policy is asked again with its
     /// error; the middlewares inside it (told first) hear the `ack`, then the retry, those outside it only
     /// the retry; the job runs again. The delivery is never acked unrecorded.
     func testAFailureToRecordAnAckFailsTheAttemptAndTheJobIsRetried() async throws {
-        let conn = try await JobsBroker.connect()
-        let q = Topology.Queue(JobsBroker.uniqueQueue("middleware-settle"))
-        let topology = Topology(queues: [q])
-        let events = SharedEvents()
-        let registry = answersTwice(events)
-        let (running, producer) = try await startWorker(conn, topology, registry,
-                                                        middleware: [Recorder("outer", events), FailsFirstAck(), Recorder("inner", events)])
-        _ = try await producer.enqueue(TestAnswer(fail: false), options: .init(queue: q.name))
-        try await eventually { events.all.filter { $0.hasPrefix("outer settle ack") }.count == 1 }
-        XCTAssertEqual(events.all, [
+        let events = try await runAnsweringTwice("middleware-settle") { [Recorder("outer", $0), FailsFirstAck(), Recorder("inner", $0)] }
+        XCTAssertEqual(events, [
             "outer in 1", "inner in 1", "job", "inner out 21", "outer out 21",
             "inner settle ack 21",
             "inner settle retry 2 store down", "outer settle retry 2 store down",
             "outer in 2", "inner in 2", "job", "inner out 21", "outer out 21",
             "inner settle ack 21", "outer settle ack 21",
         ])
-        try await running.stop()
-        await JobsBroker.cleanUp(q, on: conn)
     }
 
     /// The same through ``JobMiddleware/startSettling(_:completion:)``, as a store's tracker settles: no task
     /// per job; the first success's record fails later, from another thread, and the job is retried, never
     /// acked unrecorded; the second is acked once recorded, and the middleware outside hears it after.
     func testAFailureToRecordAnAckStartedWithoutATaskFailsTheAttemptToo() async throws {
-        let conn = try await JobsBroker.connect()
-        let q = Topology.Queue(JobsBroker.uniqueQueue("middleware-start"))
-        let topology = Topology(queues: [q])
-        let events = SharedEvents()
-        let registry = answersTwice(events)
-        let (running, producer) = try await startWorker(conn, topology, registry, middleware: [
-            StartingRecorder("outer", events), FailsFirstAckLater(events), StartingRecorder("inner", events),
-        ])
-        _ = try await producer.enqueue(TestAnswer(fail: false), options: .init(queue: q.name))
-        try await eventually { events.all.filter { $0.hasPrefix("outer settle ack") }.count == 1 }
-        XCTAssertEqual(events.all, [
+        let events = try await runAnsweringTwice("middleware-start") {
+            [StartingRecorder("outer", $0), FailsFirstAckLater($0), StartingRecorder("inner", $0)]
+        }
+        XCTAssertEqual(events, [
             "outer in 1", "inner in 1", "job", "inner out 21", "outer out 21",
             "inner settle ack 21", "store writes ack",
             "inner settle retry 2 store down", "outer settle retry 2 store down",
             "outer in 2", "inner in 2", "job", "inner out 21", "outer out 21",
             "inner settle ack 21", "store writes ack", "outer settle ack 21",
         ])
-        try await running.stop()
-        await JobsBroker.cleanUp(q, on: conn)
     }
 
     func testMiddlewaresRunInOrderSeeResultsAndFailuresAndAreToldTheSettlement() async throws {
