@@ -30,15 +30,8 @@ final class BatchFinishes: Sendable {
 
     init(backend: any SQLBackend) { self.backend = backend }
 
-    /// Records `child`'s outcome (the first recorded wins); the batch's snapshot after, `nil` when unknown.
-    func finish(child: String, in batch: String, outcome: ChildOutcome) async throws -> BatchSnapshot? {
-        try await withCheckedThrowingContinuation { (c: CheckedContinuation<BatchSnapshot?, any Error>) in
-            finish(child: child, in: batch, outcome: outcome) { c.resume(with: $0) }
-        }
-    }
-
-    /// Records `child`'s outcome; `done` gets the batch's snapshot after (`nil` when unknown) from the flush
-    /// that committed it: keep it short.
+    /// Records `child`'s outcome (the first recorded wins); `done` gets the batch's snapshot after (`nil` when
+    /// unknown) from the flush that committed it: keep it short.
     func finish(child: String, in batch: String, outcome: ChildOutcome,
                 done: @escaping @Sendable (Result<BatchSnapshot?, any Error>) -> Void) {
         let start = state.withLock { s -> Bool in

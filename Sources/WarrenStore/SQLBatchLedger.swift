@@ -68,10 +68,7 @@ final class SQLBatchLedger: BatchLedger {
     }
 
     func finish(child: String, in batch: String, outcome: ChildOutcome) async throws -> BatchSnapshot {
-        guard let snapshot = try await finishes.finish(child: child, in: batch, outcome: outcome) else {
-            throw BatchLedgerError(.unknownBatch, batch: batch)
-        }
-        return snapshot
+        try await withCheckedThrowingContinuation { c in startFinish(child: child, in: batch, outcome: outcome) { c.resume(with: $0) } }
     }
 
     func startFinish(child: String, in batch: String, outcome: ChildOutcome,

@@ -80,9 +80,10 @@ public final class BatchMiddleware: JobMiddleware {
         return .started
     }
 
-    /// Fires what `snapshot` made due; while a callback is held by another claimant, records the child
-    /// again (a no-op but for the fresh snapshot) and retries, as ``willSettle(_:)`` does.
+    /// Fires what `snapshot` (the ledger's, after `child`'s success was recorded) made due; while a callback
+    /// is held by another claimant, records the child again (a no-op but for the fresh snapshot) and retries.
     private func fire(after snapshot: BatchSnapshot, child: String, in batch: String, ledger: any BatchLedger, queue: String) async throws {
+        guard FanIn.hasWork(snapshot) else { return }
         let coordinator = BatchMembership.coordinator(ledger: ledger, producer: try await ownProducer.get(), queue: queue, lease: lease)
         var first: BatchSnapshot? = snapshot
         try await BatchMembership.waitingOutHeld(lease: lease) {
@@ -101,11 +102,8 @@ public final class BatchMiddleware: JobMiddleware {
         case .ack:
             // Ran, so its header was read in handle(_:next:). Throws: the attempt fails, not acked.
             let batch = try BatchMembership.batchID(header: value)
-            let coordinator = BatchMembership.coordinator(ledger: ledger, producer: try await ownProducer.get(), queue: settlement.queue,
-                                                          lease: lease)
-            try await BatchMembership.waitingOutHeld(lease: lease) {
-                try await coordinator.finished(child: child, in: batch, outcome: .succeeded)
-            }
+            let snapshot = try await ledger.finish(child: child, in: batch, outcome: .succeeded)
+            try await fire(after: snapshot, child: child, in: batch, ledger: ledger, queue: settlement.queue)
         case .deadLetter:
             guard let batch = try? BatchMembership.batchID(header: value) else { return }  // malformed: dead-lettered as such
             await recordDead(child, in: batch, ledger: ledger, queue: settlement.queue)
