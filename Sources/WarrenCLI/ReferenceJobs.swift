@@ -143,13 +143,9 @@ enum ReferenceJobs {
         return r
     }
 
-    /// Appends one line with a single O_APPEND write, so concurrent writers never interleave.
+    /// Appends one line with a single O_APPEND write, so concurrent writers never interleave; the file stays
+    /// open for the next line (``AppendFiles``).
     static func appendLine(_ line: String, to path: String) throws {
-        let fd = open(path, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0o644)
-        guard fd >= 0 else { throw JobFailure.retryable("cannot open \(path): \(String(cString: strerror(errno)))") }
-        defer { close(fd) }
-        let bytes = Array(line.utf8)
-        let written = bytes.withUnsafeBytes { write(fd, $0.baseAddress, $0.count) }
-        guard written == bytes.count else { throw JobFailure.retryable("short write to \(path)") }
+        try AppendFiles.shared.append(line, to: path)
     }
 }
