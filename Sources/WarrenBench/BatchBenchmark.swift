@@ -49,13 +49,13 @@ struct BatchBenchmark: AsyncParsableCommand {
                 let store = try await url.open(logger: logger)
                 let ledger = store.batchLedger
                 if values["plain_drain"] == nil {
-                    values["plain_drain"] = try await drain(connection, ledger, logger, jobs: count) { producer, queue in
+                    values["plain_drain"] = try await drain(connection, ledger, logger, jobs: count, cpu: "plain", into: &notes) { producer, queue in
                         let requests = (0..<count).map { _ in JobRequest(name: "noop", arguments: [], options: EnqueueOptions(queue: queue)) }
                         for result in await producer.enqueue(batch: requests) { _ = try result.get() }
                     }
                 }
                 var started = 0.0
-                values["\(name)_batch_drain"] = try await drain(connection, ledger, logger, jobs: count + 1) { producer, queue in
+                values["\(name)_batch_drain"] = try await drain(connection, ledger, logger, jobs: count + 1, cpu: name, into: &notes) { producer, queue in
                     let clock = ContinuousClock.now
                     try await producer.start(Workflow.batch((0..<count).map { _ in .job("noop") }, onSuccess: WorkflowJob(name: "noop"), queue: queue),
                                              ledger: ledger)
@@ -68,11 +68,15 @@ struct BatchBenchmark: AsyncParsableCommand {
             report.addRound(values, notes: notes)
         }
         print(report.render())
+        print(Self.cpuSummary(report, drains: ["plain"] + backends.map(\.0)))
         if json { print(report.json()) }
     }
 
     /// Jobs/s of a worker (batch middleware on `ledger`) draining `jobs` jobs that `fill` enqueued beforehand.
+    /// CPU per job over the drain goes into `notes` as `<cpu>_worker_us` (this process), `<cpu>_broker_us`
+    /// and `<cpu>_server_us` (local `postgres` processes), where readable: the drains share two cores.
     private func drain(_ connection: AMQPConnection, _ ledger: (any BatchLedger)?, _ logger: Logger, jobs: Int,
+                       cpu: String, into notes: inout [String: Double],
                        fill: (JobProducer, String) async throws -> Void) async throws -> Double {
         let queue = Topology.Queue(Bench.uniqueQueue("batch"))
         let topology = Topology(queues: [queue])
@@ -90,12 +94,29 @@ struct BatchBenchmark: AsyncParsableCommand {
         let worker = Worker(connection: connection, registry: registry, topology: topology, configuration: config,
                             middleware: [BatchMiddleware(ledger: ledger, connection: connection, topology: topology, logger: logger)],
                             observer: counter, logger: logger)
+        let brokerPID = broker.resolvedBrokerPID
+        let (worker0, broker0, server0) = (CPUTime.process(), brokerPID.flatMap(CPUTime.of(pid:)), CPUTime.ofCommand("postgres"))
         let task = Task { try await worker.run() }
         let seconds = await counter.waitDone(timeout: .seconds(900))
+        let perJob = { (start: Double, end: Double) in (end - start) * 1e6 / Double(jobs) }
+        notes["\(cpu)_worker_us"] = perJob(worker0, CPUTime.process())
+        if let broker0, let broker1 = brokerPID.flatMap(CPUTime.of(pid:)) { notes["\(cpu)_broker_us"] = perJob(broker0, broker1) }
+        if cpu == "postgres" { notes["\(cpu)_server_us"] = perJob(server0, CPUTime.ofCommand("postgres")) }
         task.cancel()
         _ = try? await task.value
         await JobsBenchmark.cleanUp(queue, setup)
         guard let seconds else { throw ValidationError("\(jobs) jobs did not finish") }
         return Double(jobs) / seconds
+    }
+
+    /// Medians over the rounds of each drain's CPU per job: the worker (this process), the broker and the
+    /// PostgreSQL server, where measured.
+    static func cpuSummary(_ report: BenchReport, drains: [String]) -> String {
+        func med(_ key: String) -> String {
+            median(report.notes.compactMap { $0[key] }).map { String(format: "%.1f", $0) } ?? "-"
+        }
+        return "CPU per job over each drain, medians of rounds (us; worker / broker / PostgreSQL server):\n" + drains.map { d in
+            "  \(d): \(med("\(d)_worker_us")) / \(med("\(d)_broker_us")) / \(med("\(d)_server_us"))"
+        }.joined(separator: "\n")
     }
 }

@@ -175,6 +175,23 @@ enum CPUTime {
         guard fields.count > 13, let user = Double(fields[11]), let system = Double(fields[12]) else { return nil }
         return (user + system) / Double(sysconf(Int32(_SC_CLK_TCK)))
     }
+
+    /// Seconds used by every process named `command` (`/proc/PID/comm`), with their waited-for children
+    /// (a PostgreSQL backend that exits is counted in its postmaster's): a local database server's CPU.
+    static func ofCommand(_ command: String) -> Double {
+        let ticks = Double(sysconf(Int32(_SC_CLK_TCK)))
+        var total = 0.0
+        for entry in (try? FileManager.default.contentsOfDirectory(atPath: "/proc")) ?? [] where entry.allSatisfy(\.isNumber) {
+            guard (try? String(contentsOfFile: "/proc/\(entry)/comm", encoding: .utf8))?
+                    .trimmingCharacters(in: .whitespacesAndNewlines) == command,
+                  let stat = try? String(contentsOfFile: "/proc/\(entry)/stat", encoding: .utf8),
+                  let close = stat.lastIndex(of: ")") else { continue }
+            let fields = stat[stat.index(after: close)...].split(separator: " ")
+            guard fields.count > 14 else { continue }
+            total += fields[11...14].compactMap { Double($0) }.reduce(0, +) / ticks
+        }
+        return total
+    }
 }
 
 /// Voluntary context switches (a thread blocking: waiting for work, a lock, the network) from `getrusage`:
