@@ -18,6 +18,10 @@ struct CLIWorkerDrain {
     var environment: [String: String] = [:]
     /// `--max-priority` given to the worker (and its queue declared so); `nil`: no flag, the CLI's default.
     var maxPriority: Int?
+    /// The broker's process, when it runs here: its CPU per job over the same interval.
+    var brokerPID: Int32?
+    /// Whether to read the CPU of local `postgres` processes over the interval (a tracked drain's server).
+    var measureServer = false
 
     struct Result {
         var rate: Double
@@ -27,6 +31,9 @@ struct CLIWorkerDrain {
         var switchesPerJob: Double
         /// Resident set size at the end, MiB.
         var rssMiB: Double
+        /// The broker's and the PostgreSQL server's CPU per job over the same interval, microseconds.
+        var brokerMicros: Double?
+        var serverMicros: Double?
     }
 
     /// A line of the record file: "<id> <attempt>\n" with fixed-width ids, unique per run (`run`: 8 characters).
@@ -67,13 +74,14 @@ struct CLIWorkerDrain {
         let pid = p.processIdentifier
         let expected = count * Self.lineBytes
         let deadline = ContinuousClock.now + .seconds(300)
-        var first: (ContinuousClock.Instant, Double, Double)?
+        var first: (ContinuousClock.Instant, Double, Double, Others)?
         while ContinuousClock.now < deadline {
             let size = Self.fileSize(file)
             let now = ContinuousClock.now
-            if first == nil, size > 0 { first = (now, CPUTime.of(pid: pid) ?? .nan, Self.voluntarySwitches(pid: pid)) }
+            if first == nil, size > 0 { first = (now, CPUTime.of(pid: pid) ?? .nan, Self.voluntarySwitches(pid: pid), others()) }
             if size >= expected, let first {
-                let (t0, cpu0, sw0) = first
+                let (t0, cpu0, sw0, others0) = first
+                let others1 = others()
                 let cpu1 = CPUTime.of(pid: pid) ?? .nan
                 let sw1 = Self.voluntarySwitches(pid: pid)
                 let rss = Self.residentMiB(pid: pid)
@@ -83,13 +91,21 @@ struct CLIWorkerDrain {
                 p.terminate()
                 p.waitUntilExit()
                 await JobsBenchmark.cleanUp(queue, setup)
-                return Result(rate: jobs / seconds, cpuMicros: (cpu1 - cpu0) * 1e6 / jobs, switchesPerJob: (sw1 - sw0) / jobs, rssMiB: rss)
+                let perJob = { (a: Double?, b: Double?) in a.flatMap { a in b.map { ($0 - a) * 1e6 / jobs } } }
+                return Result(rate: jobs / seconds, cpuMicros: (cpu1 - cpu0) * 1e6 / jobs, switchesPerJob: (sw1 - sw0) / jobs, rssMiB: rss,
+                              brokerMicros: perJob(others0.broker, others1.broker), serverMicros: perJob(others0.server, others1.server))
             }
             guard p.isRunning else { break }
             try await Task.sleep(for: .milliseconds(2))
         }
         await JobsBenchmark.cleanUp(queue, setup)
         throw BenchError("the CLI worker recorded \(Self.fileSize(file) / Self.lineBytes) of \(count) jobs")
+    }
+
+    /// CPU seconds so far of the broker and of the local PostgreSQL server, where measured.
+    private typealias Others = (broker: Double?, server: Double?)
+    private func others() -> Others {
+        (brokerPID.flatMap(CPUTime.of(pid:)), measureServer ? CPUTime.ofCommand("postgres") : nil)
     }
 
     /// RSS of a `warren worker` (default flags) holding its full adaptive prefetch of 1 KiB jobs: `short`

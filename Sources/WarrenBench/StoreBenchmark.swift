@@ -67,10 +67,14 @@ struct StoreBenchmark: AsyncParsableCommand {
                     let key = "\(phase) \(b.name)"
                     let (rate, micros): (Double, Double)
                     if phase == "cli" {
-                        let drain = CLIWorkerDrain(warren: binary, url: broker.resolvedURL, count: count,
+                        var drain = CLIWorkerDrain(warren: binary, url: broker.resolvedURL, count: count,
                                                    concurrency: concurrency, environment: b.env)
+                        drain.brokerPID = broker.resolvedBrokerPID
+                        drain.measureServer = b.name == "postgres"
                         let r = try await drain.run(connection: connection, logger: logger)
                         (rate, micros) = (r.rate, r.cpuMicros)
+                        if let us = r.brokerMicros { cpu["\(key) broker", default: []].append(us) }
+                        if let us = r.serverMicros { cpu["\(key) server", default: []].append(us) }
                     } else {
                         let store = try await b.url?.open(logger: logger)
                         (rate, micros) = try await drainNoop(connection, store: store, logger: logger)
@@ -106,6 +110,7 @@ struct StoreBenchmark: AsyncParsableCommand {
                 let micros = Int(median(cpu["\(phase) \(b.name)"] ?? []) ?? 0)
                 print("  \(b.name): \(String(format: "%.2f", ratio)) x off, median of the rounds' ratios (tracking cost \(Int(((1 - ratio) * 100).rounded()))%, target <= 25%); "
                       + "\(Int(r))/s median = \(String(format: "%.2f", r / off)) x the median off; \(micros) us CPU per job")
+                if phase == "cli" { print("    " + Self.machineCPU(cpu, phase: phase, backend: b.name)) }
                 if ratio < 0.75 { failed = true }
             }
         }
@@ -115,6 +120,23 @@ struct StoreBenchmark: AsyncParsableCommand {
     /// Times of group commits of `rows` job updates (each a new job's `succeeded`), over `commits` commits:
     /// mean, 99th percentile and longest, in milliseconds. Enough commits that SQLite's write-ahead log
     /// passes a checkpoint's threshold at least once.
+    /// The worker's, broker's and server's CPU per job (medians of rounds) for the untracked drain and
+    /// `backend`'s, and their sums: on two shared cores a drain that uses the whole machine runs at about
+    /// the inverse of its sum, so the sums' ratio is what tracking costs once the machine is the limit.
+    static func machineCPU(_ cpu: [String: [Double]], phase: String, backend: String) -> String {
+        func med(_ key: String) -> Double? { median(cpu[key] ?? []) }
+        let off = [med("\(phase) off"), med("\(phase) off broker")]
+        let tracked = [med("\(phase) \(backend)"), med("\(phase) \(backend) broker"), med("\(phase) \(backend) server")]
+        func text(_ v: [Double?]) -> String { v.map { $0.map { String(format: "%.1f", $0) } ?? "-" }.joined(separator: " / ") }
+        var line = "CPU per job, medians (us; worker / broker\(backend == "postgres" ? " / server" : "")): off \(text(off)), \(backend) \(text(backend == "postgres" ? tracked : Array(tracked.prefix(2))))"
+        let (a, b) = (off.compactMap { $0 }, tracked.compactMap { $0 })
+        if a.count == 2, b.count >= 2 {
+            let (sa, sb) = (a.reduce(0, +), b.reduce(0, +))
+            line += String(format: "; sums %.1f and %.1f: %.2fx", sa, sb, sa / sb)
+        }
+        return line
+    }
+
     private func commitTimes(_ store: any JobStore, rows: Int, commits: Int = 2_000) async throws -> (mean: Double, p99: Double, max: Double) {
         let prefix = "bench-commit-\(UUID().uuidString.prefix(8))"
         var times: [Double] = []
