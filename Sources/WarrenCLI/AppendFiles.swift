@@ -88,6 +88,11 @@ final class AppendFiles: Sendable {
     private static func keep(_ fd: Int32, at path: String, in s: inout State) -> Bool {
         #if canImport(Glibc)
         guard s.inotify >= 0 else { return false }
+        // Room first: the file evicted may share the new one's watch (another path to it), which its removal
+        // would end.
+        if s.files.count >= limit, let oldest = s.files.min(by: { $0.value.used < $1.value.used })?.key {
+            forget(oldest, in: &s)
+        }
         let watch = inotify_add_watch(s.inotify, path, UInt32(IN_ATTRIB | IN_MOVE_SELF | IN_DELETE_SELF))
         guard watch >= 0 else { return false }
         // The watch is on whatever the path names now: keep the file only if that is still the one opened.
@@ -96,9 +101,6 @@ final class AppendFiles: Sendable {
               opened.st_dev == named.st_dev, opened.st_ino == named.st_ino else {
             if s.paths[watch] == nil { inotify_rm_watch(s.inotify, watch) }
             return false
-        }
-        if s.files.count >= limit, let oldest = s.files.min(by: { $0.value.used < $1.value.used })?.key {
-            forget(oldest, in: &s)
         }
         s.files[path] = OpenFile(fd: fd, watch: watch, used: s.clock)
         s.paths[watch, default: []].append(path)

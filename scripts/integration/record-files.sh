@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # The reference jobs keep their files open (Sources/WarrenCLI/AppendFiles.swift), yet a path keeps meaning the
 # file at that path: one `warren worker` appends `record` lines while the test renames, deletes, replaces and
-# truncates the file under it, and writes to more files than it keeps open. Every line must land in the file
-# its path named when the job ran; the worker must hold no deleted file and at most 64 of them open.
+# truncates the file under it, and writes to more files than it keeps open (one of them evicted by a path to
+# the same file). Every line must land in the file its path named when the job ran; the worker must hold no
+# deleted file and at most 64 of them open.
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 # shellcheck source=scripts/lib/integration.sh
@@ -67,13 +68,29 @@ enqueue 5 "$WORK/b.txt" alias-four
 expect "$WORK/b.txt" 10
 (($(deleted_files) == 0)) || fail "the worker still holds a deleted file after an aliased path's delete"
 
-# More files than stay open: the least recently used are closed, every line still lands.
-for i in $(seq 1 100); do enqueue 3 "$WORK/many-$i.txt" "many-$i"; done
-for i in $(seq 1 100); do expect "$WORK/many-$i.txt" 3; done
+# More files than stay open (64): the least recently used is closed for the next. Here that one is reached
+# through another path than the file that takes its place, and both share one watch: deleting the file
+# afterwards must still reopen the new path.
+enqueue 1 "$WORK/./x.txt" evicted-alias
+expect "$WORK/x.txt" 1
+# 63 more files: every file opened before ./x.txt is closed, and ./x.txt becomes the least recently used.
+for i in $(seq 1 63); do enqueue 1 "$WORK/many-$i.txt" "many-$i"; done
+deadline=$((SECONDS + 60))
+until (($(cat "$WORK"/many-*.txt 2>/dev/null | wc -l) >= 63)); do
+  ((SECONDS < deadline)) || fail "the 63 files got $(cat "$WORK"/many-*.txt 2>/dev/null | wc -l) lines, expected 63"
+  sleep 0.05
+done
+for i in $(seq 1 63); do (($(lines "$WORK/many-$i.txt") == 1)) || fail "many-$i.txt has $(lines "$WORK/many-$i.txt") lines"; done
+enqueue 1 "$WORK/x.txt" evicting-alias
+expect "$WORK/x.txt" 2
+rm "$WORK/x.txt"
+enqueue 1 "$WORK/x.txt" after-evicted-alias-delete
+expect "$WORK/x.txt" 1
+(($(deleted_files) == 0)) || fail "the worker still holds a deleted file after its evicted alias's delete"
 held=$(open_files)
 ((held <= 64)) || fail "the worker holds $held files open (at most 64)"
 
 stop_gracefully "$worker_pid"
 worker_pid=""
-echo "record-files: renamed, deleted, replaced, truncated and aliased files each got exactly their lines; $held of 100+ files held open"
+echo "record-files: renamed, deleted, replaced, truncated and aliased files each got exactly their lines; $held of 66 files held open"
 echo "PASS"
