@@ -221,6 +221,7 @@ extension CLIWorkerDrain {
         return """
             CLI worker, default flags, record jobs (medians of rounds):
               CPU per job: \(med { $0["cli_record_cpu_us"] }) us vs rawc drain \(med { $0["rawc_drain_cpu_us"] }) us per message; ratio \(med(ratio("cli_record_cpu_us", "rawc_drain_cpu_us")))x (target <= 3x)
+              the broker's CPU per job: \(med { $0["cli_record_broker_us"] }) us vs \(med { $0["rawc_drain_broker_us"] }) us per message of rawc drain
               voluntary context switches per job: \(med { $0["cli_record_vcsw"] }) (rawc drain \(med { $0["rawc_drain_vcsw"] }), in-process noop drain \(med { $0["warren_drain_vcsw"] }))
               worker RSS at the end of the drain: \(med { $0["cli_record_rss_mib"] }) MiB
             """

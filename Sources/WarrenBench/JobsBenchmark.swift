@@ -35,7 +35,8 @@ struct JobsBenchmark: AsyncParsableCommand {
         let queues = selected.contains("enqueue") || selected.contains("drain") || cli || cliPriority
         let drain = selected.contains("drain")
         let rawcDrain = drain || cli || cliPriority
-        let cliWorker = CLIWorkerDrain(warren: warrenBinary, url: broker.resolvedURL, count: count, concurrency: concurrency)
+        var cliWorker = CLIWorkerDrain(warren: warrenBinary, url: broker.resolvedURL, count: count, concurrency: concurrency)
+        cliWorker.brokerPID = broker.resolvedBrokerPID
         var priorityWorker = cliWorker
         priorityWorker.maxPriority = 10
         let baseline = try BaselineRun(broker: broker, rawcOptions: rawcOptions)
@@ -109,6 +110,7 @@ struct JobsBenchmark: AsyncParsableCommand {
                     notes["cli_record_cpu_us"] = r.cpuMicros
                     notes["cli_record_vcsw"] = r.switchesPerJob
                     notes["cli_record_rss_mib"] = r.rssMiB
+                    if let us = r.brokerMicros { notes["cli_record_broker_us"] = us }
                 case .cliPriority:
                     guard cliPriority else { continue }
                     let r = try await priorityWorker.run(connection: connection, logger: logger)
