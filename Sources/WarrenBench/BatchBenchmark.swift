@@ -95,13 +95,15 @@ struct BatchBenchmark: AsyncParsableCommand {
                             middleware: [BatchMiddleware(ledger: ledger, connection: connection, topology: topology, logger: logger)],
                             observer: counter, logger: logger)
         let brokerPID = broker.resolvedBrokerPID
-        let (worker0, broker0, server0) = (CPUTime.process(), brokerPID.flatMap(CPUTime.of(pid:)), CPUTime.ofCommand("postgres"))
+        let measuresServer = cpu == "postgres"
+        let (worker0, broker0) = (CPUTime.process(), brokerPID.flatMap(CPUTime.of(pid:)))
+        let server0 = measuresServer ? CPUTime.ofCommand("postgres") : 0
         let task = Task { try await worker.run() }
         let seconds = await counter.waitDone(timeout: .seconds(900))
         let perJob = { (start: Double, end: Double) in (end - start) * 1e6 / Double(jobs) }
         notes["\(cpu)_worker_us"] = perJob(worker0, CPUTime.process())
         if let broker0, let broker1 = brokerPID.flatMap(CPUTime.of(pid:)) { notes["\(cpu)_broker_us"] = perJob(broker0, broker1) }
-        if cpu == "postgres" { notes["\(cpu)_server_us"] = perJob(server0, CPUTime.ofCommand("postgres")) }
+        if measuresServer { notes["\(cpu)_server_us"] = perJob(server0, CPUTime.ofCommand("postgres")) }
         task.cancel()
         _ = try? await task.value
         await JobsBenchmark.cleanUp(queue, setup)
@@ -112,9 +114,7 @@ struct BatchBenchmark: AsyncParsableCommand {
     /// Medians over the rounds of each drain's CPU per job: the worker (this process), the broker and the
     /// PostgreSQL server, where measured.
     static func cpuSummary(_ report: BenchReport, drains: [String]) -> String {
-        func med(_ key: String) -> String {
-            median(report.notes.compactMap { $0[key] }).map { String(format: "%.1f", $0) } ?? "-"
-        }
+        func med(_ key: String) -> String { medianText(report.notes.compactMap { $0[key] }, format: "%.1f") }
         return "CPU per job over each drain, medians of rounds (us; worker / broker / PostgreSQL server):\n" + drains.map { d in
             "  \(d): \(med("\(d)_worker_us")) / \(med("\(d)_broker_us")) / \(med("\(d)_server_us"))"
         }.joined(separator: "\n")

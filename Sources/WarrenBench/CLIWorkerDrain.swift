@@ -213,7 +213,7 @@ extension CLIWorkerDrain {
     /// Medians over the rounds of CPU and wake-ups per job against rawc's per message.
     static func summary(_ report: BenchReport) -> String {
         func med(_ f: ([String: Double]) -> Double?) -> String {
-            median(report.notes.compactMap(f)).map { String(format: "%.2f", $0) } ?? "-"
+            medianText(report.notes.compactMap(f), format: "%.2f")
         }
         func ratio(_ a: String, _ b: String) -> ([String: Double]) -> Double? {
             { n in n[a].flatMap { x in n[b].map { x / $0 } } }

@@ -146,6 +146,11 @@ func median(_ values: [Double]) -> Double? {
     return s.count % 2 == 1 ? s[s.count / 2] : (s[s.count / 2 - 1] + s[s.count / 2]) / 2
 }
 
+/// The median of `values` in `format` (e.g. `"%.1f"`), or "-" when there are none.
+func medianText(_ values: [Double], format: String) -> String {
+    median(values).map { String(format: format, $0) } ?? "-"
+}
+
 /// CPU time (user + system) from `getrusage`, to tell computing from waiting in a timed phase.
 enum CPUTime {
     /// Seconds used by this process so far (all threads).
@@ -167,30 +172,35 @@ enum CPUTime {
     }
 
     /// Seconds used by another process (user + system), read from `/proc/PID/stat`; nil when unreadable.
-    static func of(pid: Int32) -> Double? {
-        guard let stat = try? String(contentsOfFile: "/proc/\(pid)/stat", encoding: .utf8),
-              let close = stat.lastIndex(of: ")") else { return nil }
-        // Fields after "(comm)": state is field 3; utime and stime are fields 14 and 15.
-        let fields = stat[stat.index(after: close)...].split(separator: " ")
-        guard fields.count > 13, let user = Double(fields[11]), let system = Double(fields[12]) else { return nil }
-        return (user + system) / Double(sysconf(Int32(_SC_CLK_TCK)))
-    }
+    static func of(pid: Int32) -> Double? { statSeconds("\(pid)", withChildren: false) }
 
     /// Seconds used by every process named `command` (`/proc/PID/comm`), with their waited-for children
     /// (a PostgreSQL backend that exits is counted in its postmaster's): a local database server's CPU.
     static func ofCommand(_ command: String) -> Double {
-        let ticks = Double(sysconf(Int32(_SC_CLK_TCK)))
         var total = 0.0
         for entry in (try? FileManager.default.contentsOfDirectory(atPath: "/proc")) ?? [] where entry.allSatisfy(\.isNumber) {
             guard (try? String(contentsOfFile: "/proc/\(entry)/comm", encoding: .utf8))?
-                    .trimmingCharacters(in: .whitespacesAndNewlines) == command,
-                  let stat = try? String(contentsOfFile: "/proc/\(entry)/stat", encoding: .utf8),
-                  let close = stat.lastIndex(of: ")") else { continue }
-            let fields = stat[stat.index(after: close)...].split(separator: " ")
-            guard fields.count > 14 else { continue }
-            total += fields[11...14].compactMap { Double($0) }.reduce(0, +) / ticks
+                    .trimmingCharacters(in: .whitespacesAndNewlines) == command else { continue }
+            total += statSeconds(entry, withChildren: true) ?? 0
         }
         return total
+    }
+
+    /// User + system seconds from `/proc/PID/stat` (fields 14 and 15), with the waited-for children's (16
+    /// and 17) when asked; nil when unreadable.
+    private static func statSeconds(_ pid: String, withChildren: Bool) -> Double? {
+        guard let stat = try? String(contentsOfFile: "/proc/\(pid)/stat", encoding: .utf8),
+              let close = stat.lastIndex(of: ")") else { return nil }
+        // Fields after "(comm)": state is field 3, so field N is at index N - 3.
+        let fields = stat[stat.index(after: close)...].split(separator: " ")
+        let wanted = withChildren ? 11...14 : 11...12
+        guard fields.count > wanted.upperBound else { return nil }
+        var ticks = 0.0
+        for i in wanted {
+            guard let t = Double(fields[i]) else { return nil }
+            ticks += t
+        }
+        return ticks / Double(sysconf(Int32(_SC_CLK_TCK)))
     }
 }
 

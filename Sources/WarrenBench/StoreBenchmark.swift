@@ -117,9 +117,6 @@ struct StoreBenchmark: AsyncParsableCommand {
         if failed { throw ExitCode(1) }
     }
 
-    /// Times of group commits of `rows` job updates (each a new job's `succeeded`), over `commits` commits:
-    /// mean, 99th percentile and longest, in milliseconds. Enough commits that SQLite's write-ahead log
-    /// passes a checkpoint's threshold at least once.
     /// The worker's, broker's and server's CPU per job (medians of rounds) for the untracked drain and
     /// `backend`'s, and their sums: on two shared cores a drain that uses the whole machine runs at about
     /// the inverse of its sum, so the sums' ratio is what tracking costs once the machine is the limit.
@@ -137,6 +134,9 @@ struct StoreBenchmark: AsyncParsableCommand {
         return line
     }
 
+    /// Times of group commits of `rows` job updates (each a new job's `succeeded`), over `commits` commits:
+    /// mean, 99th percentile and longest, in milliseconds. Enough commits that SQLite's write-ahead log
+    /// passes a checkpoint's threshold at least once.
     private func commitTimes(_ store: any JobStore, rows: Int, commits: Int = 2_000) async throws -> (mean: Double, p99: Double, max: Double) {
         let prefix = "bench-commit-\(UUID().uuidString.prefix(8))"
         var times: [Double] = []
