@@ -76,5 +76,46 @@ final class JobContextTests: XCTestCase {
         let now = UInt64(Date().timeIntervalSince1970 * 1000)
         let made = UInt64(ids[0].replacingOccurrences(of: "-", with: "").prefix(12), radix: 16) ?? 0
         XCTAssertLessThan(max(now, made) - min(now, made), 60_000, "the id carries the time it was made")
+        XCTAssertEqual(JobID.milliseconds(of: ids[0]), made)
+        XCTAssertEqual(JobID.milliseconds(of: JobID.make(milliseconds: t)), t)
+        XCTAssertEqual(JobID.milliseconds(of: JobID.make(milliseconds: t).uppercased()), t)
+        for other in ["", "b-run-00000001", UUID().uuidString, "019ad6f0-3b24-7101-a2bb-4136c566a96", "019ad6f0-3b24-7101-a2bb-4136c566a9622",
+                      "019ad6f0-3b24-7101-c2bb-4136c566a962", "019ad6f0x3b24-7101-a2bb-4136c566a962", "019ad6g0-3b24-7101-a2bb-4136c566a962"] {
+            XCTAssertNil(JobID.milliseconds(of: other), "not a version-7 UUID: \(other)")
+        }
+    }
+
+    /// Warren's producer names the job in `type` and stamps it in `timestamp`, with no header table; a reader
+    /// takes the name from the header when there is one, and the enqueue time to the millisecond from a
+    /// version-7 id made in the stamped second (or the one before), else to the second.
+    func testTypeNamesTheJobAndTheIDRefinesTheTimestamp() throws {
+        let at = Date(millisecondsSince1970: 1_700_000_000_123)
+        let made = JobEnvelope(name: "resize", id: JobID.make(milliseconds: 1_700_000_000_123), queue: "q", arguments: Array("{}".utf8), enqueuedAt: at)
+        XCTAssertNil(made.properties.headers, "a plain job carries no header table")
+        XCTAssertEqual(made.properties.type, "resize")
+        XCTAssertEqual(made.properties.timestamp, 1_700_000_000)
+        let read = try JobEnvelope(properties: made.properties, body: made.body)
+        XCTAssertEqual(read.name, "resize")
+        XCTAssertEqual(read.enqueuedAt?.millisecondsSince1970, 1_700_000_000_123)
+        XCTAssertEqual(WireFormat.jobName(made.properties), .string("resize"))
+
+        func enqueued(id: String, timestamp: UInt64?, headers: FieldTable? = nil) throws -> Int? {
+            try JobEnvelope(properties: BasicProperties(headers: headers, messageID: id, timestamp: timestamp, type: "t"), body: []).enqueuedAt?.millisecondsSince1970
+        }
+        XCTAssertEqual(try enqueued(id: JobID.make(milliseconds: 1_699_999_999_990), timestamp: 1_700_000_000), 1_699_999_999_990, "made just before the stamp")
+        XCTAssertEqual(try enqueued(id: JobID.make(milliseconds: 1_699_999_998_990), timestamp: 1_700_000_000), 1_700_000_000_000, "an older id: the stamp")
+        XCTAssertEqual(try enqueued(id: JobID.make(milliseconds: 1_700_000_001_000), timestamp: 1_700_000_000), 1_700_000_000_000, "a later id: the stamp")
+        XCTAssertEqual(try enqueued(id: "order-42", timestamp: 1_700_000_000), 1_700_000_000_000)
+        XCTAssertNil(try enqueued(id: "order-42", timestamp: nil))
+        XCTAssertEqual(try enqueued(id: "order-42", timestamp: 1_700_000_000, headers: [WireFormat.Header.enqueuedAt: .int64(1_600_000_000_456)]),
+                       1_600_000_000_456, "the header wins")
+
+        let both = BasicProperties(headers: [WireFormat.Header.job: "from-header"], type: "from-type")
+        XCTAssertEqual(try JobEnvelope(properties: both, body: []).name, "from-header", "the header wins over type")
+        XCTAssertThrowsError(try JobEnvelope(properties: BasicProperties(type: ""), body: [])) { error in
+            XCTAssertEqual((error as? JobDecodingError)?.description, "missing header 'warren-job' (or property 'type') naming the job")
+        }
+        XCTAssertNil(WireFormat.jobName(BasicProperties(headers: ["task": "celery.add"])))
+        XCTAssertEqual(JobEnvelope(unreadable: BasicProperties(contentType: "text/xml", type: "resize"), body: []).name, "resize")
     }
 }

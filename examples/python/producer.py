@@ -22,8 +22,10 @@ def delay_routing_key(delay_ms, queue):
 def enqueue(channel, queue, job, arguments, priority=None, delay_ms=0, expires_in_ms=None, traceparent=None):
     """Publishes one job (confirmed by the broker) and returns its id."""
     now_ms = int(time.time() * 1000)
-    headers = {"warren-version": 1, "warren-job": job, "warren-attempt": 1,
-               "warren-queue": queue, "warren-enqueued-at": now_ms}
+    # The job name goes in the AMQP `type` property and the enqueue time in `timestamp`: a plain job then
+    # carries no header table, which RabbitMQ handles with about a fifth less CPU per message (the
+    # `warren-job` header works too, and wins when both are set; docs/wire-format.md).
+    headers = {}
     if expires_in_ms is not None:
         headers["warren-expires-at"] = now_ms + expires_in_ms
     if traceparent:
@@ -31,7 +33,7 @@ def enqueue(channel, queue, job, arguments, priority=None, delay_ms=0, expires_i
     exchange, routing_key = ("warren.delay", delay_routing_key(delay_ms, queue)) if delay_ms else ("warren", queue)
     job_id = str(uuid.uuid4())
     properties = pika.BasicProperties(content_type="application/json", delivery_mode=2, message_id=job_id,
-                                      priority=priority, timestamp=now_ms // 1000, headers=headers)
+                                      priority=priority, timestamp=now_ms // 1000, type=job, headers=headers or None)
     # mandatory: an unroutable job (queue not declared yet) raises instead of vanishing.
     channel.basic_publish(exchange, routing_key, json.dumps(arguments).encode(), properties, mandatory=True)
     return job_id

@@ -51,7 +51,7 @@ public struct ActiveJobFormat: Sendable {
     /// Reads a message; `nil` when it is not ActiveJob's.
     public func decode(properties: BasicProperties, body: [UInt8], registry: JobRegistry) throws(JobDecodingError) -> JobEnvelope? {
         let headers = properties.headers ?? [:]
-        guard headers[WireFormat.Header.job] == nil else { return nil }
+        guard WireFormat.jobName(properties) == nil else { return nil }
         let type = properties.contentType?.lowercased() ?? ""
         let octetStream = type.hasPrefix(Self.sneakersContentType)
         guard type.isEmpty || octetStream || type.hasPrefix("application/json") || type.hasPrefix("text/json") else { return nil }

@@ -41,7 +41,7 @@ public enum CeleryFormat {
     /// Reads a message; `nil` when it is not a Celery protocol 2 message.
     public static func decode(properties: BasicProperties, body: [UInt8], registry: JobRegistry) throws(JobDecodingError) -> JobEnvelope? {
         let headers = properties.headers ?? [:]
-        guard headers[WireFormat.Header.job] == nil, let task = HeaderValues.string(headers[Header.task]),
+        guard WireFormat.jobName(properties) == nil, let task = HeaderValues.string(headers[Header.task]),
               headers[Header.id] != nil
         else { return nil }
         guard !task.isEmpty, let id = HeaderValues.string(headers[Header.id]), !id.isEmpty else {

@@ -42,6 +42,36 @@ public enum JobID {
     }
 }
 
+extension JobID {
+    /// The Unix time in milliseconds of a version-7 UUID in text form (any case), `nil` for any other id.
+    public static func milliseconds(of id: String) -> UInt64? {
+        var ms: UInt64 = 0
+        var index = 0
+        for byte in id.utf8 {
+            defer { index += 1 }
+            guard index < 36 else { return nil }
+            if index == 8 || index == 13 || index == 18 || index == 23 {
+                guard byte == UInt8(ascii: "-") else { return nil }
+                continue
+            }
+            guard let digit = hexValue(byte) else { return nil }
+            if index == 14, digit != 7 { return nil }  // version
+            if index == 19, digit & 0xC != 0x8 { return nil }  // RFC 9562 variant
+            if index < 13 { ms = ms << 4 | UInt64(digit) }  // the first 48 bits: "xxxxxxxx-xxxx"
+        }
+        return index == 36 ? ms : nil
+    }
+
+    private static func hexValue(_ byte: UInt8) -> UInt8? {
+        switch byte {
+        case UInt8(ascii: "0")...UInt8(ascii: "9"): byte - UInt8(ascii: "0")
+        case UInt8(ascii: "a")...UInt8(ascii: "f"): byte - UInt8(ascii: "a") + 10
+        case UInt8(ascii: "A")...UInt8(ascii: "F"): byte - UInt8(ascii: "A") + 10
+        default: nil
+        }
+    }
+}
+
 /// xoshiro256** (Blackman and Vigna), seeded from the system random source.
 struct Xoshiro256StarStar: RandomNumberGenerator {
     private var s: (UInt64, UInt64, UInt64, UInt64)

@@ -234,8 +234,7 @@ struct JobProcessor: Sendable {
     /// Reads a delivery as a Warren job, or as the first foreign format that recognises it.
     private func read(_ delivery: AMQPDelivery) -> Result<JobEnvelope, JobDecodingError> {
         do throws(JobDecodingError) {
-            let headers = delivery.properties.headers ?? [:]
-            if headers[WireFormat.Header.job] == nil {
+            if WireFormat.jobName(delivery.properties) == nil {
                 for format in formats {
                     if let envelope = try format.decode(delivery.properties, delivery.body, registry) { return .success(envelope) }
                 }
