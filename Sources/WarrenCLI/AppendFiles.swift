@@ -16,8 +16,11 @@ import Glibc
 /// A file that cannot be watched (inotify missing or out of watches) is opened for each line, as before.
 ///
 /// Every line is one `O_APPEND` write, so concurrent writers, in this process or another, never interleave.
-/// Thread-safe: one lock around the lookup and the write; at most ``limit`` files stay open (least recently
-/// used closed first).
+/// Thread-safe: a lock around the event check and the lookup, not the write (runners writing at once would
+/// otherwise queue on the lock and sleep: a fifth of the worker's lock waits in a `record` drain). The
+/// descriptor is reference-counted (``Descriptor``): a file forgotten or evicted while another runner
+/// writes to it is closed after that write. At most ``limit`` files stay open (least recently used first
+/// out).
 final class AppendFiles: Sendable {
     /// The process's files (the reference jobs share them).
     static let shared = AppendFiles()
@@ -37,15 +40,21 @@ final class AppendFiles: Sendable {
         var clock: UInt64 = 0
 
         deinit {
-            for file in files.values { close(file.fd) }
             if inotify >= 0 { close(inotify) }
         }
     }
 
     private struct OpenFile {
-        var fd: Int32
+        var descriptor: Descriptor
         var watch: Int32
         var used: UInt64
+    }
+
+    /// An open file descriptor, closed when the last holder lets it go.
+    private final class Descriptor: Sendable {
+        let fd: Int32
+        init(_ fd: Int32) { self.fd = fd }
+        deinit { close(fd) }
     }
 
     init() {
@@ -56,36 +65,34 @@ final class AppendFiles: Sendable {
 
     /// Appends `line` to the file at `path` (created if absent) in one write.
     func append(_ line: String, to path: String) throws {
-        var line = line
-        try line.withUTF8 { bytes in
-            try state.withLock { s throws in
-                Self.forgetChanged(&s)
-                s.clock &+= 1
-                let fd: Int32
-                var once = false
-                if var file = s.files[path] {
-                    file.used = s.clock
-                    s.files[path] = file
-                    fd = file.fd
-                } else {
-                    fd = open(path, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0o644)
-                    guard fd >= 0 else { throw JobFailure.retryable("cannot open \(path): \(String(cString: strerror(errno)))") }
-                    once = !Self.keep(fd, at: path, in: &s)
-                }
-                defer { if once { close(fd) } }
-                let written = write(fd, bytes.baseAddress, bytes.count)
-                guard written == bytes.count else {
-                    let reason = written < 0 ? String(cString: strerror(errno)) : "short write"
-                    if !once { Self.forget(path, in: &s) }
-                    throw JobFailure.retryable("cannot append to \(path): \(reason)")
-                }
+        let descriptor = try state.withLock { s throws in
+            Self.forgetChanged(&s)
+            s.clock &+= 1
+            if let i = s.files.index(forKey: path) {  // one hash of the path
+                s.files.values[i].used = s.clock
+                return s.files.values[i].descriptor
             }
+            let fd = open(path, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0o644)
+            guard fd >= 0 else { throw JobFailure.retryable("cannot open \(path): \(String(cString: strerror(errno)))") }
+            let descriptor = Descriptor(fd)
+            Self.keep(descriptor, at: path, in: &s)  // or not: then closed after this line
+            return descriptor
+        }
+        var line = line
+        let written = line.withUTF8 { write(descriptor.fd, $0.baseAddress, $0.count) }
+        guard written == line.utf8.count else {
+            let reason = written < 0 ? String(cString: strerror(errno)) : "short write"
+            state.withLock { s in
+                if s.files[path]?.descriptor === descriptor { Self.forget(path, in: &s) }
+            }
+            throw JobFailure.retryable("cannot append to \(path): \(reason)")
         }
     }
 
-    /// Watches the file just opened as `fd` and keeps it open; `false` when it cannot be watched (the caller
-    /// then closes it after its write).
-    private static func keep(_ fd: Int32, at path: String, in s: inout State) -> Bool {
+    /// Watches the file just opened and keeps it open; `false` when it cannot be watched (it is then closed
+    /// once its line is written).
+    @discardableResult
+    private static func keep(_ descriptor: Descriptor, at path: String, in s: inout State) -> Bool {
         #if canImport(Glibc)
         guard s.inotify >= 0 else { return false }
         // Room first: the file evicted may share the new one's watch (another path to it), which its removal
@@ -97,12 +104,12 @@ final class AppendFiles: Sendable {
         guard watch >= 0 else { return false }
         // The watch is on whatever the path names now: keep the file only if that is still the one opened.
         var opened = stat(), named = stat()
-        guard fstat(fd, &opened) == 0, stat(path, &named) == 0,
+        guard fstat(descriptor.fd, &opened) == 0, stat(path, &named) == 0,
               opened.st_dev == named.st_dev, opened.st_ino == named.st_ino else {
             if s.paths[watch] == nil { inotify_rm_watch(s.inotify, watch) }
             return false
         }
-        s.files[path] = OpenFile(fd: fd, watch: watch, used: s.clock)
+        s.files[path] = OpenFile(descriptor: descriptor, watch: watch, used: s.clock)
         s.paths[watch, default: []].append(path)
         return true
         #else
@@ -110,10 +117,9 @@ final class AppendFiles: Sendable {
         #endif
     }
 
-    /// Closes `path`'s file, and its watch when no other path shares it.
+    /// Lets `path`'s file go (closed once no write holds it), and its watch when no other path shares it.
     private static func forget(_ path: String, in s: inout State) {
         guard let file = s.files.removeValue(forKey: path) else { return }
-        close(file.fd)
         s.paths[file.watch]?.removeAll { $0 == path }
         if s.paths[file.watch]?.isEmpty == true {
             s.paths[file.watch] = nil

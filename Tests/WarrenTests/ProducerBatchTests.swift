@@ -52,6 +52,8 @@ final class ProducerBatchTests: XCTestCase {
         XCTAssertEqual(envelope.name, "count")
         XCTAssertEqual(String(decoding: envelope.body, as: UTF8.self), "{\"i\":1}")
         XCTAssertEqual(message.properties.headers?["x-tenant"], .string("t1"))
+        XCTAssertEqual(message.properties.type, "count")
+        XCTAssertNil(message.properties.headers?[WireFormat.Header.job], "the impostor header is not sent")
         XCTAssertEqual(message.properties.persistent, true)
         XCTAssertEqual(message.exchange, WireFormat.workExchange)
         let enqueuedAt = try XCTUnwrap(envelope.enqueuedAt)

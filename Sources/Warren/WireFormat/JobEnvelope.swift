@@ -129,6 +129,9 @@ public struct JobEnvelope: Sendable {
         // the id, when Warren made it). A header table, even of one entry, costs the broker about a fifth
         // more CPU per message (``WireFormat/jobName(_:)``): a plain job carries none.
         var headers = extra
+        // The request's name and time stand, as when they were headers set before the caller's.
+        headers[WireFormat.Header.job] = nil
+        headers[WireFormat.Header.enqueuedAt] = nil
         if let maxAttempts { headers[WireFormat.Header.maxAttempts] = .int32(Int32(clamping: maxAttempts)) }
         if let runAt { headers[WireFormat.Header.runAt] = .milliseconds(runAt) }
         if let expiresAt { headers[WireFormat.Header.expiresAt] = .milliseconds(expiresAt) }

@@ -5,7 +5,10 @@ import WarrenAMQP
 /// Takes one delivery from receipt to settlement: reads it, asks ``JobDecision`` whether to run it, runs
 /// it through the middleware chain within its time limit, asks ``JobDecision`` what becomes of it, tells the
 /// middlewares, and has ``Settlement`` carry that out. It decides nothing itself.
-struct JobProcessor: Sendable {
+///
+/// A class, not a struct: each job's settlement closures capture it, and a struct of a dozen reference
+/// fields would be copied into every such closure (a retain and a release of each field, per job).
+final class JobProcessor: Sendable {
     let registry: JobRegistry
     let decision: JobDecision
     let formats: [ForeignFormat]
@@ -19,6 +22,22 @@ struct JobProcessor: Sendable {
     let defaultTimeout: Duration
     let observer: WorkerObserver?
     let logger: Logger
+
+    init(registry: JobRegistry, decision: JobDecision, formats: [ForeignFormat], middleware: MiddlewareChain,
+         settlement: Settlement, attempts: AttemptRunner, limits: JobLimits, parking: LeaseParking?,
+         defaultTimeout: Duration, observer: WorkerObserver?, logger: Logger) {
+        self.registry = registry
+        self.decision = decision
+        self.formats = formats
+        self.middleware = middleware
+        self.settlement = settlement
+        self.attempts = attempts
+        self.limits = limits
+        self.parking = parking
+        self.defaultTimeout = defaultTimeout
+        self.observer = observer
+        self.logger = logger
+    }
 
     /// Starts a new runner whose first work is `settle` (a timed-out job's settlement).
     typealias Takeover = @Sendable (_ settle: @escaping @Sendable () async -> Void) -> Void
@@ -113,7 +132,7 @@ struct JobProcessor: Sendable {
         middleware.startSettling(told) { [self] error in
             if let error {
                 Task.detached {
-                    await conclude(result, delivery, envelope, source, definition, context, checkpoint, started: started,
+                    await self.conclude(result, delivery, envelope, source, definition, context, checkpoint, started: started,
                                    unrecorded: error)
                     settled()
                 }
