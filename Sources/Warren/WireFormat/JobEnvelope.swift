@@ -50,7 +50,8 @@ public struct JobEnvelope: Sendable {
             throw JobDecodingError("content encoding '\(encoding)' is not supported (send uncompressed UTF-8 JSON)")
         }
         // One pass over the headers (a job carries few), instead of a hashed lookup per field.
-        var nameValue = properties.type.flatMap { $0.isEmpty ? nil : FieldValue.string($0) }
+        // The header wins over `type` (``WireFormat/jobName(_:)``), in the same one pass.
+        var nameValue = WireFormat.typeName(properties)
         var version: FieldValue?, attemptValue: FieldValue?
         var maxAttempts: Int?, queue: String?, enqueuedAt: Date?, runAt: Date?, expiresAt: Date?
         for (key, value) in properties.headers ?? [:] {

@@ -40,8 +40,13 @@ public enum WireFormat {
     /// producers written for the header keep working.
     public static func jobName(_ properties: BasicProperties) -> FieldValue? {
         if let headers = properties.headers, let value = headers[Header.job] { return value }
-        if let type = properties.type, !type.isEmpty { return .string(type) }
-        return nil
+        return typeName(properties)
+    }
+
+    /// The job name the `type` property gives, when it is set and not empty.
+    static func typeName(_ properties: BasicProperties) -> FieldValue? {
+        guard let type = properties.type, !type.isEmpty else { return nil }
+        return .string(type)
     }
 
     /// The dead-letter queue of a work queue.
