@@ -94,16 +94,14 @@ struct BatchBenchmark: AsyncParsableCommand {
         let worker = Worker(connection: connection, registry: registry, topology: topology, configuration: config,
                             middleware: [BatchMiddleware(ledger: ledger, connection: connection, topology: topology, logger: logger)],
                             observer: counter, logger: logger)
-        let brokerPID = broker.resolvedBrokerPID
-        let measuresServer = cpu == "postgres"
-        let (worker0, broker0) = (CPUTime.process(), brokerPID.flatMap(CPUTime.of(pid:)))
-        let server0 = measuresServer ? CPUTime.ofCommand("postgres") : 0
+        let shared = { SharedCPU.now(brokerPID: broker.resolvedBrokerPID, server: cpu == "postgres") }
+        let (worker0, shared0) = (CPUTime.process(), shared())
         let task = Task { try await worker.run() }
         let seconds = await counter.waitDone(timeout: .seconds(900))
-        let perJob = { (start: Double, end: Double) in (end - start) * 1e6 / Double(jobs) }
-        notes["\(cpu)_worker_us"] = perJob(worker0, CPUTime.process())
-        if let broker0, let broker1 = brokerPID.flatMap(CPUTime.of(pid:)) { notes["\(cpu)_broker_us"] = perJob(broker0, broker1) }
-        if measuresServer { notes["\(cpu)_server_us"] = perJob(server0, CPUTime.ofCommand("postgres")) }
+        notes["\(cpu)_worker_us"] = (CPUTime.process() - worker0) * 1e6 / Double(jobs)
+        let others = shared().perJob(since: shared0, jobs: Double(jobs))
+        if let us = others.broker { notes["\(cpu)_broker_us"] = us }
+        if let us = others.server { notes["\(cpu)_server_us"] = us }
         task.cancel()
         _ = try? await task.value
         await JobsBenchmark.cleanUp(queue, setup)

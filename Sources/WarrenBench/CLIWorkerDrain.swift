@@ -74,26 +74,25 @@ struct CLIWorkerDrain {
         let pid = p.processIdentifier
         let expected = count * Self.lineBytes
         let deadline = ContinuousClock.now + .seconds(300)
-        var first: (ContinuousClock.Instant, Double, Double, Others)?
+        var first: (ContinuousClock.Instant, Double, Double, SharedCPU)?
         while ContinuousClock.now < deadline {
             let size = Self.fileSize(file)
             let now = ContinuousClock.now
-            if first == nil, size > 0 { first = (now, CPUTime.of(pid: pid) ?? .nan, Self.voluntarySwitches(pid: pid), others()) }
+            if first == nil, size > 0 { first = (now, CPUTime.of(pid: pid) ?? .nan, Self.voluntarySwitches(pid: pid), shared()) }
             if size >= expected, let first {
-                let (t0, cpu0, sw0, others0) = first
-                let others1 = others()
+                let (t0, cpu0, sw0, shared0) = first
+                // The first line's job is inside the interval's start: count - 1 jobs ran in it.
+                let jobs = Double(count - 1)
+                let others = shared().perJob(since: shared0, jobs: jobs)
                 let cpu1 = CPUTime.of(pid: pid) ?? .nan
                 let sw1 = Self.voluntarySwitches(pid: pid)
                 let rss = Self.residentMiB(pid: pid)
                 let seconds = (now - t0).seconds
-                // The first line's job is inside the interval's start: count - 1 jobs ran in it.
-                let jobs = Double(count - 1)
                 p.terminate()
                 p.waitUntilExit()
                 await JobsBenchmark.cleanUp(queue, setup)
-                let perJob = { (a: Double?, b: Double?) in a.flatMap { a in b.map { ($0 - a) * 1e6 / jobs } } }
                 return Result(rate: jobs / seconds, cpuMicros: (cpu1 - cpu0) * 1e6 / jobs, switchesPerJob: (sw1 - sw0) / jobs, rssMiB: rss,
-                              brokerMicros: perJob(others0.broker, others1.broker), serverMicros: perJob(others0.server, others1.server))
+                              brokerMicros: others.broker, serverMicros: others.server)
             }
             guard p.isRunning else { break }
             try await Task.sleep(for: .milliseconds(2))
@@ -102,11 +101,8 @@ struct CLIWorkerDrain {
         throw BenchError("the CLI worker recorded \(Self.fileSize(file) / Self.lineBytes) of \(count) jobs")
     }
 
-    /// CPU seconds so far of the broker and of the local PostgreSQL server, where measured.
-    private typealias Others = (broker: Double?, server: Double?)
-    private func others() -> Others {
-        (brokerPID.flatMap(CPUTime.of(pid:)), measureServer ? CPUTime.ofCommand("postgres") : nil)
-    }
+    /// The broker's and the local PostgreSQL server's CPU so far, where measured.
+    private func shared() -> SharedCPU { SharedCPU.now(brokerPID: brokerPID, server: measureServer) }
 
     /// RSS of a `warren worker` (default flags) holding its full adaptive prefetch of 1 KiB jobs: `short`
     /// `noop` jobs first, so that the prefetch grows to its maximum, then `sleep` jobs of 10 minutes that

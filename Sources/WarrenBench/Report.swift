@@ -151,6 +151,23 @@ func medianText(_ values: [Double], format: String) -> String {
     median(values).map { String(format: format, $0) } ?? "-"
 }
 
+/// CPU seconds so far of the processes a drain shares the machine with: the broker (when its pid is known)
+/// and the local PostgreSQL server (when asked). Read at both ends of a drain.
+struct SharedCPU {
+    var broker: Double?
+    var server: Double?
+
+    static func now(brokerPID: Int32?, server: Bool) -> SharedCPU {
+        SharedCPU(broker: brokerPID.flatMap(CPUTime.of(pid:)), server: server ? CPUTime.ofCommand("postgres") : nil)
+    }
+
+    /// Microseconds per job of each side from `start` to this reading, where both readings have it.
+    func perJob(since start: SharedCPU, jobs: Double) -> SharedCPU {
+        func delta(_ a: Double?, _ b: Double?) -> Double? { a.flatMap { a in b.map { ($0 - a) * 1e6 / jobs } } }
+        return SharedCPU(broker: delta(start.broker, broker), server: delta(start.server, server))
+    }
+}
+
 /// CPU time (user + system) from `getrusage`, to tell computing from waiting in a timed phase.
 enum CPUTime {
     /// Seconds used by this process so far (all threads).

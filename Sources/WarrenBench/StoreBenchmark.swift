@@ -123,9 +123,10 @@ struct StoreBenchmark: AsyncParsableCommand {
     static func machineCPU(_ cpu: [String: [Double]], phase: String, backend: String) -> String {
         func med(_ key: String) -> Double? { median(cpu[key] ?? []) }
         let off = [med("\(phase) off"), med("\(phase) off broker")]
-        let tracked = [med("\(phase) \(backend)"), med("\(phase) \(backend) broker"), med("\(phase) \(backend) server")]
+        let server = med("\(phase) \(backend) server")  // measured for PostgreSQL only
+        let tracked = [med("\(phase) \(backend)"), med("\(phase) \(backend) broker")] + (server.map { [$0] } ?? [])
         func text(_ v: [Double?]) -> String { v.map { $0.map { String(format: "%.1f", $0) } ?? "-" }.joined(separator: " / ") }
-        var line = "CPU per job, medians (us; worker / broker\(backend == "postgres" ? " / server" : "")): off \(text(off)), \(backend) \(text(backend == "postgres" ? tracked : Array(tracked.prefix(2))))"
+        var line = "CPU per job, medians (us; worker / broker\(server == nil ? "" : " / server")): off \(text(off)), \(backend) \(text(tracked))"
         let (a, b) = (off.compactMap { $0 }, tracked.compactMap { $0 })
         if a.count == 2, b.count >= 2 {
             let (sa, sb) = (a.reduce(0, +), b.reduce(0, +))

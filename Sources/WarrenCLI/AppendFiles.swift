@@ -89,31 +89,27 @@ final class AppendFiles: Sendable {
         }
     }
 
-    /// Watches the file just opened and keeps it open; `false` when it cannot be watched (it is then closed
-    /// once its line is written).
-    @discardableResult
-    private static func keep(_ descriptor: Descriptor, at path: String, in s: inout State) -> Bool {
+    /// Watches the file just opened and keeps it open, if it can be watched (if not, nothing holds it but the
+    /// caller, and it is closed once its line is written).
+    private static func keep(_ descriptor: Descriptor, at path: String, in s: inout State) {
         #if canImport(Glibc)
-        guard s.inotify >= 0 else { return false }
+        guard s.inotify >= 0 else { return }
         // Room first: the file evicted may share the new one's watch (another path to it), which its removal
         // would end.
         if s.files.count >= limit, let oldest = s.files.min(by: { $0.value.used < $1.value.used })?.key {
             forget(oldest, in: &s)
         }
         let watch = inotify_add_watch(s.inotify, path, UInt32(IN_ATTRIB | IN_MOVE_SELF | IN_DELETE_SELF))
-        guard watch >= 0 else { return false }
+        guard watch >= 0 else { return }
         // The watch is on whatever the path names now: keep the file only if that is still the one opened.
         var opened = stat(), named = stat()
         guard fstat(descriptor.fd, &opened) == 0, stat(path, &named) == 0,
               opened.st_dev == named.st_dev, opened.st_ino == named.st_ino else {
             if s.paths[watch] == nil { inotify_rm_watch(s.inotify, watch) }
-            return false
+            return
         }
         s.files[path] = OpenFile(descriptor: descriptor, watch: watch, used: s.clock)
         s.paths[watch, default: []].append(path)
-        return true
-        #else
-        return false
         #endif
     }
 

@@ -63,7 +63,8 @@ public enum WireFormat {
         /// Most attempts before dead-lettering (integer). Default: the worker's policy for the job.
         public static let maxAttempts = "warren-max-attempts"
         /// When the job was first enqueued (ms). Absent: the `timestamp` property (seconds), refined to the
-        /// millisecond by a version-7 `message_id` made in that second (``JobEnvelope/enqueuedTime(_:id:)``).
+        /// millisecond by a version-7 `message_id` made in that second or the one before
+        /// (``JobEnvelope/enqueuedTime(_:id:)``).
         public static let enqueuedAt = "warren-enqueued-at"
         /// The work queue the job belongs to (string); set by Warren, used to requeue dead letters.
         public static let queue = "warren-queue"
