@@ -15,8 +15,8 @@ struct BatchBenchmark: AsyncParsableCommand {
 
     @Option(help: "Jobs per drain (children per batch).") var count = 100_000
     @Option(help: "Rounds (medians are reported).") var rounds = 3
-    @Option(help: "Worker concurrency.") var concurrency = 64
-    @Option(help: "Worker prefetch.") var prefetch = 512
+    @Option(help: "Worker concurrency (default 16: the library's default).") var concurrency = 16
+    @Option(help: "Worker prefetch (default: adaptive, the library's default). A figure taken with it is tuned.") var prefetch: Int?
     @Option(help: "Store backends: sqlite, postgres or both (comma-separated).") var stores = "sqlite,postgres"
     @OptionGroup var postgres: PostgresOptions
     @Flag(help: "Print JSON too.") var json = false
@@ -37,7 +37,7 @@ struct BatchBenchmark: AsyncParsableCommand {
             }
         }
         var report = BenchReport(
-            benchmark: "batch", parameters: [("count", "\(count)"), ("rounds", "\(rounds)"), ("concurrency", "\(concurrency)"), ("prefetch", "\(prefetch)")],
+            benchmark: "batch", parameters: [("count", "\(count)"), ("rounds", "\(rounds)"), ("concurrency", "\(concurrency)"), ("prefetch", prefetch.map { "\($0) (tuned)" } ?? "adaptive")],
             metrics: ["plain_drain"] + backends.map { "\($0.0)_batch_drain" },
             ratios: backends.map { .init(name: "\($0.0)/plain", numerator: "\($0.0)_batch_drain", denominator: "plain_drain", target: 0.75) })
         for round in 1...rounds {

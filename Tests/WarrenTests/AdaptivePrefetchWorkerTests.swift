@@ -9,8 +9,27 @@ import XCTest
 /// across the consumer restart.
 final class AdaptivePrefetchWorkerTests: XCTestCase {
     func testShortJobsRaiseThePrefetchTheBrokerApplies() async throws {
+        // 1 ms jobs at concurrency 2: 2 × (1 + 100 ms / ~1 ms) is far above the maximum, so the prefetch is 40.
+        try await assertPrefetchInForce(40, name: "adaptive") { $0.maximum = 40 }
+    }
+
+    /// A middleware whose settlements wait for I/O (as a job store's group commit does): the places of the
+    /// deliveries being settled are added to the prefetch, up to `maximumSettling`.
+    func testSettlementsThatWaitForIOAddToThePrefetch() async throws {
+        // Settling part: 2 runners × 50 ms / 1-2 ms = 50-100, over its maximum: 30. Prefetch 40 + 30 = 70.
+        try await assertPrefetchInForce(70, name: "adaptive-settling", middleware: [SlowCommit()]) {
+            $0.maximum = 40
+            $0.maximumSettling = 30
+        }
+    }
+
+    /// A worker of concurrency 2 runs 300 short jobs (the prefetch adapts), then jobs that block fill both
+    /// runners and the broker sends up to the prefetch: asserts that `expected` of 100 are held, then that
+    /// all 400 ran exactly once across the consumer restart.
+    private func assertPrefetchInForce(_ expected: Int, name: String, middleware: [any JobMiddleware] = [],
+                                       rule: (inout AdaptivePrefetch) -> Void) async throws {
         let connection = try await JobsBroker.connect()
-        let queue = Topology.Queue(JobsBroker.uniqueQueue("adaptive"))
+        let queue = Topology.Queue(JobsBroker.uniqueQueue(name))
         let topology = Topology(queues: [queue])
         try await declare(topology, on: connection)
         let gate = Gate()
@@ -28,25 +47,23 @@ final class AdaptivePrefetchWorkerTests: XCTestCase {
         config.queues = [queue.name]
         config.concurrency = 2
         config.declareTopology = false
-        config.adaptivePrefetch.maximum = 40
         config.adaptivePrefetch.evaluationInterval = .milliseconds(50)
         config.adaptivePrefetch.minimumInterval = .milliseconds(200)
+        rule(&config.adaptivePrefetch)
         let worker = RunningWorker.start(Worker(connection: connection, registry: registry, topology: topology,
-                                                configuration: config, logger: quietLogger("adaptive")))
+                                                configuration: config, middleware: middleware, logger: quietLogger(name)))
         let producer = try await JobProducer(connection: connection, topology: topology)
         _ = await producer.enqueue(batch: (0..<300).map { _ in JobRequest(name: "quick", arguments: Array("{}".utf8), options: EnqueueOptions(queue: queue.name)) })
         let quickDone = await log.wait(timeout: 60) { $0.count == 300 }
         XCTAssertTrue(quickDone, "the quick jobs ran")
-        // 1 ms jobs at concurrency 2: 2 × (1 + 100 ms / ~1 ms) is far above the maximum, so the prefetch is 40.
-        // Jobs that block then fill both runners, and the broker sends up to the prefetch: 40 held, 60 ready.
         _ = await producer.enqueue(batch: (0..<100).map { _ in JobRequest(name: "block", arguments: Array("{}".utf8), options: EnqueueOptions(queue: queue.name)) })
         let probe = try await connection.openChannel()
         var held = 0
         try await eventually(timeout: 20) {
             held = 100 - Int(try await probe.inspectQueue(queue.name).messageCount)
-            return held == 40
+            return held == expected
         }
-        XCTAssertEqual(held, 40, "unacked deliveries held with 2 runners blocked: the prefetch in force")
+        XCTAssertEqual(held, expected, "unacked deliveries held with 2 runners blocked: the prefetch in force")
         gate.open()
         let allDone = await log.wait(timeout: 60) { $0.count == 400 }
         XCTAssertTrue(allDone)
@@ -57,5 +74,22 @@ final class AdaptivePrefetchWorkerTests: XCTestCase {
         await probe.close()
         await JobsBroker.cleanUp(queue, on: connection)
         await connection.close()
+    }
+}
+
+/// Completes every settlement 50 ms later, from another task, as a store's group commit would.
+private struct SlowCommit: JobMiddleware {
+    var settlementWaitsForIO: Bool { true }
+
+    func willSettle(_ settlement: JobSettlement) async throws {
+        try? await Task.sleep(for: .milliseconds(50))
+    }
+
+    func startSettling(_ settlement: JobSettlement, completion: @escaping @Sendable ((any Error)?) -> Void) -> SettlementStart {
+        Task.detached {
+            try? await Task.sleep(for: .milliseconds(50))
+            completion(nil)
+        }
+        return .started
     }
 }

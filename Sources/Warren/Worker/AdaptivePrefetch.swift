@@ -1,13 +1,26 @@
 /// How a worker sizes its prefetch when none is fixed (``WorkerConfiguration/prefetch`` is `nil`): it measures
 /// how long its jobs take and keeps about ``targetWait`` of work waiting in its buffer, so that a runner that
-/// finishes a job finds the next one there instead of waiting for the broker.
+/// finishes a job finds the next one there instead of waiting for the broker; and it adds the places of the
+/// jobs that ran but are still being settled (a job store's group commit, before the ack).
 ///
-/// The rule (pure, see ``target(concurrency:meanRunTime:)`` and ``change(current:target:sinceLastChange:)``):
+/// The rule (pure, see ``target(concurrency:meanRunTime:meanSettleTime:)`` and
+/// ``change(current:target:sinceLastChange:)``):
 ///
-///     prefetch = concurrency × (1 + targetWait / mean job run time), within concurrency ... max(concurrency, maximum)
+///     waiting  = concurrency × (1 + targetWait / mean run time), within concurrency ... max(concurrency, maximum)
+///     settling = concurrency × mean settle time / mean run time,  within 0 ... maximumSettling
+///     prefetch = waiting + settling
 ///
 /// Short jobs (microseconds to milliseconds) get the maximum, hundreds of deliveries; jobs of a second or more
-/// get the concurrency plus a few, so an idle worker next to this one still gets work. The worker starts at the
+/// get the concurrency plus a few, so an idle worker next to this one still gets work.
+///
+/// Why the settling part: an unacked delivery holds its place from delivery to ack, and a job whose outcome
+/// waits for I/O (``JobMiddleware/settlementWaitsForIO``: the job store's group commit) holds it for the
+/// commit too, a few milliseconds against tens of microseconds of run time for a short job. Without the
+/// part those places came out of the waiting work: a tracked worker at the maximum of 512 ran out of work
+/// between commits and drained 12-60% slower than with 2,048 (docs/operations.md, "Prefetch"). By Little's
+/// law the places settling are the job rate times the settle time; at the runners' full rate
+/// (concurrency / run time) that is the formula above. A worker whose jobs are acked as they finish
+/// (no store) settles in no time and keeps ``maximum``. The worker starts at the
 /// concurrency and changes the prefetch only when the target moved by a factor of 2 or more, and at most once
 /// per ``minimumInterval`` (the first change, from the starting value, is not delayed).
 ///
@@ -15,12 +28,17 @@
 /// `basic.cancel`, `basic.qos`, `basic.consume`. Deliveries already received stay valid and are run and acked.
 ///
 /// Duplicates after a SIGKILL are bounded by the unacked deliveries the worker held: the prefetch in force
-/// (at most ``maximum`` per consumer), and for the moments after a change the old prefetch plus the new one.
+/// (at most ``maximum`` + ``maximumSettling`` per consumer, ``maximum`` when nothing waits to be settled),
+/// and for the moments after a change the old prefetch plus the new one.
 public struct AdaptivePrefetch: Sendable, Hashable {
     /// Work to keep waiting locally, as time at full concurrency. Default 100 ms.
     public var targetWait: Duration = .milliseconds(100)
-    /// Largest prefetch set, per consumer (raised to the concurrency when lower). Default 512.
+    /// Largest prefetch set for work waiting and running, per consumer (raised to the concurrency when
+    /// lower). Default 512.
     public var maximum: Int = 512
+    /// Largest number of places added for deliveries whose jobs ran and whose settlement waits for I/O (a job
+    /// store's commit), per consumer. Default 1,024.
+    public var maximumSettling: Int = 1024
     /// Least time between two changes. Default 5 s.
     public var minimumInterval: Duration = .seconds(5)
     /// How often job run times are looked at. Default 500 ms.
@@ -37,14 +55,22 @@ public struct AdaptivePrefetch: Sendable, Hashable {
     public init() {}
 
     /// The prefetch that keeps about ``targetWait`` of work buffered for `concurrency` runners whose jobs
-    /// take `meanRunTime` each.
-    public func target(concurrency: Int, meanRunTime: Duration) -> Int {
+    /// take `meanRunTime` each, plus the places of the deliveries being settled when a settlement takes
+    /// `meanSettleTime` on average after the run (over all jobs, those acked at once counting zero).
+    public func target(concurrency: Int, meanRunTime: Duration, meanSettleTime: Duration = .zero) -> Int {
         let low = max(1, concurrency)
         let high = max(low, maximum)
-        guard meanRunTime > .zero else { return high }
-        let extra = Double(low) * (targetWait / meanRunTime)
-        guard extra.isFinite, extra < Double(high) else { return high }
-        return min(high, low + Int(extra.rounded(.up)))
+        let settlingHigh = max(0, maximumSettling)
+        guard meanRunTime > .zero else { return high + (meanSettleTime > .zero ? settlingHigh : 0) }
+        return Self.places(low, times: targetWait / meanRunTime, upTo: high - low, base: low)
+            + Self.places(low, times: meanSettleTime / meanRunTime, upTo: settlingHigh, base: 0)
+    }
+
+    /// `base` + ⌈`count` × `factor`⌉, the product at most `limit`.
+    private static func places(_ count: Int, times factor: Double, upTo limit: Int, base: Int) -> Int {
+        let extra = Double(count) * factor
+        guard extra.isFinite, extra < Double(limit) else { return base + limit }
+        return base + max(0, Int(extra.rounded(.up)))
     }
 
     /// The prefetch to switch to, or `nil` to keep `current`: only when `target` is at least twice or at

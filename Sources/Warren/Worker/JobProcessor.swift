@@ -50,16 +50,17 @@ final class JobProcessor: Sendable {
         /// run it off the runner, then count the delivery finished.
         case settleLater(_ settle: @Sendable () async -> Void)
         /// The job ran and its settlement is under way without a task (``JobMiddleware/startSettling(_:completion:)``):
-        /// it calls the `settled` given to ``process(_:runner:takeover:settled:)`` once done.
+        /// it calls the `settled` given to ``process(_:runner:takeover:settled:)`` once done, with the time
+        /// the settlement took after the run.
         case settling
         /// The job overran its time limit and `takeover` started a new runner to settle it: stop.
         case takenOver
     }
 
     /// Runs one delivery on the runner `runner`; `settled` is called when a settlement returned as
-    /// ``Step/settling`` is done.
+    /// ``Step/settling`` is done, with the time it took after the run.
     func process(_ item: DeliveryBuffer.Item, runner: RunnerHandle, takeover: @escaping Takeover,
-                 settled: @escaping @Sendable () -> Void) async -> Step {
+                 settled: @escaping @Sendable (Duration) -> Void) async -> Step {
         let delivery = item.delivery
         let source = item.source
         let decoded = delivery.body.count > decision.maxMessageBytes
@@ -122,11 +123,12 @@ final class JobProcessor: Sendable {
     private func startConcluding(_ result: AttemptResult, _ delivery: AMQPDelivery, _ envelope: JobEnvelope,
                                  _ source: DeliveryBuffer.Source, _ definition: JobRegistry.Definition,
                                  _ checkpoint: CursorCheckpoint?, started: ContinuousClock.Instant, context: JobContext,
-                                 settled: @escaping @Sendable () -> Void) -> Bool {
+                                 settled: @escaping @Sendable (Duration) -> Void) -> Bool {
         guard checkpoint == nil, case .succeeded(let jobResult) = result,
               case .ack = decision.afterAttempt(result, envelope: envelope, definition: definition,
                                                 shuttingDown: attempts.isAbandoning, jitter: 0, cursor: nil) else { return false }
-        let elapsed = ContinuousClock.now - started
+        let ran = ContinuousClock.now
+        let elapsed = ran - started
         let told = JobSettlement(jobID: envelope.id, jobName: envelope.name, queue: source.baseQueue, attempt: envelope.attempt,
                                  disposition: .ack, result: jobResult, headers: envelope.headers)
         middleware.startSettling(told) { [self] error in
@@ -134,13 +136,13 @@ final class JobProcessor: Sendable {
                 Task.detached {
                     await self.conclude(result, delivery, envelope, source, definition, context, checkpoint, started: started,
                                    unrecorded: error)
-                    settled()
+                    settled(ContinuousClock.now - ran)
                 }
                 return
             }
             let outcome: JobOutcome = settlement.ackNow(delivery) ? .succeeded : .abandoned
             observer?.jobFinished(name: envelope.name, queue: source.baseQueue, outcome: outcome, failed: false, duration: elapsed)
-            settled()
+            settled(ContinuousClock.now - ran)
         }
         return true
     }

@@ -10,7 +10,7 @@ import Synchronization
 final class JobRunners: Sendable {
     let buffer: DeliveryBuffer
     let processor: JobProcessor
-    /// Where each job's run time goes (for the adaptive prefetch).
+    /// Where each job's run time and settling time go (for the adaptive prefetch).
     let meter: RunTimeMeter
 
     init(buffer: DeliveryBuffer, processor: JobProcessor, meter: RunTimeMeter) {
@@ -33,24 +33,30 @@ final class JobRunners: Sendable {
                 await first()
                 buffer.finished()
             }
-            // Once per runner, not per job: counts a delivery settled without a task finished.
-            let settled: @Sendable () -> Void = { [buffer] in buffer.finished() }
+            // Once per runner, not per job: counts a delivery settled without a task finished, and the time
+            // its settlement took after the run.
+            let settled: @Sendable (Duration) -> Void = { [buffer, meter] took in
+                meter.recordSettling(took)
+                buffer.finished()
+            }
             while let item = await buffer.next() {
                 let started = ContinuousClock.now
                 switch await processor.process(item, runner: handle, takeover: { [self] settle in spawn(first: settle) },
                                                settled: settled) {
                 case .done:
-                    meter.record(ContinuousClock.now - started)
+                    meter.record(ContinuousClock.now - started, settledNow: true)
                     buffer.finished()
                 case .settling:
-                    meter.record(ContinuousClock.now - started)
+                    meter.record(ContinuousClock.now - started, settledNow: false)
                 case .settleLater(let settle):
-                    meter.record(ContinuousClock.now - started)
+                    meter.record(ContinuousClock.now - started, settledNow: false)
                     // Detached: a child of the runner would copy the runner's task-local values (the service
                     // group's shutdown manager) into every job's settlement, two allocations a job for
                     // nothing the settlement reads.
-                    Task.detached { [buffer] in
+                    let ran = ContinuousClock.now
+                    Task.detached { [buffer, meter] in
                         await settle()
+                        meter.recordSettling(ContinuousClock.now - ran)
                         buffer.finished()
                     }
                 case .takenOver:
