@@ -2,22 +2,44 @@ import Foundation
 import Warren
 
 /// PostgreSQL's form of the jobs upsert: one statement whose text never changes, each column bound once as
-/// an array literal (`{"a",NULL,"b"}`) and spread back into rows by `unnest`.
+/// an array in PostgreSQL's binary format and spread back into rows by `unnest`.
 ///
 /// The portable form (``StoreStatements/upsert(_:)``) binds up to 19 values per row: 1,900 binds for 100
 /// rows, each encoded by the driver and each a parameter the server parses and plans anew for every
-/// distinct row count. Here a group commit of any size is 19 text binds and one statement the server has
-/// seen before; the worker's CPU per tracked job drops accordingly (docs/store.md, Cost).
+/// distinct row count. Here a group commit of any size is 19 binds and one prepared statement.
+///
+/// Binary, not text: an array literal (`{"a",NULL,"b"}`) had to be escaped byte by byte here and parsed
+/// element by element by the server (`array_in`, then each element's input function): about a tenth of
+/// the server's CPU per tracked job and, with the literals built through ``SQLValue``s, 5% of the worker's
+/// (perf, PostgreSQL store, `record` jobs at default flags, 2026-12-01). In binary, an element is its length
+/// and its bytes (text as UTF-8, integers and doubles as 8 big-endian bytes): copied, never escaped or parsed.
 enum PostgresColumns {
-    /// The SQL type of each of ``StoreSchema/updateColumns``, in order.
-    static let types = ["text", "text", "text", "text", "bigint", "bigint", "text", "bigint", "bigint", "bigint",
-                        "bigint", "bigint", "bigint", "double precision", "text", "text", "text", "text", "text"]
+    /// A column's SQL element type and its OID (pg_type).
+    struct ElementType {
+        let name: String
+        let oid: UInt32
+        static let text = ElementType(name: "text", oid: 25)
+        static let bigint = ElementType(name: "bigint", oid: 20)
+        static let double = ElementType(name: "double precision", oid: 701)
+        /// The OID of an array of it (`_text`, `_int8`, `_float8`), the type of the bound value.
+        var arrayOID: UInt32 {
+            switch oid {
+            case 25: 1009
+            case 20: 1016
+            default: 1022
+            }
+        }
+    }
+
+    /// The element type of each of ``StoreSchema/updateColumns``, in order.
+    static let types: [ElementType] = [.text, .text, .text, .text, .bigint, .bigint, .text, .bigint, .bigint, .bigint,
+                                       .bigint, .bigint, .bigint, .double, .text, .text, .text, .text, .text]
 
     /// The upsert of any number of rows (bound with ``binds(_:)``).
     static let upsert: String = {
         let cols = StoreSchema.updateColumns
         precondition(cols.count == types.count)
-        let arrays = types.map { "?::\($0)[]" }.joined(separator: ", ")
+        let arrays = types.map { "?::\($0.name)[]" }.joined(separator: ", ")
         return """
             INSERT INTO warren_jobs (\(cols.joined(separator: ", ")))
             SELECT * FROM unnest(\(arrays))
@@ -25,57 +47,75 @@ enum PostgresColumns {
             """
     }()
 
-    /// One array literal per column for `updates` (ids unique: ``JobUpdate/coalesce(_:)`` ran). Built as
-    /// bytes, made text once per column: appending to a `String` piece by piece cost about as much again.
+    /// One binary array per column for `updates` (at least one; ids unique: ``JobUpdate/coalesce(_:)`` ran).
     static func binds<C: Collection<JobUpdate>>(_ updates: C) -> [SQLValue] {
-        var columns = Array(repeating: [UInt8(ascii: "{")], count: types.count)
-        for i in columns.indices { columns[i].reserveCapacity(updates.count * 16) }
-        var first = true
-        var row: [SQLValue] = []
-        row.reserveCapacity(types.count)
-        for u in updates {
-            row.removeAll(keepingCapacity: true)
-            StoreStatements.appendBinds(u, to: &row)
-            for (i, v) in row.enumerated() {
-                if !first { columns[i].append(UInt8(ascii: ",")) }
-                append(v, to: &columns[i])
+        var columns = Columns(rows: updates.count)
+        for u in updates { StoreStatements.write(u, to: &columns) }
+        return columns.values()
+    }
+
+    /// The arrays being written, a row at a time: each value goes to the next column.
+    struct Columns: JobRowSink {
+        private var arrays: [[UInt8]]
+        private var hasNull: [Bool]
+        private var column = 0
+
+        /// Headers written for `rows` elements per column: one dimension of `rows` from 1.
+        init(rows: Int) {
+            arrays = types.map { type in
+                var a: [UInt8] = []
+                a.reserveCapacity(20 + rows * 16)
+                for word in [1, 0, type.oid, UInt32(rows), 1] as [UInt32] { Self.append(word, to: &a) }
+                return a
             }
-            first = false
+            hasNull = Array(repeating: false, count: types.count)
         }
-        for i in columns.indices { columns[i].append(UInt8(ascii: "}")) }
-        return columns.map { .text(String(decoding: $0, as: UTF8.self)) }
-    }
 
-    /// Appends `i` in decimal, without a `String` per number (a row has seven integer columns).
-    static func appendDecimal(_ i: Int64, to literal: inout [UInt8]) {
-        if i < 0 { literal.append(UInt8(ascii: "-")) }
-        var m = i.magnitude
-        var count = 0
-        repeat { count += 1; m /= 10 } while m > 0
-        var at = literal.count + count
-        literal.append(contentsOf: repeatElement(UInt8(ascii: "0"), count: count))
-        m = i.magnitude
-        repeat {
-            at -= 1
-            literal[at] = UInt8(ascii: "0") + UInt8(m % 10)
-            m /= 10
-        } while m > 0
-    }
-
-    /// Appends one element's UTF-8: NULL, a number, or a double-quoted string with `"` and `\` escaped.
-    static func append(_ v: SQLValue, to literal: inout [UInt8]) {
-        switch v {
-        case .null: literal.append(contentsOf: "NULL".utf8)
-        case .int(let i): appendDecimal(i, to: &literal)
-        case .double(let d):
-            literal.append(contentsOf: (d.isNaN ? "NaN" : d.isInfinite ? (d > 0 ? "Infinity" : "-Infinity") : "\(d)").utf8)
-        case .text(let s):
-            literal.append(UInt8(ascii: "\""))
-            for byte in s.utf8 {
-                if byte == UInt8(ascii: "\"") || byte == UInt8(ascii: "\\") { literal.append(UInt8(ascii: "\\")) }
-                literal.append(byte)
+        mutating func text(_ s: String?) {
+            guard var s else { return null() }
+            s.withUTF8 { utf8 in
+                Self.append(UInt32(utf8.count), to: &arrays[column])
+                arrays[column].append(contentsOf: utf8)
             }
-            literal.append(UInt8(ascii: "\""))
+            next()
+        }
+
+        mutating func int(_ i: Int64?) {
+            guard let i else { return null() }
+            element(UInt64(bitPattern: i))
+        }
+
+        mutating func double(_ d: Double?) {
+            guard let d else { return null() }
+            element(d.bitPattern)
+        }
+
+        private mutating func element(_ bits: UInt64) {
+            Self.append(8, to: &arrays[column])
+            Self.append(UInt32(truncatingIfNeeded: bits >> 32), to: &arrays[column])
+            Self.append(UInt32(truncatingIfNeeded: bits), to: &arrays[column])
+            next()
+        }
+
+        private mutating func null() {
+            Self.append(UInt32.max, to: &arrays[column])  // length -1
+            hasNull[column] = true
+            next()
+        }
+
+        private mutating func next() { column = column + 1 == arrays.count ? 0 : column + 1 }
+
+        /// The arrays as binds, each with its has-nulls flag set.
+        func values() -> [SQLValue] {
+            arrays.indices.map { i in
+                var a = arrays[i]
+                if hasNull[i] { a[7] = 1 }  // the second header word, big-endian
+                return .binary(oid: types[i].arrayOID, bytes: a)
+            }
+        }
+
+        private static func append(_ word: UInt32, to a: inout [UInt8]) {
+            withUnsafeBytes(of: word.bigEndian) { a.append(contentsOf: $0) }
         }
     }
 }

@@ -142,9 +142,20 @@ final class PostgresBackend: SQLBackend {
             case .double(let d): b.append(d)
             case .text(let s): b.append(s)
             case .null: b.appendNull()
+            case .binary(let oid, let bytes): b.append(BinaryValue(psqlType: PostgresDataType(oid), bytes: bytes))
             }
         }
         return b
+    }
+
+    /// Bytes bound as they are, in binary format.
+    struct BinaryValue: PostgresDynamicTypeEncodable {
+        let psqlType: PostgresDataType
+        let bytes: [UInt8]
+        var psqlFormat: PostgresFormat { .binary }
+        func encode<E: PostgresJSONEncoder>(into byteBuffer: inout ByteBuffer, context: PostgresEncodingContext<E>) {
+            byteBuffer.writeBytes(bytes)
+        }
     }
 
     private static let numberedCache = Mutex<[String: String]>([:])

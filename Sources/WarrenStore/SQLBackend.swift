@@ -8,11 +8,17 @@ enum SQLValue: Sendable, Hashable {
     case double(Double)
     case text(String)
     case null
+    /// A value already in PostgreSQL's binary format, of the type whose OID is `oid` (``PostgresColumns``'
+    /// arrays). A BLOB on SQLite, where no statement binds one.
+    case binary(oid: UInt32, bytes: [UInt8])
 
     static func text(_ s: String?) -> SQLValue { s.map { .text($0) } ?? .null }
     static func double(_ d: Double?) -> SQLValue { d.map { .double($0) } ?? .null }
-    static func time(_ d: Date?) -> SQLValue { d.map { .int(Int64(($0.timeIntervalSince1970 * 1000).rounded())) } ?? .null }
+    static func time(_ d: Date?) -> SQLValue { d.map { .int(millis($0)) } ?? .null }
     static func int(_ i: Int) -> SQLValue { .int(Int64(i)) }
+
+    /// A time as the store keeps it: milliseconds since 1970.
+    static func millis(_ d: Date) -> Int64 { Int64((d.timeIntervalSince1970 * 1000).rounded()) }
 
     var isNull: Bool {
         if case .null = self { true } else { false }

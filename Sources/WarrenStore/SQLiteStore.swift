@@ -144,6 +144,7 @@ final class SQLiteBackend: SQLBackend {
         case .double(let d): .float(d)
         case .text(let s): .text(s)
         case .null: .null
+        case .binary(_, let bytes): .blob(ByteBuffer(bytes: bytes))
         }
     }
 

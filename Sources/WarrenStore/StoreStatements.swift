@@ -81,25 +81,31 @@ enum StoreStatements {
     /// Appends the binds of one update to `out`, in ``StoreSchema/updateColumns`` order (no array per row:
     /// a group commit's binds go into one).
     static func appendBinds(_ u: JobUpdate, to out: inout [SQLValue]) {
-        out.append(.text(u.id))
-        out.append(.text(u.name))
-        out.append(.text(u.queue))
-        out.append(.text(u.state.rawValue))
-        out.append(.int(u.state.rank))
-        out.append(.int(u.attempt))
-        out.append(.text(u.worker))
-        out.append(.time(u.enqueuedAt))
-        out.append(.time(u.runAt))
-        out.append(.time(u.startedAt))
-        out.append(.time(u.finishedAt))
-        out.append(.time(u.at))
-        out.append(.time(u.state == .running ? u.at : nil))
-        out.append(.double(u.progress))
-        out.append(.text(u.progressMessage))
-        out.append(.text(u.result))
-        out.append(.text(u.lastError))
-        out.append(.text(u.deadReason))
-        out.append(.text(u.uniqueKey))
+        write(u, to: &out)
+    }
+
+    /// Gives `sink` the columns of one update, in ``StoreSchema/updateColumns`` order: the one place that
+    /// says which field goes in which column (row binds and ``PostgresColumns``' arrays both read it).
+    static func write<Sink: JobRowSink>(_ u: JobUpdate, to sink: inout Sink) {
+        sink.text(u.id)
+        sink.text(u.name)
+        sink.text(u.queue)
+        sink.text(u.state.rawValue)
+        sink.int(Int64(u.state.rank))
+        sink.int(Int64(u.attempt))
+        sink.text(u.worker)
+        sink.int(u.enqueuedAt.map(SQLValue.millis))
+        sink.int(u.runAt.map(SQLValue.millis))
+        sink.int(u.startedAt.map(SQLValue.millis))
+        sink.int(u.finishedAt.map(SQLValue.millis))
+        sink.int(SQLValue.millis(u.at))
+        sink.int(u.state == .running ? SQLValue.millis(u.at) : nil)
+        sink.double(u.progress)
+        sink.text(u.progressMessage)
+        sink.text(u.result)
+        sink.text(u.lastError)
+        sink.text(u.deadReason)
+        sink.text(u.uniqueKey)
     }
 
     static func heartbeat(count: Int) -> String {
@@ -157,4 +163,18 @@ enum StoreStatements {
         s.updatedAt = r.time("updated_at")
         return s
     }
+}
+
+/// Takes a ``JobUpdate``'s columns one after another (``StoreStatements/write(_:to:)``).
+protocol JobRowSink {
+    mutating func text(_ s: String?)
+    mutating func int(_ i: Int64?)
+    mutating func double(_ d: Double?)
+}
+
+/// Row binds.
+extension Array: JobRowSink where Element == SQLValue {
+    mutating func text(_ s: String?) { append(.text(s)) }
+    mutating func int(_ i: Int64?) { append(i.map { .int($0) } ?? .null) }
+    mutating func double(_ d: Double?) { append(.double(d)) }
 }

@@ -59,12 +59,39 @@ final class StoreDecisionTests: XCTestCase {
         XCTAssertTrue(wide.sql.hasPrefix("INSERT INTO warren_jobs (\(StoreSchema.updateColumns.joined(separator: ", "))) VALUES"))
     }
 
-    func testPostgresIntegerLiteralsAreDecimal() {
-        for i: Int64 in [0, 7, -1, 10, -10, 1_795_000_000_123, .max, .min] {
-            var out = Array("x".utf8)
-            PostgresColumns.appendDecimal(i, to: &out)
-            XCTAssertEqual(String(decoding: out, as: UTF8.self), "x\(i)")
+    /// PostgreSQL's column arrays in its binary format (array_recv): header (dimensions, has-nulls flag,
+    /// element OID, length, lower bound), then each element as its length (-1: NULL) and bytes.
+    func testPostgresColumnArraysAreBinary() {
+        let at = Date(timeIntervalSince1970: 1_795_000_000.123)
+        var a = JobUpdate(id: "job-\"1\"\\é", state: .succeeded, attempt: 3, at: at)
+        a.name = "record"
+        a.progress = 0.5
+        var b = JobUpdate(id: "job-2", state: .running, attempt: -1, at: at)
+        b.name = nil
+        let binds = PostgresColumns.binds([a, b])
+        XCTAssertEqual(binds.count, StoreSchema.updateColumns.count)
+        func column(_ name: String) -> (oid: UInt32, bytes: [UInt8]) {
+            guard case .binary(let oid, let bytes) = binds[StoreSchema.updateColumns.firstIndex(of: name)!] else {
+                XCTFail("\(name) not binary"); return (0, [])
+            }
+            return (oid, bytes)
         }
+        func words(_ w: [UInt32]) -> [UInt8] { w.flatMap { v in (0..<4).map { UInt8(truncatingIfNeeded: v >> (24 - 8 * $0)) } } }
+        func int8(_ i: Int64) -> [UInt8] { words([8, UInt32(truncatingIfNeeded: UInt64(bitPattern: i) >> 32), UInt32(truncatingIfNeeded: i)]) }
+        // Text, no NULL: the UTF-8 bytes as they are, quotes and backslashes unescaped.
+        let id = Array("job-\"1\"\\é".utf8)
+        XCTAssertEqual(column("id").oid, 1009)
+        XCTAssertEqual(column("id").bytes, words([1, 0, 25, 2, 1, UInt32(id.count)]) + id + words([5]) + Array("job-2".utf8))
+        // A NULL sets the flag and is length -1.
+        XCTAssertEqual(column("name").bytes, words([1, 1, 25, 2, 1, 6]) + Array("record".utf8) + words([UInt32.max]))
+        // Integers: 8 bytes big-endian, negatives two's complement; times in milliseconds.
+        XCTAssertEqual(column("attempt").oid, 1016)
+        XCTAssertEqual(column("attempt").bytes, words([1, 0, 20, 2, 1]) + int8(3) + int8(-1))
+        XCTAssertEqual(column("updated_at").bytes, words([1, 0, 20, 2, 1]) + int8(1_795_000_000_123) + int8(1_795_000_000_123))
+        XCTAssertEqual(column("heartbeat_at").bytes, words([1, 1, 20, 2, 1, UInt32.max]) + int8(1_795_000_000_123), "running rows only")
+        // Doubles: the IEEE 754 bits, big-endian.
+        XCTAssertEqual(column("progress").oid, 1022)
+        XCTAssertEqual(column("progress").bytes, words([1, 1, 701, 2, 1, 8, 0x3FE0_0000, 0, UInt32.max]))
     }
 
     func testProgressIsWrittenFirstLastAndThenOncePerInterval() {
