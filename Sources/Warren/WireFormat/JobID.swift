@@ -45,22 +45,22 @@ public enum JobID {
 extension JobID {
     /// The Unix time in milliseconds of a version-7 UUID in text form (any case), `nil` for any other id.
     public static func milliseconds(of id: String) -> UInt64? {
-        var ms: UInt64 = 0
-        var index = 0
-        for byte in id.utf8 {
-            defer { index += 1 }
-            guard index < 36 else { return nil }
-            if index == 8 || index == 13 || index == 18 || index == 23 {
-                guard byte == UInt8(ascii: "-") else { return nil }
-                continue
+        guard id.utf8.count == 36 else { return nil }
+        var id = id
+        // One pass over contiguous bytes (read for every delivery: a byte iterator cost 2% of a worker's CPU).
+        return id.withUTF8 { b -> UInt64? in
+            guard b[8] == dash, b[13] == dash, b[18] == dash, b[23] == dash,
+                  hexValue(b[14]) == 7, let variant = hexValue(b[19]), variant & 0xC == 0x8 else { return nil }
+            var ms: UInt64 = 0
+            for i in 0..<36 where i != 8 && i != 13 && i != 18 && i != 23 {
+                guard let digit = hexValue(b[i]) else { return nil }
+                if i < 13 { ms = ms << 4 | UInt64(digit) }  // the first 48 bits: "xxxxxxxx-xxxx"
             }
-            guard let digit = hexValue(byte) else { return nil }
-            if index == 14, digit != 7 { return nil }  // version
-            if index == 19, digit & 0xC != 0x8 { return nil }  // RFC 9562 variant
-            if index < 13 { ms = ms << 4 | UInt64(digit) }  // the first 48 bits: "xxxxxxxx-xxxx"
+            return ms
         }
-        return index == 36 ? ms : nil
     }
+
+    private static let dash = UInt8(ascii: "-")
 
     private static func hexValue(_ byte: UInt8) -> UInt8? {
         switch byte {
