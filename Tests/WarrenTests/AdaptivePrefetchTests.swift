@@ -22,11 +22,11 @@ final class AdaptivePrefetchTests: XCTestCase {
     }
 
     func testSettlementsThatWaitForIOAddTheirPlaces() {
-        // A tracked short job: 50 us to run, 3 ms more until its group commit returns. Waiting part at its
-        // maximum (512), settling part 16 × 3 ms / 50 us = 960.
-        XCTAssertEqual(rule.target(concurrency: 16, meanRunTime: .microseconds(50), meanSettleTime: .milliseconds(3)), 512 + 960)
-        // Slower commits: the settling part stops at its maximum (1,024).
-        XCTAssertEqual(rule.target(concurrency: 16, meanRunTime: .microseconds(50), meanSettleTime: .milliseconds(30)), 512 + 1024)
+        // A tracked short job: 50 us to run, 1.5 ms more until its group commit returns. Waiting part at its
+        // maximum (512), settling part 16 × 1.5 ms / 50 us = 480.
+        XCTAssertEqual(rule.target(concurrency: 16, meanRunTime: .microseconds(50), meanSettleTime: .microseconds(1_500)), 512 + 480)
+        // Slower commits: the settling part stops at its maximum (512).
+        XCTAssertEqual(rule.target(concurrency: 16, meanRunTime: .microseconds(50), meanSettleTime: .milliseconds(30)), 512 + 512)
         // A job of a second with a 5 ms commit: one place more than untracked (16 × (1 + 0.1) = 17.6 -> 18,
         // and 16 × 0.005 = 0.08 -> 1).
         XCTAssertEqual(rule.target(concurrency: 16, meanRunTime: .seconds(1)), 18)
@@ -34,7 +34,7 @@ final class AdaptivePrefetchTests: XCTestCase {
         // Acked as they finish (no store): nothing added.
         XCTAssertEqual(rule.target(concurrency: 16, meanRunTime: .microseconds(50), meanSettleTime: .zero), 512)
         // Run times too short to measure, settlements measured: both maxima.
-        XCTAssertEqual(rule.target(concurrency: 16, meanRunTime: .zero, meanSettleTime: .milliseconds(1)), 512 + 1024)
+        XCTAssertEqual(rule.target(concurrency: 16, meanRunTime: .zero, meanSettleTime: .milliseconds(1)), 512 + 512)
         var none = rule
         none.maximumSettling = 0
         XCTAssertEqual(none.target(concurrency: 16, meanRunTime: .microseconds(50), meanSettleTime: .milliseconds(3)), 512)

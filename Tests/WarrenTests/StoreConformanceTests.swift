@@ -44,7 +44,7 @@ final class StoreConformanceTests: XCTestCase {
 
     /// Every text a job can carry comes back as written, whatever it holds (quotes, backslashes, braces,
     /// commas, the word NULL, non-ASCII, newlines), missing fields stay missing, and times and fractions are
-    /// exact: PostgreSQL's writes travel as array literals, SQLite's as row binds.
+    /// exact: PostgreSQL's writes travel as binary column arrays, SQLite's as row binds.
     func testAwkwardValuesRoundTripInOneGroupCommit() async throws {
         try await StoreBackends.each { backend, store, _ in
             let texts = [#"{"a":"x\"y\\z","list":[1,2]}"#, "NULL", "", "comma, {braces} and \"quotes\"", "back\\slash\\",

@@ -3,7 +3,9 @@
 # store's middleware) is killed with SIGKILL twice mid-run and restarted. Afterwards every job must be
 # `succeeded` in the store and, after a sweep with a short stale timeout, none left `running`; every job
 # recorded at least once, duplicates at most the prefetch per kill.
-# Env: WARREN_TEST_URL (broker), FAULT_JOBS (default 10000), FAULT_PREFETCH (default 50), STORE_BACKENDS.
+# Env: WARREN_TEST_URL (broker), FAULT_JOBS (default 10000), FAULT_PREFETCH (default 50; `adaptive`: default
+# flags, concurrency 16, adaptive prefetch: 512 waiting + 512 settling places at most, bound 2,048 per kill =
+# twice that, the prefetch in force and, right after a change, the old one too), STORE_BACKENDS.
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 if ! command -v swift >/dev/null && [[ -x /opt/swift/usr/bin/swift ]]; then export PATH=/opt/swift/usr/bin:$PATH; fi
@@ -18,8 +20,16 @@ source scripts/lib/store.sh
 BIN=$(warren_bin)
 drill_init
 
+if [[ $PREFETCH == adaptive ]]; then
+  flags=(--concurrency 16)
+  per_kill=$((2 * (512 + 512)))
+else
+  flags=(--concurrency "$PREFETCH" --prefetch "$PREFETCH")
+  per_kill=$PREFETCH
+fi
+
 start_worker() {
-  "$BIN" worker --queue "$Q" --concurrency "$PREFETCH" --prefetch "$PREFETCH" --store-heartbeat 1s >>"$WORK/worker.log" 2>&1 &
+  "$BIN" worker --queue "$Q" "${flags[@]}" --store-heartbeat 1s >>"$WORK/worker.log" 2>&1 &
   worker_pid=$!
 }
 
@@ -61,11 +71,11 @@ drill() {
   # The sweeper's timeout: anything still `running` with no heartbeat for 2 s becomes `lost`.
   sleep 2.5
   "$BIN" store sweep --store-stale-after 2s --store-retention 7d
-  local succeeded running lost total uniq missing dups bound=$((2 * PREFETCH))
+  local succeeded running lost total uniq missing dups bound=$((2 * per_kill))
   succeeded=$(count succeeded); running=$(count running); lost=$(count lost)
   total=$(lines); uniq=$(unique); missing=$((N - uniq)); dups=$((total - uniq))
   echo "[$backend] store-worker-kill: jobs=$N store: succeeded=$succeeded running=$running lost=$lost;" \
-       "recorded=$total unique=$uniq missing=$missing duplicates=$dups (bound $bound = prefetch x 2 kills)"
+       "recorded=$total unique=$uniq missing=$missing duplicates=$dups (bound $bound = $per_kill x 2 kills)"
   if ((succeeded != N)); then echo "FAIL [$backend]: $((N - succeeded)) jobs not succeeded in the store"; exit 1; fi
   if ((running != 0 || lost != 0)); then echo "FAIL [$backend]: $running running, $lost lost after the sweep"; exit 1; fi
   if ((missing != 0)); then echo "FAIL [$backend]: $missing jobs lost"; exit 1; fi

@@ -37,8 +37,9 @@ public struct AdaptivePrefetch: Sendable, Hashable {
     /// lower). Default 512.
     public var maximum: Int = 512
     /// Largest number of places added for deliveries whose jobs ran and whose settlement waits for I/O (a job
-    /// store's commit), per consumer. Default 1,024.
-    public var maximumSettling: Int = 1024
+    /// store's commit), per consumer. Default 512: with a PostgreSQL store, 512 + 512 drained `record` jobs as
+    /// fast as 512 + 1,024 (four alternated pairs) with a third fewer places to repeat after a kill.
+    public var maximumSettling: Int = 512
     /// Least time between two changes. Default 5 s.
     public var minimumInterval: Duration = .seconds(5)
     /// How often job run times are looked at. Default 500 ms.
