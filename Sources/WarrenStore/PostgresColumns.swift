@@ -14,21 +14,15 @@ import Warren
 /// (perf, PostgreSQL store, `record` jobs at default flags, 2026-12-01). In binary, an element is its length
 /// and its bytes (text as UTF-8, integers and doubles as 8 big-endian bytes): copied, never escaped or parsed.
 enum PostgresColumns {
-    /// A column's SQL element type and its OID (pg_type).
+    /// A column's SQL element type, its OID and the OID of an array of it (pg_type).
     struct ElementType {
         let name: String
         let oid: UInt32
-        static let text = ElementType(name: "text", oid: 25)
-        static let bigint = ElementType(name: "bigint", oid: 20)
-        static let double = ElementType(name: "double precision", oid: 701)
-        /// The OID of an array of it (`_text`, `_int8`, `_float8`), the type of the bound value.
-        var arrayOID: UInt32 {
-            switch oid {
-            case 25: 1009
-            case 20: 1016
-            default: 1022
-            }
-        }
+        /// `_text`, `_int8`, `_float8`: the type of the bound value.
+        let arrayOID: UInt32
+        static let text = ElementType(name: "text", oid: 25, arrayOID: 1009)
+        static let bigint = ElementType(name: "bigint", oid: 20, arrayOID: 1016)
+        static let double = ElementType(name: "double precision", oid: 701, arrayOID: 1022)
     }
 
     /// The element type of each of ``StoreSchema/updateColumns``, in order.
@@ -57,10 +51,9 @@ enum PostgresColumns {
     /// The arrays being written, a row at a time: each value goes to the next column.
     struct Columns: JobRowSink {
         private var arrays: [[UInt8]]
-        private var hasNull: [Bool]
         private var column = 0
 
-        /// Headers written for `rows` elements per column: one dimension of `rows` from 1.
+        /// Headers written for `rows` elements per column: one dimension of `rows` from 1, no NULL yet.
         init(rows: Int) {
             arrays = types.map { type in
                 var a: [UInt8] = []
@@ -68,7 +61,6 @@ enum PostgresColumns {
                 for word in [1, 0, type.oid, UInt32(rows), 1] as [UInt32] { Self.append(word, to: &a) }
                 return a
             }
-            hasNull = Array(repeating: false, count: types.count)
         }
 
         mutating func text(_ s: String?) {
@@ -99,19 +91,15 @@ enum PostgresColumns {
 
         private mutating func null() {
             Self.append(UInt32.max, to: &arrays[column])  // length -1
-            hasNull[column] = true
+            arrays[column][7] = 1  // the header's has-nulls word (the second, big-endian)
             next()
         }
 
         private mutating func next() { column = column + 1 == arrays.count ? 0 : column + 1 }
 
-        /// The arrays as binds, each with its has-nulls flag set.
+        /// The arrays as binds.
         func values() -> [SQLValue] {
-            arrays.indices.map { i in
-                var a = arrays[i]
-                if hasNull[i] { a[7] = 1 }  // the second header word, big-endian
-                return .binary(oid: types[i].arrayOID, bytes: a)
-            }
+            zip(types, arrays).map { .binary(oid: $0.arrayOID, bytes: $1) }
         }
 
         private static func append(_ word: UInt32, to a: inout [UInt8]) {

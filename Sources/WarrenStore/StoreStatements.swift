@@ -16,7 +16,7 @@ enum StoreStatements {
         let width = StoreSchema.updateColumns.count
         var all: [SQLValue] = []
         all.reserveCapacity(updates.count * width)
-        for u in updates { appendBinds(u, to: &all) }
+        for u in updates { write(u, to: &all) }  // one array for the group commit's binds, none per row
         var mask = requiredColumns
         for (i, v) in all.enumerated() where !v.isNull { mask |= 1 << UInt32(i % width) }
         let shape = UpsertShape(rows: updates.count, columns: mask)
@@ -78,14 +78,9 @@ enum StoreStatements {
             """
     }()
 
-    /// Appends the binds of one update to `out`, in ``StoreSchema/updateColumns`` order (no array per row:
-    /// a group commit's binds go into one).
-    static func appendBinds(_ u: JobUpdate, to out: inout [SQLValue]) {
-        write(u, to: &out)
-    }
-
     /// Gives `sink` the columns of one update, in ``StoreSchema/updateColumns`` order: the one place that
-    /// says which field goes in which column (row binds and ``PostgresColumns``' arrays both read it).
+    /// says which field goes in which column (row binds, appended to an array of ``SQLValue``s, and
+    /// ``PostgresColumns``' arrays both read it).
     static func write<Sink: JobRowSink>(_ u: JobUpdate, to sink: inout Sink) {
         sink.text(u.id)
         sink.text(u.name)

@@ -49,11 +49,11 @@ final class JobRunners: Sendable {
                 case .settling:
                     meter.record(ContinuousClock.now - started, settledNow: false)
                 case .settleLater(let settle):
-                    meter.record(ContinuousClock.now - started, settledNow: false)
+                    let ran = ContinuousClock.now
+                    meter.record(ran - started, settledNow: false)
                     // Detached: a child of the runner would copy the runner's task-local values (the service
                     // group's shutdown manager) into every job's settlement, two allocations a job for
                     // nothing the settlement reads.
-                    let ran = ContinuousClock.now
                     Task.detached { [buffer, meter] in
                         await settle()
                         meter.recordSettling(ContinuousClock.now - ran)
