@@ -9,14 +9,16 @@ import XCTest
 /// across the consumer restart.
 final class AdaptivePrefetchWorkerTests: XCTestCase {
     func testShortJobsRaiseThePrefetchTheBrokerApplies() async throws {
-        // 1 ms jobs at concurrency 2: 2 × (1 + 100 ms / ~1 ms) is far above the maximum, so the prefetch is 40.
+        // Jobs of microseconds at concurrency 2: 2 × (1 + 100 ms / run time) is far above the maximum, so the
+        // prefetch is 40.
         try await assertPrefetchInForce(40, name: "adaptive") { $0.maximum = 40 }
     }
 
     /// A middleware whose settlements wait for I/O (as a job store's group commit does): the places of the
     /// deliveries being settled are added to the prefetch, up to `maximumSettling`.
     func testSettlementsThatWaitForIOAddToThePrefetch() async throws {
-        // Settling part: 2 runners × 50 ms / 1-2 ms = 50-100, over its maximum: 30. Prefetch 40 + 30 = 70.
+        // Settling part: 2 runners × 50 ms / run time (microseconds; a loaded machine stretched a 1 ms sleep
+        // far enough to bring it under 30) is over its maximum: 30. Prefetch 40 + 30 = 70.
         try await assertPrefetchInForce(70, name: "adaptive-settling", middleware: [SlowCommit()]) {
             $0.maximum = 40
             $0.maximumSettling = 30
@@ -35,10 +37,7 @@ final class AdaptivePrefetchWorkerTests: XCTestCase {
         let gate = Gate()
         let log = JobLog()
         var registry = JobRegistry()
-        registry.register(name: "quick") { _, context in
-            try await Task.sleep(for: .milliseconds(1))
-            await log.add("quick", context)
-        }
+        registry.register(name: "quick") { _, context in await log.add("quick", context) }
         registry.register(name: "block") { _, context in
             await gate.wait()
             await log.add("block", context)
