@@ -56,14 +56,7 @@ struct CLIWorkerDrain {
         try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
         let file = dir.appendingPathComponent("record.txt").path
         defer { try? FileManager.default.removeItem(at: dir) }
-        let producer = try await JobProducer(connection: connection, topology: topology)
-        let run = UUID().uuidString.lowercased().prefix(8)
-        let requests = (0..<count).map { i in
-            JobRequest(name: "record", arguments: Self.arguments(file: file, i), options: EnqueueOptions(queue: name, jobID: Self.jobID(i, run: run)))
-        }
-        let failed = await producer.enqueue(batch: requests).filter { if case .failure = $0 { true } else { false } }.count
-        await producer.channel.close()
-        guard failed == 0 else { throw BenchError("\(failed) enqueues failed") }
+        try await enqueueRecordJobs(connection: connection, topology: topology, queue: name, file: file)
         await Bench.settle()
 
         let p = try startWorker(queue: name)
@@ -99,6 +92,39 @@ struct CLIWorkerDrain {
         }
         await JobsBenchmark.cleanUp(queue, setup)
         throw BenchError("the CLI worker recorded \(Self.fileSize(file) / Self.lineBytes) of \(count) jobs")
+    }
+
+    /// Enqueues ``count`` `record` jobs for `queue` (in `topology`) with Warren's producer, with confirms:
+    /// the messages both the CLI drain and ``fillPlainQueueWithRecordJobs(connection:)`` give their consumer.
+    private func enqueueRecordJobs(connection: AMQPConnection, topology: Topology, queue: String, file: String) async throws {
+        let producer = try await JobProducer(connection: connection, topology: topology)
+        let run = UUID().uuidString.lowercased().prefix(8)
+        let requests = (0..<count).map { i in
+            JobRequest(name: "record", arguments: Self.arguments(file: file, i), options: EnqueueOptions(queue: queue, jobID: Self.jobID(i, run: run)))
+        }
+        let failed = await producer.enqueue(batch: requests).filter { if case .failure = $0 { true } else { false } }.count
+        await producer.channel.close()
+        guard failed == 0 else { throw BenchError("\(failed) enqueues failed") }
+    }
+
+    /// A plain durable queue (no arguments, as `rawc drain` declares it) bound to Warren's work exchange,
+    /// holding the same ``count`` `record` jobs as a CLI drain's queue (same producer, same bodies and
+    /// properties; the file named in them is never written): what `rawc drain` drains for the C floor of
+    /// these very messages. Returns the queue's name; the caller deletes it.
+    func fillPlainQueueWithRecordJobs(connection: AMQPConnection) async throws -> String {
+        let name = Bench.uniqueQueue("rawc-record")
+        let setup = try await connection.openChannel()
+        do {
+            _ = try await setup.declareQueue(name, durable: true, recordForRecovery: false)
+            try await setup.bindQueue(name, exchange: WireFormat.workExchange, routingKey: name, recordForRecovery: false)
+        } catch {
+            await setup.close()
+            throw error
+        }
+        await setup.close()
+        let file = FileManager.default.temporaryDirectory.appendingPathComponent("warren-bench-\(UUID().uuidString.prefix(8))/record.txt").path
+        try await enqueueRecordJobs(connection: connection, topology: Topology(queues: [Topology.Queue(name)]), queue: name, file: file)
+        return name
     }
 
     /// The broker's and the local PostgreSQL server's CPU so far, where measured.
@@ -217,7 +243,8 @@ extension CLIWorkerDrain {
         return """
             CLI worker, default flags, record jobs (medians of rounds):
               CPU per job: \(med { $0["cli_record_cpu_us"] }) us vs rawc drain \(med { $0["rawc_drain_cpu_us"] }) us per message; ratio \(med(ratio("cli_record_cpu_us", "rawc_drain_cpu_us")))x (target <= 3x)
-              the broker's CPU per job: \(med { $0["cli_record_broker_us"] }) us vs \(med { $0["rawc_drain_broker_us"] }) us per message of rawc drain
+              the same against rawc draining the same record jobs: \(med { $0["rawc_record_drain_cpu_us"] }) us per message; ratio \(med(ratio("cli_record_cpu_us", "rawc_record_drain_cpu_us")))x
+              the broker's CPU per job: \(med { $0["cli_record_broker_us"] }) us vs \(med { $0["rawc_drain_broker_us"] }) us per message of rawc drain, \(med { $0["rawc_record_drain_broker_us"] }) us of rawc draining the same record jobs
               voluntary context switches per job: \(med { $0["cli_record_vcsw"] }) (rawc drain \(med { $0["rawc_drain_vcsw"] }), in-process noop drain \(med { $0["warren_drain_vcsw"] }))
               worker RSS at the end of the drain: \(med { $0["cli_record_rss_mib"] }) MiB
             """

@@ -46,10 +46,14 @@ struct JobsBenchmark: AsyncParsableCommand {
             benchmark: "jobs",
             parameters: [("count", "\(count)"), ("rounds", "\(rounds)"), ("concurrency", "\(concurrency)"),
                          ("prefetch", prefetch.map { "\($0)" } ?? "adaptive")],
-            metrics: ["rawc_fill", "cjobs_fill", "warren_enqueue", "rawc_drain", "warren_drain", "cli_record", "cli_record_priority"],
+            metrics: ["rawc_fill", "cjobs_fill", "warren_enqueue", "rawc_drain", "warren_drain", "rawc_record_drain", "cli_record",
+                      "cli_record_priority"],
             ratios: [.init(name: "enqueue/fill", numerator: "warren_enqueue", denominator: "rawc_fill", target: 0.9),
                      .init(name: "drain/drain", numerator: "warren_drain", denominator: "rawc_drain", target: 1.0),
                      .init(name: "cli-record/drain", numerator: "cli_record", denominator: "rawc_drain", target: 0.9),
+                     // The same CLI drain against rawc draining the very same record jobs (Warren's bodies and
+                     // properties in a plain queue): rawc's bare 100-byte messages cost the broker less to deliver.
+                     .init(name: "cli-record/rawc-record", numerator: "cli_record", denominator: "rawc_record_drain", target: 0.9),
                      // Information: the same CLI worker on a priority queue (`--max-priority 10`, not a default).
                      .init(name: "cli-priority/drain", numerator: "cli_record_priority", denominator: "rawc_drain"),
                      // Information: what the job format costs the broker, and what the Swift client costs.
@@ -66,7 +70,8 @@ struct JobsBenchmark: AsyncParsableCommand {
             var notes: [String: Double] = [:]
             let connection = try await AMQPConnection.connect(url: url, logger: logger)
             let setup = try await connection.openChannel()
-            for side in rawcFirst ? [Side.rawc, .cjobs, .warren, .cli, .cliPriority] : [.cliPriority, .cli, .warren, .cjobs, .rawc] {
+            for side in rawcFirst ? [Side.rawc, .cjobs, .warren, .rawcRecord, .cli, .cliPriority]
+                                  : [.cliPriority, .cli, .rawcRecord, .warren, .cjobs, .rawc] {
                 switch side {
                 case .cjobs:
                     let queue = Topology.Queue(Bench.uniqueQueue("cjobs"))
@@ -103,6 +108,15 @@ struct JobsBenchmark: AsyncParsableCommand {
                         }
                     }
                     await JobsBenchmark.deleteQueues(of: queue, on: setup)
+                case .rawcRecord:
+                    guard cli else { continue }
+                    let plain = try await cliWorker.fillPlainQueueWithRecordJobs(connection: connection)
+                    await Bench.settle()
+                    figures["rawc_record_drain"] = try await meter.measure("rawc_record_drain", client: CPUTime.children,
+                                                                           switches: ContextSwitches.children, into: &notes) {
+                        try await rawc.drain(queue: plain, count: count, prefetch: 200).rate
+                    }
+                    _ = try? await setup.deleteQueue(plain)
                 case .cli:
                     guard cli else { continue }
                     let r = try await cliWorker.run(connection: connection, logger: logger)
@@ -146,7 +160,7 @@ struct JobsBenchmark: AsyncParsableCommand {
         if json { print(report.json()) }
     }
 
-    private enum Side { case rawc, cjobs, warren, cli, cliPriority }
+    private enum Side { case rawc, cjobs, warren, rawcRecord, cli, cliPriority }
 
     /// The `warren` executable run as a worker process (idle RSS, CLI drain).
     private var warrenBinary: URL {
