@@ -21,23 +21,24 @@ enum BasicFlag {
 extension BasicProperties {
     /// Copies decoded C properties into Swift values.
     init(_ p: amqp_basic_properties_t) {
-        self.init()
         let f = p._flags
         func has(_ flag: UInt32) -> Bool { f & flag != 0 }
-        if has(BasicFlag.contentType) { contentType = p.content_type.string }
-        if has(BasicFlag.contentEncoding) { contentEncoding = p.content_encoding.string }
-        if has(BasicFlag.headers) { headers = FieldTableCodec.decode(p.headers) }
-        if has(BasicFlag.deliveryMode) { persistent = p.delivery_mode == 2 }
-        if has(BasicFlag.priority) { priority = p.priority }
-        if has(BasicFlag.correlationID) { correlationID = p.correlation_id.string }
-        if has(BasicFlag.replyTo) { replyTo = p.reply_to.string }
-        if has(BasicFlag.expiration) { expiration = p.expiration.string }
-        if has(BasicFlag.messageID) { messageID = p.message_id.string }
-        if has(BasicFlag.timestamp) { timestamp = p.timestamp }
-        if has(BasicFlag.type) { type = p.type.string }
-        if has(BasicFlag.userID) { userID = p.user_id.string }
-        if has(BasicFlag.appID) { appID = p.app_id.string }
-        if has(BasicFlag.clusterID) { clusterID = p.cluster_id.string }
+        var v = Fields()
+        if has(BasicFlag.contentType) { v.contentType = p.content_type.string }
+        if has(BasicFlag.contentEncoding) { v.contentEncoding = p.content_encoding.string }
+        if has(BasicFlag.headers) { v.headers = FieldTableCodec.decode(p.headers) }
+        if has(BasicFlag.deliveryMode) { v.persistent = p.delivery_mode == 2 }
+        if has(BasicFlag.priority) { v.priority = p.priority }
+        if has(BasicFlag.correlationID) { v.correlationID = p.correlation_id.string }
+        if has(BasicFlag.replyTo) { v.replyTo = p.reply_to.string }
+        if has(BasicFlag.expiration) { v.expiration = p.expiration.string }
+        if has(BasicFlag.messageID) { v.messageID = p.message_id.string }
+        if has(BasicFlag.timestamp) { v.timestamp = p.timestamp }
+        if has(BasicFlag.type) { v.type = p.type.string }
+        if has(BasicFlag.userID) { v.userID = p.user_id.string }
+        if has(BasicFlag.appID) { v.appID = p.app_id.string }
+        if has(BasicFlag.clusterID) { v.clusterID = p.cluster_id.string }
+        self.init(fields: v)
     }
 
     /// C properties whose memory lives in `arena`.

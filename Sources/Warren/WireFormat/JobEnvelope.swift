@@ -5,26 +5,76 @@ import WarrenAMQP
 /// properties and body, which are kept whole so that headers a reader does not know survive retries,
 /// dead-lettering and requeueing.
 public struct JobEnvelope: Sendable {
+    /// The fields, boxed (``CopyOnWrite``): an envelope goes through several hands per job (the decision,
+    /// the attempt's closures, the settlement), and a copy of the fields was one retain per string, property
+    /// and header table.
+    private var storage: CopyOnWrite<Fields>
+
+    struct Fields: Sendable {
+        var name: String
+        var id: String
+        var attempt: Int
+        var maxAttempts: Int?
+        var queue: String?
+        var enqueuedAt: Date?
+        var runAt: Date?
+        var expiresAt: Date?
+        var properties: BasicProperties
+        var body: [UInt8]
+    }
+
+    private init(fields: Fields) { storage = CopyOnWrite(fields) }
+
     /// Job name (``WireFormat/Header/job``).
-    public var name: String
+    public var name: String {
+        get { storage.value.name }
+        _modify { yield &storage.value.name }
+    }
     /// Job id (`message_id`); a job without one gets a fresh UUID on first read.
-    public var id: String
+    public var id: String {
+        get { storage.value.id }
+        _modify { yield &storage.value.id }
+    }
     /// 1-based attempt number of this delivery.
-    public var attempt: Int
+    public var attempt: Int {
+        get { storage.value.attempt }
+        _modify { yield &storage.value.attempt }
+    }
     /// Attempt limit carried by the message, overriding the worker's policy.
-    public var maxAttempts: Int?
+    public var maxAttempts: Int? {
+        get { storage.value.maxAttempts }
+        _modify { yield &storage.value.maxAttempts }
+    }
     /// The work queue the job belongs to, when the message says.
-    public var queue: String?
+    public var queue: String? {
+        get { storage.value.queue }
+        _modify { yield &storage.value.queue }
+    }
     /// When it was first enqueued.
-    public var enqueuedAt: Date?
+    public var enqueuedAt: Date? {
+        get { storage.value.enqueuedAt }
+        _modify { yield &storage.value.enqueuedAt }
+    }
     /// Not to run before this time.
-    public var runAt: Date?
+    public var runAt: Date? {
+        get { storage.value.runAt }
+        _modify { yield &storage.value.runAt }
+    }
     /// Not to run after this time.
-    public var expiresAt: Date?
+    public var expiresAt: Date? {
+        get { storage.value.expiresAt }
+        _modify { yield &storage.value.expiresAt }
+    }
     /// The original AMQP properties, all headers included.
-    public var properties: BasicProperties
+    public var properties: BasicProperties {
+        get { storage.value.properties }
+        _modify { yield &storage.value.properties }
+    }
     /// The body: the job's arguments as JSON.
-    public var body: [UInt8]
+    public var body: [UInt8] {
+        get { storage.value.body }
+        _modify { yield &storage.value.body }
+    }
 
     /// Headers, never nil.
     public var headers: FieldTable { properties.headers ?? [:] }
@@ -78,35 +128,22 @@ public struct JobEnvelope: Sendable {
         }
         let attempt = HeaderValues.int(attemptValue) ?? 1
         guard attempt >= 1 else { throw JobDecodingError("header '\(WireFormat.Header.attempt)' must be >= 1") }
-        self.name = name
         let id = properties.messageID.flatMap { $0.isEmpty ? nil : $0 } ?? JobID.make()
-        self.id = id
-        self.attempt = attempt
-        self.maxAttempts = maxAttempts
-        self.queue = queue
-        self.enqueuedAt = enqueuedAt ?? Self.enqueuedTime(properties, id: id)
-        self.runAt = runAt
-        self.expiresAt = expiresAt
-        self.properties = properties
-        if properties.messageID != id { self.properties.messageID = id }  // kept through retries
-        self.body = body
+        var properties = properties
+        if properties.messageID != id { properties.messageID = id }  // kept through retries
+        self.init(fields: Fields(name: name, id: id, attempt: attempt, maxAttempts: maxAttempts, queue: queue,
+                                 enqueuedAt: enqueuedAt ?? Self.enqueuedTime(properties, id: id), runAt: runAt,
+                                 expiresAt: expiresAt, properties: properties, body: body))
     }
 
     /// Builds a new job message (producer side).
     public init(name: String, id: String, queue: String, arguments: [UInt8], enqueuedAt: Date, maxAttempts: Int? = nil,
                 runAt: Date? = nil, expiresAt: Date? = nil, priority: UInt8? = nil, correlationID: String? = nil,
                 headers extra: FieldTable = [:]) {
-        self.name = name
-        self.id = id
-        self.attempt = 1
-        self.maxAttempts = maxAttempts
-        self.queue = queue
-        self.enqueuedAt = enqueuedAt
-        self.runAt = runAt
-        self.expiresAt = expiresAt
-        self.body = arguments
-        self.properties = Self.properties(name: name, id: id, enqueuedAt: enqueuedAt, maxAttempts: maxAttempts, runAt: runAt,
-                                          expiresAt: expiresAt, priority: priority, correlationID: correlationID, headers: extra)
+        let properties = Self.properties(name: name, id: id, enqueuedAt: enqueuedAt, maxAttempts: maxAttempts, runAt: runAt,
+                                         expiresAt: expiresAt, priority: priority, correlationID: correlationID, headers: extra)
+        self.init(fields: Fields(name: name, id: id, attempt: 1, maxAttempts: maxAttempts, queue: queue, enqueuedAt: enqueuedAt,
+                                 runAt: runAt, expiresAt: expiresAt, properties: properties, body: arguments))
     }
 
     /// When a job without header ``WireFormat/Header/enqueuedAt`` was enqueued: its `timestamp` property
@@ -265,15 +302,9 @@ extension JobEnvelope {
     /// Wraps a message that is not a readable job, so it can be dead-lettered with its properties and body intact.
     init(unreadable properties: BasicProperties, body: [UInt8]) {
         let headers = properties.headers ?? [:]
-        self.name = HeaderValues.string(WireFormat.jobName(properties)) ?? ""
-        self.id = properties.messageID ?? ""
-        self.attempt = HeaderValues.int(headers[WireFormat.Header.attempt]) ?? 1
-        self.maxAttempts = nil
-        self.queue = HeaderValues.string(headers[WireFormat.Header.queue])
-        self.enqueuedAt = nil
-        self.runAt = nil
-        self.expiresAt = nil
-        self.properties = properties
-        self.body = body
+        self.init(fields: Fields(name: HeaderValues.string(WireFormat.jobName(properties)) ?? "", id: properties.messageID ?? "",
+                                 attempt: HeaderValues.int(headers[WireFormat.Header.attempt]) ?? 1, maxAttempts: nil,
+                                 queue: HeaderValues.string(headers[WireFormat.Header.queue]), enqueuedAt: nil, runAt: nil,
+                                 expiresAt: nil, properties: properties, body: body))
     }
 }

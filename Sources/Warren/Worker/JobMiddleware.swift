@@ -45,7 +45,7 @@ public protocol JobMiddleware: Sendable {
     /// at once, and the delivery stays unacked (holding a prefetch place, not a runner) until ``willSettle(_:)``
     /// returned (or ``startSettling(_:completion:)``'s completion was called) and the settlement is carried
     /// out. Graceful shutdown waits for those settlements too.
-    /// Default `false`.
+    /// Read once, when the worker is made. Default `false`.
     var settlementWaitsForIO: Bool { get }
 
     /// ``willSettle(_:)`` without the worker awaiting it, for a worker that settles off its runners: it then
@@ -140,6 +140,14 @@ public struct JobSettlement: Sendable {
 /// Runs an attempt through a chain of middlewares, outermost first, ending in `job`.
 struct MiddlewareChain: Sendable {
     let middlewares: [any JobMiddleware]
+    /// Whether attempts are settled off their runner (``JobMiddleware/settlementWaitsForIO``): asked of
+    /// each middleware once, not per job.
+    let settlesOffRunner: Bool
+
+    init(middlewares: [any JobMiddleware]) {
+        self.middlewares = middlewares
+        settlesOffRunner = middlewares.contains { $0.settlementWaitsForIO }
+    }
 
     func run(_ attempt: JobAttempt, job: @escaping @Sendable (JobAttempt) async throws -> JobResult) async throws -> JobResult {
         try await call(0, attempt, job)
@@ -202,7 +210,4 @@ struct MiddlewareChain: Sendable {
     }
 
     var isEmpty: Bool { middlewares.isEmpty }
-
-    /// Whether attempts are settled off their runner (``JobMiddleware/settlementWaitsForIO``).
-    var settlesOffRunner: Bool { middlewares.contains { $0.settlementWaitsForIO } }
 }

@@ -5,25 +5,56 @@ import WarrenAMQP
 public struct JobRegistry: Sendable {
     /// One registered job.
     public struct Definition: Sendable {
+        /// The fields, boxed (``CopyOnWrite``): a delivery's definition is looked up and carried through the
+        /// attempt, its closures and its settlement; a copy is one retain instead of one per field.
+        private var storage: CopyOnWrite<Fields>
+
+        struct Fields: Sendable {
+            let name: String
+            let retry: RetryPolicy?
+            let timeout: Duration?
+            let positionalArguments: [String]
+            let maxConcurrent: Int?
+            var globalLimit: GlobalLimit? = nil
+            var rateLimit: RateLimit? = nil
+            var isIterable = false
+            let run: @Sendable (_ body: [UInt8], _ context: JobContext) async throws -> JobResult
+        }
+
+        init(name: String, retry: RetryPolicy?, timeout: Duration?, positionalArguments: [String], maxConcurrent: Int?,
+             run: @escaping @Sendable (_ body: [UInt8], _ context: JobContext) async throws -> JobResult) {
+            storage = CopyOnWrite(Fields(name: name, retry: retry, timeout: timeout, positionalArguments: positionalArguments,
+                                         maxConcurrent: maxConcurrent, run: run))
+        }
+
         /// Job name.
-        public let name: String
+        public var name: String { storage.value.name }
         /// Retry policy (``WorkerConfiguration/defaultRetry`` when registered without one).
-        public let retry: RetryPolicy?
+        public var retry: RetryPolicy? { storage.value.retry }
         /// Time limit per attempt (``WorkerConfiguration/defaultTimeout`` when `nil`).
-        public let timeout: Duration?
+        public var timeout: Duration? { storage.value.timeout }
         /// Names of the arguments in order, for producers that send positional arguments (Celery).
-        public let positionalArguments: [String]
+        public var positionalArguments: [String] { storage.value.positionalArguments }
         /// Most attempts of this job running at once in one worker, or `nil` for no limit beyond the
         /// worker's concurrency (see ``register(_:retry:timeout:maxConcurrent:positionalArguments:handler:)``).
-        public let maxConcurrent: Int?
+        public var maxConcurrent: Int? { storage.value.maxConcurrent }
         /// Most attempts running at once across all workers (see ``JobRegistry/limit(_:global:rate:)``).
-        public internal(set) var globalLimit: GlobalLimit?
+        public internal(set) var globalLimit: GlobalLimit? {
+            get { storage.value.globalLimit }
+            set { storage.value.globalLimit = newValue }
+        }
         /// Most attempts started per time unit across all workers (see ``JobRegistry/limit(_:global:rate:)``).
-        public internal(set) var rateLimit: RateLimit?
+        public internal(set) var rateLimit: RateLimit? {
+            get { storage.value.rateLimit }
+            set { storage.value.rateLimit = newValue }
+        }
         /// Registered as an ``IterableJob``: its attempts checkpoint a cursor and may be interrupted.
-        public internal(set) var isIterable = false
+        public internal(set) var isIterable: Bool {
+            get { storage.value.isIterable }
+            set { storage.value.isIterable = newValue }
+        }
         /// Decodes the arguments, runs the handler and encodes its result.
-        let run: @Sendable (_ body: [UInt8], _ context: JobContext) async throws -> JobResult
+        var run: @Sendable (_ body: [UInt8], _ context: JobContext) async throws -> JobResult { storage.value.run }
     }
 
     /// Kept with ``names`` in step: every delivery consults the names (for its unknown-job message), so
