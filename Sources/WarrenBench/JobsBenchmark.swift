@@ -51,9 +51,11 @@ struct JobsBenchmark: AsyncParsableCommand {
             ratios: [.init(name: "enqueue/fill", numerator: "warren_enqueue", denominator: "rawc_fill", target: 0.9),
                      .init(name: "drain/drain", numerator: "warren_drain", denominator: "rawc_drain", target: 1.0),
                      .init(name: "cli-record/drain", numerator: "cli_record", denominator: "rawc_drain", target: 0.9),
-                     // The same CLI drain against rawc draining the very same record jobs (Warren's bodies and
-                     // properties in a plain queue): rawc's bare 100-byte messages cost the broker less to deliver.
-                     .init(name: "cli-record/rawc-record", numerator: "cli_record", denominator: "rawc_record_drain", target: 0.9),
+                     // Information: the same CLI drain against rawc draining the very same record jobs (Warren's
+                     // bodies and properties in a plain queue). No target: rawc's per-message acks cost the broker
+                     // about twice as much on these messages as on its bare ones, which is not explained yet; the
+                     // target stays on the comparison above.
+                     .init(name: "cli-record/rawc-record", numerator: "cli_record", denominator: "rawc_record_drain"),
                      // Information: the same CLI worker on a priority queue (`--max-priority 10`, not a default).
                      .init(name: "cli-priority/drain", numerator: "cli_record_priority", denominator: "rawc_drain"),
                      // Information: what the job format costs the broker, and what the Swift client costs.
