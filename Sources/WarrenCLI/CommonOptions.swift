@@ -24,6 +24,9 @@ struct TopologyOptions: ParsableArguments {
     @Option(help: "Most jobs ready per work queue (x-max-length, x-overflow=reject-publish); enqueues beyond it fail with queueFull (env WARREN_MAX_LENGTH).")
     var maxLength: Int?
 
+    @Option(help: "x-queue-mode of classic work queues: lazy or default (env WARREN_QUEUE_MODE, default default; lazy for queues that take large backlogs; a queue that exists in the other mode keeps it).")
+    var queueMode: String?
+
     /// The environment's settings with the flags applied; `queues` (repeated or comma-separated) replace
     /// `WARREN_QUEUES` when not empty.
     func settings(queues: [String] = []) throws -> TopologySettings {
@@ -36,6 +39,10 @@ struct TopologyOptions: ParsableArguments {
         if let lanes { s.lanes = lanes }
         if !externalQueues.isEmpty { s.externalQueues = splitList(externalQueues) }
         if let maxLength { s.maxLength = maxLength }
+        if let queueMode {
+            guard let m = Topology.ClassicQueueMode(rawValue: queueMode) else { throw ValidationError("--queue-mode must be lazy or default") }
+            s.classicQueueMode = m
+        }
         if !queues.isEmpty { s.queues = splitList(queues) }
         return s
     }

@@ -85,6 +85,16 @@ final class JobContextTests: XCTestCase {
         }
     }
 
+    /// Bytes of AMQP 0-9-1 `basic` properties as encoded on the wire (the flags word, then each field that is
+    /// set), for the fields a plain job can carry.
+    static func encodedSize(_ p: BasicProperties) -> Int {
+        func short(_ s: String?) -> Int { s.map { 1 + $0.utf8.count } ?? 0 }
+        XCTAssertNil(p.headers, "sized for plain jobs only")
+        return 2 + short(p.contentType) + short(p.contentEncoding) + (p.persistent == nil ? 0 : 1) + (p.priority == nil ? 0 : 1)
+            + short(p.correlationID) + short(p.replyTo) + short(p.expiration) + short(p.messageID) + (p.timestamp == nil ? 0 : 8)
+            + short(p.type) + short(p.userID) + short(p.appID) + short(p.clusterID)
+    }
+
     /// Warren's producer names the job in `type` and stamps it in `timestamp`, with no header table; a reader
     /// takes the name from the header when there is one, and the enqueue time to the millisecond from a
     /// version-7 id made in the stamped second (or the one before), else to the second.
@@ -109,6 +119,14 @@ final class JobContextTests: XCTestCase {
         XCTAssertNil(try enqueued(id: "order-42", timestamp: nil))
         XCTAssertEqual(try enqueued(id: "order-42", timestamp: 1_700_000_000, headers: [WireFormat.Header.enqueuedAt: .int64(1_600_000_000_456)]),
                        1_600_000_000_456, "the header wins")
+
+        // No content type (absent reads as JSON), so that the properties stay within the 64 bytes RabbitMQ
+        // keeps on the queue process's heap (WireFormat.contentType) for names up to 15 bytes.
+        XCTAssertNil(made.properties.contentType)
+        XCTAssertEqual(try JobEnvelope(properties: made.properties, body: Array(#"{"a":1}"#.utf8)).body, Array(#"{"a":1}"#.utf8))
+        let longest = JobEnvelope(name: "generate-report", id: JobID.make(), queue: "q", arguments: [], enqueuedAt: Date())
+        XCTAssertEqual(Self.encodedSize(longest.properties), 64)
+        XCTAssertEqual(Self.encodedSize(made.properties), 55)
 
         let both = BasicProperties(headers: [WireFormat.Header.job: "from-header"], type: "from-type")
         XCTAssertEqual(try JobEnvelope(properties: both, body: []).name, "from-header", "the header wins over type")

@@ -13,10 +13,13 @@ from celery import Celery
 from kombu import Queue
 
 
-def warren_queue(name, max_priority=int(os.environ.get("WARREN_MAX_PRIORITY") or 0)):
-    """A Celery queue declared as `warren worker` declares its work queues: classic, with the workers'
-    x-max-priority (WARREN_MAX_PRIORITY, as the workers read it; none by default)."""
+def warren_queue(name, max_priority=int(os.environ.get("WARREN_MAX_PRIORITY") or 0),
+                 queue_mode=os.environ.get("WARREN_QUEUE_MODE") or "default"):
+    """A Celery queue declared as `warren worker` declares its work queues: classic, lazy only if the workers
+    are (WARREN_QUEUE_MODE), with the workers' x-max-priority (WARREN_MAX_PRIORITY; none by default)."""
     arguments = {"x-dead-letter-exchange": "warren.dead", "x-dead-letter-routing-key": name}
+    if queue_mode == "lazy":
+        arguments["x-queue-mode"] = "lazy"
     if max_priority:
         arguments["x-max-priority"] = max_priority
     return Queue(name, routing_key=name, queue_arguments=arguments)

@@ -11,6 +11,7 @@ import Foundation
 /// | ``lanes`` | `WARREN_LANES` (1 for none) | 1 |
 /// | ``externalQueues`` | `WARREN_EXTERNAL_QUEUES` (comma-separated) | none |
 /// | ``maxLength`` | `WARREN_MAX_LENGTH` (jobs ready per work queue) | none |
+/// | ``classicQueueMode`` | `WARREN_QUEUE_MODE` (`lazy` or `default`) | default |
 public struct TopologySettings: Sendable, Hashable {
     /// Work queue names. Default `["default"]`.
     public var queues: [String] = ["default"]
@@ -27,6 +28,10 @@ public struct TopologySettings: Sendable, Hashable {
     /// Most jobs ready per work queue (`x-max-length` with `x-overflow=reject-publish`): an enqueue beyond it
     /// fails with ``WarrenError/Code/queueFull``. Default none.
     public var maxLength: Int?
+    /// Where classic work queues keep waiting jobs (`x-queue-mode`). Default: RabbitMQ's default mode;
+    /// lazy keeps them on disk, for queues that take large backlogs (``Topology/ClassicQueueMode``). A queue that already exists in the other mode keeps
+    /// it (``QueueDeclaration/declare(on:)``); `warren topology migrate` changes it.
+    public var classicQueueMode: Topology.ClassicQueueMode = .default
 
     /// The defaults.
     public init() {}
@@ -55,6 +60,12 @@ public struct TopologySettings: Sendable, Hashable {
             guard let value = Int(l), value >= 1 else { throw WarrenError(.invalidInput, "WARREN_MAX_LENGTH must be a positive integer, not '\(l)'") }
             maxLength = value
         }
+        if let m = environment["WARREN_QUEUE_MODE"] {
+            guard let mode = Topology.ClassicQueueMode(rawValue: m) else {
+                throw WarrenError(.invalidInput, "WARREN_QUEUE_MODE must be lazy or default, not '\(m)'")
+            }
+            classicQueueMode = mode
+        }
     }
 
     /// The topology these settings describe. Priority (`x-max-priority`) is declared only on classic queues
@@ -67,7 +78,7 @@ public struct TopologySettings: Sendable, Hashable {
         return Topology(mode: mode, queues: queues.map {
             Topology.Queue($0, maxPriority: usePriority ? UInt8(maxPriority) : nil, lanes: lanes,
                            external: externalQueues.contains($0), maxLength: maxLength)
-        })
+        }, classicQueueMode: classicQueueMode)
     }
 }
 

@@ -18,21 +18,57 @@ public struct QueueDeclaration: Sendable, Hashable {
     public var bindings: [Binding]
 
     /// Declares the queue (durable) and its bindings. Fails with 406 PRECONDITION_FAILED when the queue
-    /// exists with other arguments (see ``QueueMigration``), with one exception: a declaration that asks for
-    /// no priority takes a queue that exists with one (`x-max-priority`, e.g. declared by a Warren from before
-    /// priority became opt-in) as it is, provided its other arguments match. Priority only reorders waiting
-    /// jobs, so nothing a worker or producer does depends on its absence.
+    /// exists with other arguments (see ``QueueMigration``), with two exceptions, each taking the queue as it
+    /// is provided its other arguments match: a declaration that asks for no priority takes a queue that
+    /// exists with one (`x-max-priority`, e.g. declared by a Warren from before priority became opt-in), and
+    /// any declaration takes a queue whatever its `x-queue-mode` (`lazy` or not, e.g. declared by a Warren
+    /// from before queues were lazy, or by an operator who chose otherwise). Priority only reorders waiting
+    /// jobs and the mode only where the broker keeps them, so nothing a worker or producer does depends on
+    /// either.
     public func declare(on channel: AMQPChannel) async throws(AMQPError) {
-        do {
-            try await channel.declareQueue(name, durable: true, arguments: arguments)
-        } catch {
-            guard arguments["x-max-priority"] == nil, let existing = Self.existingPriority(refusal: error) else { throw error }
-            try await channel.reopen()
-            var adopted = arguments
-            adopted["x-max-priority"] = .int32(existing)
-            try await channel.declareQueue(name, durable: true, arguments: adopted)  // the other arguments still checked
+        var attempt = arguments
+        for tries in 1... {
+            do {
+                try await channel.declareQueue(name, durable: true, arguments: attempt)
+                break
+            } catch {
+                // At most one adoption per argument: a third refusal is about something else.
+                guard tries < 3, let adopted = Self.adopting(refusal: error, arguments: attempt) else { throw error }
+                try await channel.reopen()
+                attempt = adopted
+            }
         }
         for b in bindings { try await channel.bindQueue(name, exchange: b.exchange, routingKey: b.routingKey) }
+    }
+
+    /// `arguments` changed to take the existing queue the broker's refusal describes, or `nil` when the
+    /// refusal is about anything else than an argument Warren may adopt (see ``declare(on:)``). Pure.
+    static func adopting(refusal error: AMQPError, arguments: FieldTable) -> FieldTable? {
+        var adopted = arguments
+        if arguments["x-max-priority"] == nil, let existing = existingPriority(refusal: error) {
+            adopted["x-max-priority"] = .int32(existing)
+        } else if let mode = existingQueueMode(refusal: error) {
+            adopted["x-queue-mode"] = mode.map { .string($0) }
+        } else {
+            return nil
+        }
+        return adopted == arguments ? nil : adopted
+    }
+
+    /// The `x-queue-mode` an existing queue has, read from the broker's refusal of a declaration with
+    /// another (`406 PRECONDITION_FAILED - inequivalent arg 'x-queue-mode' for queue 'q' in vhost '/': received
+    /// the value 'lazy' of type 'longstr' but current is none`, `... received none but current is the value
+    /// 'lazy' of type 'longstr'`, `... received 'default' but current is 'lazy'`): `.some(nil)` when it has
+    /// none, `nil` for any other error. Pure.
+    static func existingQueueMode(refusal error: AMQPError) -> String?? {
+        guard error.code == .channelClosed, error.replyCode == 406, let text = error.replyText,
+              text.contains("inequivalent arg 'x-queue-mode'"),
+              let marker = text.range(of: "but current is ", options: .backwards) else { return nil }
+        let current = text[marker.upperBound...]
+        if current.hasPrefix("none") { return .some(nil) }
+        let quoted = current.hasPrefix("the value '") ? current.dropFirst("the value '".count) : current.dropFirst()
+        let mode = String(quoted.prefix { $0 != "'" })
+        return ["lazy", "default"].contains(mode) ? .some(mode) : nil
     }
 
     /// The `x-max-priority` an existing queue has, read from the broker's refusal of a declaration without

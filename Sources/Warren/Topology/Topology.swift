@@ -61,11 +61,15 @@ public struct Topology: Sendable, Hashable {
     public var mode: Mode
     /// Work queues. Default: one queue named `default`.
     public var queues: [Queue]
+    /// Classic mode: where work queues keep waiting jobs. Default: RabbitMQ's default mode (in memory), see
+    /// ``ClassicQueueMode``. A queue that exists in the other mode keeps it (``QueueDeclaration/declare(on:)``).
+    public var classicQueueMode: ClassicQueueMode
 
     /// Creates a topology.
-    public init(mode: Mode = .classic, queues: [Queue] = [Queue("default")]) {
+    public init(mode: Mode = .classic, queues: [Queue] = [Queue("default")], classicQueueMode: ClassicQueueMode = .default) {
         self.mode = mode
         self.queues = queues
+        self.classicQueueMode = classicQueueMode
     }
 
     /// The description of `name`, or a plain queue of that name.
@@ -143,7 +147,7 @@ public struct Topology: Sendable, Hashable {
             if queue.external {
                 args = quorum
             } else {
-                args = baseArguments()
+                args = baseArguments().merging(queueModeArguments()) { $1 }
                 args["x-dead-letter-exchange"] = .string(WireFormat.deadExchange)
                 args["x-dead-letter-routing-key"] = .string(queue.name)
             }

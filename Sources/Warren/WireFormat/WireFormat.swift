@@ -6,7 +6,7 @@ import WarrenAMQP
 /// A job is one AMQP message:
 /// - published to exchange ``workExchange`` (direct) with routing key = queue name, or to ``delayExchange``
 ///   with a delay routing key (see ``DelayRouting``);
-/// - properties: `message_id` = job id, `content_type` = `application/json`, `delivery_mode` = 2,
+/// - properties: `message_id` = job id, `content_type` = ``contentType`` or absent, `delivery_mode` = 2,
 ///   `type` = the job name (or header ``Header/job``), `timestamp` = when it was enqueued (seconds), optional
 ///   `priority`, `correlation_id`;
 /// - headers: ``Header``, all optional when `type` names the job (see ``jobName(_:)``);
@@ -14,7 +14,13 @@ import WarrenAMQP
 public enum WireFormat {
     /// Format version written in ``Header/version``. Readers accept messages without it as version 1.
     public static let version = 1
-    /// Content type of job bodies.
+    /// Content type of job bodies. Readers take an absent `content_type` as this one, and Warren's own
+    /// producers leave it out (since 2026-12-02): its 17 bytes put a job's encoded properties over 64, and
+    /// RabbitMQ 3.10 keeps a binary of more than 64 bytes off the queue process's heap, on a list that
+    /// process walks at every garbage collection, so each waiting job costs every delivery a little more.
+    /// Measured with `rawc drain` of 50,000 jobs (same bodies, properties with and without it, four rounds
+    /// alternated): broker CPU 66-79 against 52-57 us per message, drain 14,002-17,207 against
+    /// 20,684-22,816 messages/s (docs/wire-format.md, "Why `type`").
     public static let contentType = "application/json"
 
     /// Direct exchange: routing key = work queue name.
