@@ -21,8 +21,9 @@ public struct QueueDeclaration: Sendable, Hashable {
     /// exists with other arguments (see ``QueueMigration``), with two exceptions, each taking the queue as it
     /// is provided its other arguments match: a declaration that asks for no priority takes a queue that
     /// exists with one (`x-max-priority`, e.g. declared by a Warren from before priority became opt-in), and
-    /// any declaration takes a queue whatever its `x-queue-mode` (`lazy` or not, e.g. declared by a Warren
-    /// from before queues were lazy, or by an operator who chose otherwise). Priority only reorders waiting
+    /// any declaration takes a queue whatever its `x-queue-mode` (`lazy` or not, e.g. declared before the
+    /// deployment chose ``Topology/ClassicQueueMode/lazy``, or by an operator or another system that chose
+    /// otherwise). Priority only reorders waiting
     /// jobs and the mode only where the broker keeps them, so nothing a worker or producer does depends on
     /// either.
     public func declare(on channel: AMQPChannel) async throws(AMQPError) {
