@@ -62,13 +62,8 @@ public struct QueueDeclaration: Sendable, Hashable {
     /// 'lazy' of type 'longstr'`, `... received 'default' but current is 'lazy'`): `.some(nil)` when it has
     /// none, `nil` for any other error. Pure.
     static func existingQueueMode(refusal error: AMQPError) -> String?? {
-        guard error.code == .channelClosed, error.replyCode == 406, let text = error.replyText,
-              text.contains("inequivalent arg 'x-queue-mode'"),
-              let marker = text.range(of: "but current is ", options: .backwards) else { return nil }
-        let current = text[marker.upperBound...]
-        if current.hasPrefix("none") { return .some(nil) }
-        let quoted = current.hasPrefix("the value '") ? current.dropFirst("the value '".count) : current.dropFirst()
-        let mode = String(quoted.prefix { $0 != "'" })
+        guard let current = existingValue(of: "x-queue-mode", refusal: error) else { return nil }
+        guard let mode = current else { return .some(nil) }
         return ["lazy", "default"].contains(mode) ? .some(mode) : nil
     }
 
@@ -76,11 +71,22 @@ public struct QueueDeclaration: Sendable, Hashable {
     /// one (`406 PRECONDITION_FAILED - inequivalent arg 'x-max-priority' for queue 'q' in vhost '/': received
     /// none but current is the value '10' of type 'signedint'`); `nil` for any other error. Pure.
     static func existingPriority(refusal error: AMQPError) -> Int32? {
-        guard error.code == .channelClosed, error.replyCode == 406, let text = error.replyText,
-              text.contains("inequivalent arg 'x-max-priority'"), text.contains("received none"),
-              let marker = text.range(of: "current is the value '") else { return nil }
-        let digits = text[marker.upperBound...].prefix { $0.isNumber }
-        guard let value = Int32(digits), (1...255).contains(value) else { return nil }
+        guard error.replyText?.contains("received none") == true,
+              case let digits?? = existingValue(of: "x-max-priority", refusal: error),
+              let value = Int32(digits), (1...255).contains(value) else { return nil }
         return value
+    }
+
+    /// What the broker's 406 refusal of a declaration says the existing queue has for `argument` (`... but
+    /// current is none`, `... but current is the value 'V' of type 'T'`, `... but current is 'V'`): `.some(nil)`
+    /// for none, `nil` when the refusal is not about that argument. Pure.
+    private static func existingValue(of argument: String, refusal error: AMQPError) -> String?? {
+        guard error.code == .channelClosed, error.replyCode == 406, let text = error.replyText,
+              text.contains("inequivalent arg '\(argument)'"),
+              let marker = text.range(of: "but current is ", options: .backwards) else { return nil }
+        let current = text[marker.upperBound...]
+        if current.hasPrefix("none") { return .some(nil) }
+        let quoted = current.hasPrefix("the value '") ? current.dropFirst("the value '".count) : current.dropFirst()
+        return .some(String(quoted.prefix { $0 != "'" }))
     }
 }
