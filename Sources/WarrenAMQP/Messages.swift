@@ -95,6 +95,13 @@ public struct AMQPDelivery: Sendable {
                           settler: settler)
     }
 
+    /// The same delivery (settled as one: same tag, same channel) with other `properties`: for a reader
+    /// that makes explicit what the publisher left implicit. Copies the fields into a new box.
+    public func with(properties: BasicProperties) -> AMQPDelivery {
+        AMQPDelivery(consumerTag: consumerTag, deliveryTag: deliveryTag, redelivered: redelivered, exchange: exchange,
+                     routingKey: routingKey, properties: properties, body: body, messageCount: messageCount, settler: settler)
+    }
+
     /// Acknowledges the message (and, with `multiple`, every earlier unsettled one on its channel).
     /// Never waits for the I/O thread: the ack is marked and written by the I/O thread within its current loop
     /// turn, coalesced with acks from other tasks into `multiple` acks where safe. If the connection dies before

@@ -1,5 +1,5 @@
 import Foundation
-import Warren
+@testable import Warren
 import XCTest
 
 /// The `batch:` form of workflow files and its drawing.
@@ -26,7 +26,8 @@ final class WorkflowBatchFileTests: XCTestCase {
         XCTAssertEqual(b.queues, ["images", "big"])
         let requests = b.childRequests()
         XCTAssertEqual(requests.map(\.options.queue), ["images", "big"])
-        XCTAssertEqual(requests[0].options.headers[WorkflowHeader.batch], .string("album-7"))
+        XCTAssertEqual(requests.map(\.batch), ["album-7", "album-7"], "carried in the route (BatchRoute) or header by the producer")
+        XCTAssertNil(requests[0].options.headers[WorkflowHeader.batch])
         XCTAssertThrowsError(try WorkflowFile.parse(Self.batch)) { XCTAssertTrue("\($0)".contains("defines a batch"), "\($0)") }
     }
 

@@ -117,6 +117,9 @@ public final class JobProducer: Sendable {
         let runAt = o.runAt ?? o.delay.map { now.addingTimeInterval($0.seconds) }
         let delayMS = runAt.map { UInt64(max(0, $0.timeIntervalSince(now) * 1000).rounded()) } ?? 0
         var headers = o.headers
+        // A batch child goes in the compact form where it can (its id names the batch, no delay), else with the header.
+        let compactChild = request.batch.map { delayMS == 0 && BatchRoute.isCompact(childID: id, batch: $0) } ?? false
+        if let batch = request.batch, !compactChild { headers[WorkflowHeader.batch] = .string(batch) }
         if let traceparent, headers[WireFormat.Header.traceparent] == nil {
             headers[WireFormat.Header.traceparent] = .string(traceparent)
         }
@@ -125,7 +128,8 @@ public final class JobProducer: Sendable {
             runAt: delayMS > DelayRouting.maxDelayMilliseconds ? runAt : nil, expiresAt: o.expiresAt,
             priority: o.priority, correlationID: o.correlationID, headers: headers)
         let (exchange, key) = topology.route(queue: o.queue, priority: o.priority, delayMilliseconds: delayMS)
-        return OutgoingMessage(exchange: exchange, routingKey: key, mandatory: mandatory, properties: properties, body: request.arguments)
+        return OutgoingMessage(exchange: compactChild ? WireFormat.batchExchange : exchange, routingKey: key, mandatory: mandatory,
+                               properties: properties, body: request.arguments)
     }
 
     /// Publishes with confirm to the work queue `queue` (for errors and metrics), retrying through connection

@@ -8,6 +8,8 @@ public struct JobRequest: Sendable {
     public var arguments: [UInt8]
     /// Options.
     public var options: EnqueueOptions
+    /// For a batch child: its batch, carried in the route (``BatchRoute``) or the `warren-batch` header.
+    var batch: String?
 
     /// A request from raw JSON arguments.
     public init(name: String, arguments: [UInt8], options: EnqueueOptions = EnqueueOptions()) {

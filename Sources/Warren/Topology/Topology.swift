@@ -95,7 +95,7 @@ public struct Topology: Sendable, Hashable {
     /// Declares the exchanges and delay levels that all queues share. Skipped when the marker exchange
     /// (declared last) shows an earlier run completed the same declaration.
     public func declareShared(on channel: AMQPChannel) async throws(AMQPError) {
-        let marker = "warren.topology.v2.\(mode.rawValue)"
+        let marker = "warren.topology.v3.\(mode.rawValue)"
         if try await channel.unlessRefused(404, { () async throws(AMQPError) in try await channel.inspectExchange(marker) }) != nil {
             return
         }
@@ -109,6 +109,9 @@ public struct Topology: Sendable, Hashable {
         try await channel.declareExchange(WireFormat.workExchange, type: .direct, arguments: parked)
         try await channel.declareExchange(WireFormat.deadExchange, type: .direct, arguments: parked)
         try await channel.declareExchange(WireFormat.deliverExchange, type: .topic, arguments: parked)
+        // Batch children in the compact form (``BatchRoute``) pass through to the work exchange, routing key and all.
+        try await channel.declareExchange(WireFormat.batchExchange, type: .fanout, arguments: parked)
+        try await channel.bindExchange(destination: WireFormat.workExchange, source: WireFormat.batchExchange, routingKey: "")
         for level in 0..<DelayRouting.levels {
             try await channel.declareExchange(DelayRouting.exchange(level: level), type: .topic)
         }

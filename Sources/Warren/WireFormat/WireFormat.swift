@@ -32,6 +32,12 @@ public enum WireFormat {
     /// Direct exchange for dead letters: routing key = work queue name, bound to `<queue>.dead`.
     public static let deadExchange = "warren.dead"
 
+    /// Fanout exchange bound to ``workExchange``: a batch child whose job id is `<batch>.<k>` is published
+    /// here, without the `warren-batch` header, and the worker reads its batch from the delivery's exchange
+    /// and id (``BatchRoute``). The message reaches the same queue; its properties stay within 64 bytes for
+    /// short job names, which RabbitMQ 3.10 keeps on the queue process's heap (see ``contentType``).
+    public static let batchExchange = "warren.batch"
+
     /// Fanout exchange (and queue of the same name) where messages that no queue takes are parked: the
     /// alternate exchange of ``workExchange``, ``deliverExchange`` and ``deadExchange``.
     public static let unroutableExchange = "warren.unroutable"

@@ -61,7 +61,8 @@ final class JobProcessor: Sendable {
     /// ``Step/settling`` is done, with the time it took after the run.
     func process(_ item: DeliveryBuffer.Item, runner: RunnerHandle, takeover: @escaping Takeover,
                  settled: @escaping @Sendable (Duration) -> Void) async -> Step {
-        let delivery = item.delivery
+        // A batch child in the compact form is read in the header form from here on (retries and dead letters included).
+        let delivery = BatchRoute.restoringHeader(item.delivery)
         let source = item.source
         let decoded = delivery.body.count > decision.maxMessageBytes
             ? .failure(JobDecodingError("oversized", reason: .oversized)) : read(delivery)

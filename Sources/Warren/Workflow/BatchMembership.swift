@@ -25,16 +25,21 @@ public struct BatchMembership: Sendable {
         return ids
     }
 
-    /// The request of a child job: the job with the batch header.
+    /// The request of a child job: the job in `batch`, which the producer carries in the route where the
+    /// id allows (``BatchRoute``), else in the ``WorkflowHeader/batch`` header.
     static func request(_ job: WorkflowJob, id: String, queue: String, batch: String) -> JobRequest {
-        job.request(id: id, queue: queue, headers: [WorkflowHeader.batch: .string(batch)])
+        var request = job.request(id: id, queue: queue, headers: [:])
+        request.batch = batch
+        return request
     }
 
     /// Reads the batch header: a non-empty string, or the child is dead-lettered `undecodable`.
     static func batchID(header value: FieldValue) throws(ArgumentsError) -> String {
         guard let text = value.stringValue, isBatchID(text) else {
             throw ArgumentsError(reason: .undecodable,
-                                 message: "header '\(WorkflowHeader.batch)' must be a batch id (a non-empty one-line string), not \(value)")
+                                 message: value == .void
+                                    ? "published to exchange '\(WireFormat.batchExchange)' without header '\(WorkflowHeader.batch)', so its job id must be '<batch>.<k>'; it is not"
+                                    : "header '\(WorkflowHeader.batch)' must be a batch id (a non-empty one-line string), not \(value)")
         }
         return text
     }
