@@ -46,6 +46,19 @@ final class BatchRouteTests: XCTestCase {
         }
     }
 
+    /// A compact child the broker itself dead-lettered (its `x-first-death-exchange` is the batch exchange)
+    /// is requeued in the header form; another dead letter gets no batch header.
+    func testARequeuedCompactChildCarriesItsBatchHeader() {
+        let dead = BasicProperties(headers: ["x-first-death-exchange": .string(WireFormat.batchExchange)], messageID: "b-9.3", type: "noop")
+        let options = RequeueOptions(destination: "work")
+        let back = options.message(for: DeadLetter(deadLetterQueue: "work.dead", properties: dead, body: []))
+        XCTAssertEqual(back.properties.headers?[WorkflowHeader.batch], .string("b-9"))
+        XCTAssertNil(back.properties.headers?["x-first-death-exchange"])
+        var plain = dead
+        plain.headers = ["x-first-death-exchange": .string(WireFormat.workExchange)]
+        XCTAssertNil(options.message(for: DeadLetter(deadLetterQueue: "work.dead", properties: plain, body: [])).properties.headers?[WorkflowHeader.batch])
+    }
+
     /// A child of a 100,000-child batch with a UUID id keeps a plain job's properties (no header table)
     /// and within 64 bytes for names up to 8 bytes; with the header it was 111 for `noop`.
     func testACompactChildsPropertiesFitSixtyFourBytes() {
