@@ -83,8 +83,19 @@ final class BatchFinishes: Sendable {
     /// record retries for about a lease).
     private static func firers(_ requests: [Request]) -> [String: Int] {
         var out: [String: Int] = [:]
-        for (i, r) in requests.enumerated() {
-            if out[r.batch] == nil || (r.outcome == .succeeded && requests[out[r.batch]!].outcome != .succeeded) { out[r.batch] = i }
+        // A commit's requests mostly come from one batch: decided on the run of equal batches, hashed once per run.
+        var i = requests.startIndex
+        while i < requests.endIndex {
+            let batch = requests[i].batch
+            var end = i + 1
+            while end < requests.endIndex && requests[end].batch == batch { end += 1 }
+            let firstSuccess = requests[i..<end].firstIndex { $0.outcome == .succeeded }
+            if let known = out[batch] {
+                if requests[known].outcome != .succeeded, let firstSuccess { out[batch] = firstSuccess }
+            } else {
+                out[batch] = firstSuccess ?? i
+            }
+            i = end
         }
         return out
     }

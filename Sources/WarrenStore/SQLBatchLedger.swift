@@ -121,12 +121,7 @@ final class SQLBatchLedger: BatchLedger {
     /// a callback or parent notice could be due (``FanIn`` needs them only then): a child finishing
     /// mid-batch costs no query for them.
     static func snapshot(_ batch: String, row: SQLRow, on s: any SQLSession, claimsOnlyIfDue: Bool) async throws(StoreError) -> BatchSnapshot {
-        let definition: BatchDefinition
-        do {
-            definition = try JSONDecoder().decode(BatchDefinition.self, from: Data((row.string("definition") ?? "").utf8))
-        } catch {
-            throw StoreError(.query, "batch \(batch): its stored definition is unreadable: \(error)")
-        }
+        let definition = try definitions.decode(row.string("definition") ?? "", batch: batch)
         var snapshot = BatchSnapshot(definition: definition, sealed: row.int("sealed") == 1, pending: row.int("pending") ?? 0,
                                      succeeded: row.int("succeeded") ?? 0, dead: row.int("dead") ?? 0)
         if claimsOnlyIfDue && FanIn.due(snapshot).isEmpty && FanIn.parentNotice(snapshot) == nil { return snapshot }

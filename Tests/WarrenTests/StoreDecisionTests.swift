@@ -7,6 +7,27 @@ import XCTest
 /// Broker- and database-free tests of the store's pure rules: state order, batching merge, unique-key
 /// release, what the tracker writes per settlement, and store URLs.
 final class StoreDecisionTests: XCTestCase {
+    /// A stored batch definition is decoded once per text and kept; an unreadable one is an error naming the
+    /// batch, never kept; a full cache starts over.
+    func testBatchDefinitionsAreDecodedOncePerText() throws {
+        let cache = DefinitionCache()
+        let definition = BatchDefinition(id: "b-1", callbacks: [.success: WorkflowJob(name: "done")], parent: (batch: "p", child: "p.3"))
+        let text = String(decoding: try JSONEncoder().encode(definition), as: UTF8.self)
+        XCTAssertEqual(try cache.decode(text, batch: "b-1"), definition)
+        XCTAssertEqual(try cache.decode(text, batch: "b-1"), definition, "kept")
+        XCTAssertThrowsError(try cache.decode("{not json", batch: "b-2")) { error in
+            XCTAssertEqual((error as? StoreError)?.code, .query)
+            XCTAssertTrue("\(error)".contains("batch b-2: its stored definition is unreadable"), "\(error)")
+        }
+        for k in 0...DefinitionCache.limit {
+            var other = definition
+            other.id = "b-\(k)"
+            let t = String(decoding: try JSONEncoder().encode(other), as: UTF8.self)
+            XCTAssertEqual(try cache.decode(t, batch: other.id).id, "b-\(k)")
+        }
+        XCTAssertEqual(try cache.decode(text, batch: "b-1"), definition, "decoded again after the cache started over")
+    }
+
     func testStatesOnlyMoveForward() {
         XCTAssertTrue(JobState.running.replaces(.enqueued, attempt: 1, storedAttempt: 1))
         XCTAssertFalse(JobState.enqueued.replaces(.running, attempt: 1, storedAttempt: 1))

@@ -21,13 +21,14 @@ enum BatchRoute {
     }
 
     /// The batch a compact child's `id` names: the text before its last `.`, when what follows is digits
-    /// and what precedes is not empty; else `nil`. Pure.
+    /// and what precedes is not empty; else `nil`. Pure. Read for every compact child: scanned as bytes.
     static func batch(ofChild id: String) -> String? {
-        let u = id.utf8
-        guard let dot = u.lastIndex(of: UInt8(ascii: ".")), dot != u.startIndex else { return nil }
-        let digits = u[u.index(after: dot)...]
-        guard !digits.isEmpty, digits.allSatisfy({ $0 >= UInt8(ascii: "0") && $0 <= UInt8(ascii: "9") }) else { return nil }
-        return String(id[..<dot])
+        var id = id
+        return id.withUTF8 { u -> String? in
+            guard let dot = u.lastIndex(of: UInt8(ascii: ".")), dot > 0, dot < u.count - 1 else { return nil }
+            for byte in u[(dot + 1)...] where byte < UInt8(ascii: "0") || byte > UInt8(ascii: "9") { return nil }
+            return String(decoding: UnsafeBufferPointer(rebasing: u[..<dot]), as: UTF8.self)
+        }
     }
 
     /// The properties a compact child stands for: with the `warren-batch` header its id names, or `.void`
