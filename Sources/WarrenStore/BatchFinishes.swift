@@ -46,10 +46,11 @@ final class BatchFinishes: Sendable {
     private func flushLoop() async {
         while true {
             let taken = state.withLock { s -> [Request] in
-                let n = min(s.queue.count, Self.maxPerCommit)
-                if n == 0 { s.flushing = false }
-                defer { s.queue.removeFirst(n) }
-                return Array(s.queue.prefix(n))
+                if s.queue.isEmpty { s.flushing = false }
+                // Usually everything waiting fits one commit: handed over whole, not copied element by element.
+                if s.queue.count <= Self.maxPerCommit { return s.queue.moved() }
+                defer { s.queue.removeFirst(Self.maxPerCommit) }
+                return Array(s.queue.prefix(Self.maxPerCommit))
             }
             guard !taken.isEmpty else { return }
             let work = taken.map { (batch: $0.batch, child: $0.child, outcome: $0.outcome) }
@@ -67,11 +68,12 @@ final class BatchFinishes: Sendable {
             // One child of each batch gets its snapshot and fires what it made due; the others of this
             // commit get it as that fire leaves it (``FanIn/afterFiring(_:)``), nothing to fire.
             let firers = Self.firers(taken)
+            // What the others see, once per batch (each is the same value: shared, not rebuilt per child).
+            let quiet = (try? result.get())?.mapValues(FanIn.afterFiring) ?? [:]
             for (i, r) in taken.enumerated() {
                 switch result {
                 case .success(let snapshots):
-                    let snapshot = snapshots[r.batch]
-                    r.waiter(.success(firers[r.batch] == i ? snapshot : snapshot.map(FanIn.afterFiring)))
+                    r.waiter(.success(firers[r.batch] == i ? snapshots[r.batch] : quiet[r.batch]))
                 case .failure(let error): r.waiter(.failure(error))
                 }
             }
@@ -146,6 +148,15 @@ final class BatchFinishes: Sendable {
                 out[batch] = try await SQLBatchLedger.snapshot(batch, row: row, on: backend, claimsOnlyIfDue: true)
             }
         }
+        return out
+    }
+}
+
+extension Array {
+    /// The array's elements, leaving it empty (its storage handed over, not copied).
+    fileprivate mutating func moved() -> [Element] {
+        var out: [Element] = []
+        swap(&out, &self)
         return out
     }
 }
