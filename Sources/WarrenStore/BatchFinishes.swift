@@ -48,7 +48,10 @@ final class BatchFinishes: Sendable {
             let taken = state.withLock { s -> [Request] in
                 if s.queue.isEmpty { s.flushing = false }
                 // Usually everything waiting fits one commit: handed over whole, not copied element by element.
-                if s.queue.count <= Self.maxPerCommit { return s.queue.moved() }
+                if s.queue.count <= Self.maxPerCommit {
+                    defer { s.queue = [] }
+                    return s.queue
+                }
                 defer { s.queue.removeFirst(Self.maxPerCommit) }
                 return Array(s.queue.prefix(Self.maxPerCommit))
             }
@@ -85,19 +88,12 @@ final class BatchFinishes: Sendable {
     /// record retries for about a lease).
     private static func firers(_ requests: [Request]) -> [String: Int] {
         var out: [String: Int] = [:]
-        // A commit's requests mostly come from one batch: decided on the run of equal batches, hashed once per run.
-        var i = requests.startIndex
-        while i < requests.endIndex {
-            let batch = requests[i].batch
-            var end = i + 1
-            while end < requests.endIndex && requests[end].batch == batch { end += 1 }
-            let firstSuccess = requests[i..<end].firstIndex { $0.outcome == .succeeded }
-            if let known = out[batch] {
-                if requests[known].outcome != .succeeded, let firstSuccess { out[batch] = firstSuccess }
-            } else {
-                out[batch] = firstSuccess ?? i
+        for (i, r) in requests.enumerated() {
+            guard let known = out[r.batch] else {
+                out[r.batch] = i
+                continue
             }
-            i = end
+            if r.outcome == .succeeded && requests[known].outcome != .succeeded { out[r.batch] = i }
         }
         return out
     }
@@ -148,15 +144,6 @@ final class BatchFinishes: Sendable {
                 out[batch] = try await SQLBatchLedger.snapshot(batch, row: row, on: backend, claimsOnlyIfDue: true)
             }
         }
-        return out
-    }
-}
-
-extension Array {
-    /// The array's elements, leaving it empty (its storage handed over, not copied).
-    fileprivate mutating func moved() -> [Element] {
-        var out: [Element] = []
-        swap(&out, &self)
         return out
     }
 }

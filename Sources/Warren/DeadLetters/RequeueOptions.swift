@@ -51,9 +51,8 @@ public struct RequeueOptions: Sendable {
         var h = letter.headers
         // A batch child in the compact form that the broker dead-lettered names its batch only by the exchange
         // it was published to: it goes back in the header form, which every route keeps.
-        if h[WorkflowHeader.batch] == nil, HeaderValues.string(h["x-first-death-exchange"]) == WireFormat.batchExchange,
-           let explicit = BatchRoute.explicitProperties(exchange: WireFormat.batchExchange, properties: letter.properties) {
-            h[WorkflowHeader.batch] = explicit.headers?[WorkflowHeader.batch]
+        if h[WorkflowHeader.batch] == nil, HeaderValues.string(h["x-first-death-exchange"]) == WireFormat.batchExchange {
+            h[WorkflowHeader.batch] = BatchRoute.header(forChild: letter.properties.messageID)
         }
         for key in Self.brokerHeaders { h[key] = nil }
         h[WireFormat.Header.deadReason] = nil

@@ -5,19 +5,17 @@ import WarrenAMQP
 /// batch id in that header. A header table with a 36-byte batch id put every child's properties over 64
 /// bytes, which RabbitMQ 3.10 keeps off the queue process's heap on a list it walks at every garbage
 /// collection: with 100,000 children waiting, each delivery cost the broker more (docs/workflows.md,
-/// "Throughput"). A child in the compact form costs what a plain job of the same name costs.
+/// "Cost"). A child in the compact form costs what a plain job of the same name costs.
 ///
 /// The worker turns the compact form back into the header as it reads a delivery (``restoringHeader(_:)``),
 /// so everything after it (middleware, retries, dead letters, requeues) sees the header form, which every
 /// reader has always understood. A producer uses the compact form only where the id says the batch and the
 /// job goes straight to its queue (no delay); otherwise the header.
 enum BatchRoute {
-    /// Whether a child `id` of `batch` can go in the compact form: `id` is `batch`, a `.`, then digits.
+    /// Whether a child `id` of `batch` can go in the compact form: `id` is `batch`, a `.`, then digits, i.e.
+    /// the worker reads `batch` back from it (``batch(ofChild:)``, the one rule both sides follow).
     static func isCompact(childID id: String, batch: String) -> Bool {
-        let i = id.utf8, b = batch.utf8
-        guard !b.isEmpty, i.count > b.count + 1, i.starts(with: b) else { return false }
-        let rest = i.dropFirst(b.count)
-        return rest.first == UInt8(ascii: ".") && rest.dropFirst().allSatisfy { $0 >= UInt8(ascii: "0") && $0 <= UInt8(ascii: "9") }
+        self.batch(ofChild: id) == batch
     }
 
     /// The batch a compact child's `id` names: the text before its last `.`, when what follows is digits
@@ -38,9 +36,15 @@ enum BatchRoute {
         guard exchange == WireFormat.batchExchange, properties.headers?[WorkflowHeader.batch] == nil else { return nil }
         var p = properties
         var headers = p.headers ?? [:]
-        headers[WorkflowHeader.batch] = properties.messageID.flatMap(batch(ofChild:)).map(FieldValue.string) ?? .void
+        headers[WorkflowHeader.batch] = header(forChild: properties.messageID)
         p.headers = headers
         return p
+    }
+
+    /// The `warren-batch` header a compact child with job id `id` stands for: its batch, or `.void` when the
+    /// id names none (refused by ``BatchMembership/batchID(header:)`` with a message saying so).
+    static func header(forChild id: String?) -> FieldValue {
+        id.flatMap(batch(ofChild:)).map(FieldValue.string) ?? .void
     }
 
     /// `delivery` in the header form: itself unless it is a compact child (``explicitProperties(exchange:properties:)``).
