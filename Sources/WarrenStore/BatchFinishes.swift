@@ -98,25 +98,57 @@ final class BatchFinishes: Sendable {
         return out
     }
 
-    /// One transaction (PostgreSQL: one statement per batch, below): children by batch and id (successes
-    /// first: a child reported both ways within one commit counts as succeeded), then each batch's
-    /// counters, then its snapshot.
+    /// A group commit's outcomes of one batch: successes first (a child reported both ways within one
+    /// commit counts as succeeded), compact children (``ChildSlots``) as slots, the others by id.
+    private struct Outcomes {
+        var rows: [ChildOutcome: [String]] = [.succeeded: [], .dead: []]
+        var slots: [ChildOutcome: [Int]] = [.succeeded: [], .dead: []]
+
+        init(_ batch: String, _ work: [(batch: String, child: String, outcome: ChildOutcome)]) {
+            var ids: [ChildOutcome: Set<String>] = [:]
+            for w in work where w.batch == batch { ids[w.outcome, default: []].insert(w.child) }
+            let ok = ids[.succeeded] ?? []
+            for (outcome, set) in [(ChildOutcome.succeeded, ok), (.dead, (ids[.dead] ?? []).subtracting(ok))] {
+                for id in set {
+                    if let k = ChildSlots.slot(of: id, in: batch) { slots[outcome]!.append(k) } else { rows[outcome]!.append(id) }
+                }
+                rows[outcome]!.sort()
+            }
+        }
+
+        var hasSlots: Bool { !(slots[.succeeded]!.isEmpty && slots[.dead]!.isEmpty) }
+        var hasRows: Bool { !(rows[.succeeded]!.isEmpty && rows[.dead]!.isEmpty) }
+
+        /// Slots `ks` of `batch` as rows (a batch keeping its compact children as rows, or slots it has no bit for).
+        mutating func addRows(_ ks: [Int], _ outcome: ChildOutcome, of batch: String) {
+            rows[outcome] = (rows[outcome]! + ks.map { ChildSlots.id(of: $0, in: batch) }).sorted()
+        }
+    }
+
+    /// PostgreSQL: atomic statements per batch (below). SQLite: one transaction: per batch, the compact
+    /// children's slots (``BatchSlots/finish(succeeded:dead:in:at:on:of:)``), then the other children's rows
+    /// by id, then the batch's counters, then its snapshot.
     private func commit(_ work: [(batch: String, child: String, outcome: ChildOutcome)]) async throws(StoreError) -> [String: BatchSnapshot] {
         let batches = Set(work.map(\.batch)).sorted()
-        if backend.writableCTEs { return try await commitInOneStatement(work, batches) }
+        if backend.writableCTEs { return try await commitInStatements(work, batches) }
+        let backend = self.backend
         return try await backend.transaction { s throws(StoreError) in
             var out: [String: BatchSnapshot] = [:]
+            let now = Date()
             for batch in batches {
+                var outcomes = Outcomes(batch, work)
                 var counted: [ChildOutcome: Int] = [:]
+                if outcomes.hasSlots {
+                    let r = try await BatchSlots.finish(succeeded: outcomes.slots[.succeeded]!, dead: outcomes.slots[.dead]!, in: batch,
+                                                        at: now, on: s, of: backend)
+                    counted = [.succeeded: r.succeeded, .dead: r.dead]
+                    outcomes.addRows(r.unregistered.succeeded, .succeeded, of: batch)
+                    outcomes.addRows(r.unregistered.dead, .dead, of: batch)
+                }
                 for outcome in [ChildOutcome.succeeded, .dead] {
-                    let ids = Set(work.filter { $0.batch == batch && $0.outcome == outcome }.map(\.child)).sorted()
-                    var start = 0
-                    while start < ids.count {
-                        let chunk = ids[start..<min(start + SQLJobStore.chunk, ids.count)]
-                        try await s.run(BatchStatements.finishChildren(count: chunk.count),
-                                        [.text(outcome.rawValue), .time(Date()), .text(batch)] + chunk.map { .text($0) })
-                        counted[outcome, default: 0] += try await s.run(BatchStatements.changes).first?.int("n") ?? 0
-                        start += SQLJobStore.chunk
+                    for chunk in outcomes.rows[outcome]!.chunked(by: SQLJobStore.chunk) {
+                        let binds: [SQLValue] = [.text(outcome.rawValue), .time(now), .text(batch)] + chunk.map { .text($0) }
+                        counted[outcome, default: 0] += try await s.run(BatchStatements.finishChildren(count: chunk.count), binds).count
                     }
                 }
                 let (ok, dead) = (counted[.succeeded] ?? 0, counted[.dead] ?? 0)
@@ -129,20 +161,33 @@ final class BatchFinishes: Sendable {
         }
     }
 
-    /// PostgreSQL: one atomic statement per batch (``BatchStatements/finishAndCount(succeeded:dead:)``),
-    /// successes first as above.
-    private func commitInOneStatement(_ work: [(batch: String, child: String, outcome: ChildOutcome)],
-                                      _ batches: [String]) async throws(StoreError) -> [String: BatchSnapshot] {
+    /// PostgreSQL: per batch, one atomic statement for the compact children, whose bitmaps the server
+    /// combines (``BatchSlots/finishInOneStatement``), and one for the others' rows
+    /// (``BatchStatements/finishAndCount(succeeded:dead:)``), each recording children and counting them in
+    /// the batch's row together: no transaction around them, one round trip each. A batch that keeps its
+    /// compact children as rows (registered before schema version 7) has them recorded by the second.
+    private func commitInStatements(_ work: [(batch: String, child: String, outcome: ChildOutcome)],
+                                    _ batches: [String]) async throws(StoreError) -> [String: BatchSnapshot] {
         var out: [String: BatchSnapshot] = [:]
         for batch in batches {
-            let ok = Set(work.filter { $0.batch == batch && $0.outcome == .succeeded }.map(\.child))
-            let dead = Set(work.filter { $0.batch == batch && $0.outcome == .dead }.map(\.child)).subtracting(ok)
-            let now = SQLValue.time(Date())
-            let binds: [SQLValue] = [now, .text(batch)] + ok.sorted().map { .text($0) } + [now, .text(batch)]
-                + dead.sorted().map { .text($0) } + [.text(batch)]
-            if let row = try await backend.run(BatchStatements.finishAndCount(succeeded: ok.count, dead: dead.count), binds).first {
-                out[batch] = try await SQLBatchLedger.snapshot(batch, row: row, on: backend, claimsOnlyIfDue: true)
+            var outcomes = Outcomes(batch, work)
+            let now = Date()
+            var row: SQLRow?
+            if outcomes.hasSlots {
+                let binds = BatchSlots.finishBinds(succeeded: outcomes.slots[.succeeded]!, dead: outcomes.slots[.dead]!, in: batch, at: now)
+                row = try await backend.run(BatchSlots.finishInOneStatement, binds).first
+                if row?.int("slotted") == 0 {
+                    outcomes.addRows(outcomes.slots[.succeeded]!, .succeeded, of: batch)
+                    outcomes.addRows(outcomes.slots[.dead]!, .dead, of: batch)
+                }
             }
+            if outcomes.hasRows {
+                let (ok, dead) = (outcomes.rows[.succeeded]!, outcomes.rows[.dead]!)
+                let time = SQLValue.time(now)
+                let binds: [SQLValue] = [time, .text(batch)] + ok.map { .text($0) } + [time, .text(batch)] + dead.map { .text($0) } + [.text(batch)]
+                row = try await backend.run(BatchStatements.finishAndCount(succeeded: ok.count, dead: dead.count), binds).first
+            }
+            if let row { out[batch] = try await SQLBatchLedger.snapshot(batch, row: row, on: backend, claimsOnlyIfDue: true) }
         }
         return out
     }

@@ -3,7 +3,8 @@
 /// - `warren_batches`: one row per batch, its definition (JSON) and counters, changed only together with
 ///   the children rows they count, in one transaction;
 /// - `warren_batch_children`: one row per child id, its outcome `NULL` until it finishes: the first
-///   outcome recorded wins, so a child that runs twice counts once;
+///   outcome recorded wins, so a child that runs twice counts once; a child named `<batch>.<k>` is a bit
+///   of `warren_batch_slots` instead (schema version 7, ``BatchSlots``), under the same rules;
 /// - `warren_batch_claims`: one row per callback (`success`, `complete`, `death`) or parent notice
 ///   (`parent`) being enqueued: taken by a conditional upsert (free, or its lease ran out and not done).
 enum BatchStatements {
@@ -59,16 +60,12 @@ enum BatchStatements {
 
     static let seal = "UPDATE warren_batches SET sealed = 1 WHERE id = ?"
 
-    /// Records children's outcome where none is recorded (how many: ``changes``). Binds: outcome, time,
-    /// batch, then the child ids.
+    /// Records children's outcome where none is recorded; returns a row per child recorded. Binds: outcome,
+    /// time, batch, then the child ids.
     static func finishChildren(count: Int) -> String {
         "UPDATE warren_batch_children SET outcome = ?, finished_at = ? WHERE batch_id = ? AND outcome IS NULL AND child_id IN ("
-            + Array(repeating: "?", count: count).joined(separator: ", ") + ")"
+            + Array(repeating: "?", count: count).joined(separator: ", ") + ") RETURNING 1"
     }
-
-    /// SQLite: rows the connection's last statement changed (column `n`), read in the same transaction: a
-    /// count instead of a returned row per child.
-    static let changes = "SELECT changes() AS n"
 
     /// Moves children from pending to succeeded and dead; returns the batch's row. Binds: finished,
     /// succeeded, dead, batch.

@@ -23,6 +23,26 @@ enum PostgresColumns {
         static let text = ElementType(name: "text", oid: 25, arrayOID: 1009)
         static let bigint = ElementType(name: "bigint", oid: 20, arrayOID: 1016)
         static let double = ElementType(name: "double precision", oid: 701, arrayOID: 1022)
+        static let varbit = ElementType(name: "bit varying", oid: 1562, arrayOID: 1563)
+    }
+
+    /// A one-dimensional array without NULLs of `elements`, each already in `type`'s binary format.
+    static func array(_ type: ElementType, _ elements: [[UInt8]]) -> SQLValue {
+        var a: [UInt8] = []
+        a.reserveCapacity(20 + elements.reduce(0) { $0 + 4 + $1.count })
+        for word in [1, 0, type.oid, UInt32(elements.count), 1] as [UInt32] { Columns.append(word, to: &a) }
+        for e in elements {
+            Columns.append(UInt32(e.count), to: &a)
+            a += e
+        }
+        return .binary(oid: type.arrayOID, bytes: a)
+    }
+
+    /// An integer's bytes, most significant first (PostgreSQL's binary format).
+    static func bigEndian<I: FixedWidthInteger>(_ i: I) -> [UInt8] {
+        var a: [UInt8] = []
+        Columns.append(i, to: &a)
+        return a
     }
 
     /// The element type of each of ``StoreSchema/updateColumns``, in order.
@@ -83,7 +103,7 @@ enum PostgresColumns {
         }
 
         private mutating func element(_ bits: UInt64) {
-            Self.append(8, to: &arrays[column])
+            Self.append(UInt32(8), to: &arrays[column])
             Self.append(UInt32(truncatingIfNeeded: bits >> 32), to: &arrays[column])
             Self.append(UInt32(truncatingIfNeeded: bits), to: &arrays[column])
             next()
@@ -102,7 +122,7 @@ enum PostgresColumns {
             zip(types, arrays).map { .binary(oid: $0.arrayOID, bytes: $1) }
         }
 
-        private static func append(_ word: UInt32, to a: inout [UInt8]) {
+        static func append<I: FixedWidthInteger>(_ word: I, to a: inout [UInt8]) {
             withUnsafeBytes(of: word.bigEndian) { a.append(contentsOf: $0) }
         }
     }

@@ -4,8 +4,9 @@ import PostgresNIO
 /// The statements a worker runs at every group commit with one text whatever its rows (the jobs upsert,
 /// its rows bound as column arrays): run as named prepared statements, parsed and planned by the server
 /// once per connection instead of at every commit. Parsing, analysing and planning the jobs upsert was
-/// about a third of the server's CPU per tracked job (docs/store.md, Cost). The batch ledger's finish is
-/// not here: bound as arrays (`= ANY`), prepared or not, it was several times slower than its IN lists.
+/// about a third of the server's CPU per tracked job (docs/store.md, Cost); for the batch ledger's record of
+/// compact children, about half of the server's CPU per commit. The ledger's finish of children kept as rows
+/// is not here: bound as arrays (`= ANY`), prepared or not, it was several times slower than its IN lists.
 enum PostgresPrepared {
     /// A statement run by name, its text (with `?` placeholders) given by `Text`.
     struct Statement<Text: PreparedText>: PostgresPreparedStatement {
@@ -35,6 +36,7 @@ enum PostgresPrepared {
     /// The prepared statements by their text.
     static let runners: [String: Runner] = [
         JobsUpsert.sql: Runner(JobsUpsert.self),
+        SlotsFinish.sql: Runner(SlotsFinish.self),
     ]
 
     /// ``PostgresColumns/upsert``.
@@ -43,6 +45,13 @@ enum PostgresPrepared {
         static let sql = PostgresColumns.upsert
         static let numberedSQL = PostgresBackend.numbered(sql)
     }
+}
+
+/// ``BatchSlots/finishInOneStatement``.
+enum SlotsFinish: PreparedText {
+    static let name = "warren_batch_slots_finish_v1"
+    static let sql = BatchSlots.finishInOneStatement
+    static let numberedSQL = PostgresBackend.numbered(sql)
 }
 
 /// A statement's fixed text and the name it is prepared under (changed with the text).

@@ -45,6 +45,8 @@ final class PostgresBackend: SQLBackend {
     let writableCTEs = true
     let columnArrays = true
     let childrenStatistics: String? = "ANALYZE warren_batch_children"
+    let rowLock = " FOR UPDATE"
+    let slotFormat = SlotFormat.varbit
 
     init(host: String, port: Int, user: String, password: String?, database: String, maxConnections: Int, logger: Logger) {
         var config = PostgresClient.Configuration(host: host, port: port, username: user, password: password,
@@ -169,6 +171,8 @@ final class PostgresBackend: SQLBackend {
                 switch cell.dataType {
                 case .int8, .int4, .int2: values[cell.columnName] = .int(try cell.decode(Int64.self))
                 case .float8, .float4: values[cell.columnName] = .double(try cell.decode(Double.self))
+                case .bytea, .varbit:
+                    values[cell.columnName] = .binary(oid: cell.dataType.rawValue, bytes: Array(cell.bytes?.readableBytesView ?? ByteBuffer().readableBytesView))
                 default: values[cell.columnName] = .text(try cell.decode(String.self))
                 }
             }

@@ -9,7 +9,8 @@ enum SQLValue: Sendable, Hashable {
     case text(String)
     case null
     /// A value already in PostgreSQL's binary format, of the type whose OID is `oid` (``PostgresColumns``'
-    /// arrays). A BLOB on SQLite, where no statement binds one.
+    /// arrays, ``SlotBits``' `bit varying`). A BLOB on SQLite. BLOB (read as OID 17) and `bit varying`
+    /// columns read as this.
     case binary(oid: UInt32, bytes: [UInt8])
 
     static func text(_ s: String?) -> SQLValue { s.map { .text($0) } ?? .null }
@@ -78,6 +79,11 @@ protocol SQLBackend: SQLSession {
     /// A statement that refreshes the planner's statistics of `warren_batch_children`, run after a large
     /// batch registers its children (``SQLBatchLedger/analyzeAfter``), or `nil` where no planner needs it.
     var childrenStatistics: String? { get }
+    /// What a `SELECT` appends to lock the rows it reads until the transaction ends (PostgreSQL's
+    /// `FOR UPDATE`); empty where the transaction holds the whole database already (SQLite's write lock).
+    var rowLock: String { get }
+    /// How compact children's bitmaps are kept (``BatchSlots``).
+    var slotFormat: SlotFormat { get }
     func close() async
 }
 

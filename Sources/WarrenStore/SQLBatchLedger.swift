@@ -39,23 +39,41 @@ final class SQLBatchLedger: BatchLedger {
         // complete in between, and the counting update re-checks it under the row's lock regardless.
         guard let before = try await Self.snapshot(batch, on: backend) else { throw BatchLedgerError(.unknownBatch, batch: batch) }
         guard !FanIn.isComplete(before) else { throw BatchLedgerError(.completed, batch: batch) }
-        let ids = Array(Set(children)).sorted()
-        try await backend.transaction { s throws(StoreError) in
+        let unique = Set(children)
+        let slots = unique.compactMap { ChildSlots.slot(of: $0, in: batch) }
+        let others = Array(unique.filter { ChildSlots.slot(of: $0, in: batch) == nil })
+        let backend = self.backend
+        let rowCount = try await backend.transaction { s throws(StoreError) -> Int in
             var added = 0
-            var start = 0
-            while start < ids.count {
-                let chunk = ids[start..<min(start + SQLJobStore.chunk, ids.count)]
+            var rows = others
+            if !slots.isEmpty {
+                if try await Self.keepsCompactChildrenAsRows(batch, on: s) {
+                    rows += slots.map { ChildSlots.id(of: $0, in: batch) }
+                } else {
+                    added += try await BatchSlots.register(slots, in: batch, on: s, of: backend)
+                }
+            }
+            for chunk in rows.sorted().chunked(by: SQLJobStore.chunk) {
                 added += try await s.run(BatchStatements.addChildren(count: chunk.count), chunk.flatMap { [.text(batch), .text($0)] }).count
-                start += SQLJobStore.chunk
             }
             guard try await !s.run(BatchStatements.countAdded, [.int(added), .text(batch)]).isEmpty else {
                 throw StoreError(.query, BatchLedgerError(.completed, batch: batch).description)  // rolls back
             }
+            return rows.count
         }
-        if ids.count >= Self.analyzeAfter, let refresh = backend.childrenStatistics {
+        if rowCount >= Self.analyzeAfter, let refresh = backend.childrenStatistics {
             // Not fatal: without fresh statistics the batch's commits are slower, never wrong.
             _ = try? await backend.run(refresh)
         }
+    }
+
+    /// Whether `batch` keeps its compact children (``ChildSlots``) as rows of `warren_batch_children`: it
+    /// has rows there and no slots, as a batch registered before schema version 7 does. So each batch keeps
+    /// its compact children one way only: as slots exactly when it has any (what the catalog's pages and
+    /// ``BatchSlots/finish(succeeded:dead:in:at:on:lock:)``'s fallback to rows rely on).
+    static func keepsCompactChildrenAsRows(_ batch: String, on s: any SQLSession) async throws(StoreError) -> Bool {
+        guard try await s.run(BatchSlots.any, [.text(batch)]).isEmpty else { return false }
+        return try await !s.run(BatchSlots.anyRows, [.text(batch)]).isEmpty
     }
 
     func seal(_ batch: String) async throws -> BatchSnapshot {

@@ -35,6 +35,8 @@ final class SQLiteBackend: SQLBackend {
     let columnArrays = false
     /// SQLite plans a child's finish through the primary key whatever its statistics (it has none here).
     let childrenStatistics: String? = nil
+    let rowLock = ""
+    let slotFormat = SlotFormat.blob
 
     /// Checkpoints the log off the commit path (``WALCheckpointer``); `nil` if it could not start.
     private let checkpointer: WALCheckpointer?
@@ -153,7 +155,8 @@ final class SQLiteBackend: SQLBackend {
         case .integer(let i): .int(Int64(i))
         case .float(let f): .double(f)
         case .text(let s): .text(s)
-        case .blob, .null: .null
+        case .blob(let b): .binary(oid: 17, bytes: Array(b.readableBytesView))
+        case .null: .null
         }
     }
 }

@@ -50,6 +50,8 @@ enum StoreSchema {
         [],
         // Version 6: nothing shared; PostgreSQL compares the key columns bytewise (``postgresOnly``).
         [],
+        // Version 7: compact batch children as bits of their batch's slot bitmaps (``BatchSlots``, ``ChildSlots``).
+        [BatchSlots.schema],
     ]
 
     /// Statements of a version that only PostgreSQL runs, after the shared ones.
@@ -68,6 +70,10 @@ enum StoreSchema {
     /// same. The indexes on these columns are rebuilt (the tables are not rewritten); the statement holds
     /// its table's lock meanwhile, about 2 s per million jobs on the benchmark machine.
     /// SQLite compares bytewise already.
+    ///
+    /// Version 7: `warren_batch_slots` compares its batch ids bytewise too, leaves half of each page free, so
+    /// that rewriting a chunk's bitmaps at a group commit stays in its page (a HOT update), and keeps its
+    /// bitmaps as `bit varying` (``SlotFormat/varbit``), which the server combines itself.
     static let postgresOnly: [Int: [String]] = [
         5: ["ALTER TABLE warren_batch_children SET (fillfactor = 50)"],
         6: [
@@ -77,6 +83,8 @@ enum StoreSchema {
             bytewise("warren_batch_claims", ["batch_id", "what"]),
             bytewise("warren_unique_keys", ["key"]),
         ],
+        7: [bytewise("warren_batch_slots", ["batch_id"]), "ALTER TABLE warren_batch_slots SET (fillfactor = 50)",
+            "ALTER TABLE warren_batch_slots " + ["registered", "succeeded", "dead"].map { "ALTER COLUMN \($0) TYPE bit varying USING NULL" }.joined(separator: ", ")],
     ]
 
     /// Gives `table`'s text `columns` bytewise comparison (PostgreSQL).

@@ -15,10 +15,11 @@ final class BatchSweepConformanceTests: XCTestCase {
             let id = StoreBackends.id("sweep")
             let base = BatchCatalogConformanceTests.randomHourOf1990()
             func age(_ b: String, _ seconds: Double) async throws { try await Self.age(b, to: base.addingTimeInterval(seconds), on: sql) }
+            // Children named `<batch>.<k>` are kept as slots, others as rows (``ChildSlots``): both are swept.
             func build(_ name: String, children: Int = 3, finish: Int? = nil, seal: Bool = true, enqueue: Bool = true,
-                       parent: (batch: String, child: String)? = nil, at seconds: Double) async throws -> String {
+                       parent: (batch: String, child: String)? = nil, rows: Bool = false, at seconds: Double) async throws -> String {
                 let b = "\(id)-\(name)"
-                let kids = (1...children).map { "\(b).\($0)" }
+                let kids = (1...children).map { rows ? "\(b)-kid\($0)" : "\(b).\($0)" }
                 try await ledger.open(BatchDefinition(id: b, callbacks: Self.done, parent: parent))
                 try await ledger.add(children: kids, to: b)
                 if seal { _ = try await ledger.seal(b) }
@@ -32,7 +33,7 @@ final class BatchSweepConformanceTests: XCTestCase {
                 return b
             }
             let oldest = try await build("oldest", at: 0)
-            let second = try await build("second", at: 10)
+            let second = try await build("second", rows: true, at: 10)
             let unsealed = try await build("unsealed", finish: 3, seal: false, at: 1)
             let running = try await build("running", finish: 2, at: 2)
             let stuck = try await build("stuck", enqueue: false, at: 3)
@@ -42,8 +43,8 @@ final class BatchSweepConformanceTests: XCTestCase {
             // Clears settled rows an earlier, interrupted run may have left before this run's hour.
             _ = try await store.sweep(SweepPolicy(retention: .seconds(3_600 + 60), batchSize: 1_000, maxBatches: 1_000), now: now)
 
-            // Bound: 3 statements (candidates, one chunk of children, the row) are one batch: the oldest.
-            let first = try await store.sweep(SweepPolicy(retention: .seconds(3_600), batchSize: 10, maxBatches: 3), now: now)
+            // Bound: 4 statements (candidates, children's rows, one chunk of slots, the row) are one batch: the oldest.
+            let first = try await store.sweep(SweepPolicy(retention: .seconds(3_600), batchSize: 10, maxBatches: 4), now: now)
             XCTAssertEqual(first.batches, 1, "\(backend): bounded")
             let afterFirst = try await [catalog.view(oldest).state, catalog.view(second).state]
             XCTAssertEqual(afterFirst, [.unknown, .complete], "\(backend): oldest first")
@@ -78,7 +79,7 @@ final class BatchSweepConformanceTests: XCTestCase {
             let (ledger, catalog, sql) = try Self.parts(store)
             let b = StoreBackends.id("halfswept")
             let base = BatchCatalogConformanceTests.randomHourOf1990()
-            let kids = (1...3).map { "\(b).\($0)" }
+            let kids = (1...3).map { "\(b)-kid\($0)" }  // kept as rows, deleted in chunks
             try await ledger.open(BatchDefinition(id: b, callbacks: Self.done))
             try await ledger.add(children: kids, to: b)
             _ = try await ledger.seal(b)
@@ -107,7 +108,7 @@ final class BatchSweepConformanceTests: XCTestCase {
     /// Deletes this test's batches (ids starting with `prefix`, aged to 1990) that no sweep takes: the kept ones.
     static func forget(prefix: String, on sql: SQLJobStore) async throws {
         let like = SQLValue.text(prefix + "%"), before1991 = SQLValue.time(Date(timeIntervalSince1970: 662_688_000))
-        for table in ["warren_batch_children", "warren_batch_claims"] {
+        for table in ["warren_batch_children", "warren_batch_slots", "warren_batch_claims"] {
             try await sql.backend.run("DELETE FROM \(table) WHERE batch_id IN (SELECT id FROM warren_batches WHERE id LIKE ? AND created_at < ?)",
                                       [like, before1991])
         }
@@ -122,5 +123,6 @@ final class BatchSweepConformanceTests: XCTestCase {
     static func age(_ b: String, to at: Date, on sql: SQLJobStore) async throws {
         try await sql.backend.run("UPDATE warren_batches SET created_at = ? WHERE id = ?", [.time(at), .text(b)])
         try await sql.backend.run("UPDATE warren_batch_children SET finished_at = ? WHERE batch_id = ? AND finished_at IS NOT NULL", [.time(at), .text(b)])
+        try await sql.backend.run("UPDATE warren_batch_slots SET finished_at = ? WHERE batch_id = ? AND finished_at IS NOT NULL", [.time(at), .text(b)])
     }
 }

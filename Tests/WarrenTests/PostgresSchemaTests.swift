@@ -5,7 +5,8 @@ import XCTest
 
 /// What PostgreSQL's own migrations leave (``StoreSchema/postgresOnly``), read from the server's catalog.
 final class PostgresSchemaTests: XCTestCase {
-    /// Version 6: the key columns compare bytewise, whatever the database's collation; the rest keep it.
+    /// Version 6 (and 7, for its new table): the key columns compare bytewise, whatever the database's
+    /// collation; the rest keep it.
     func testKeyColumnsCompareBytewise() async throws {
         let (backend, store) = try await StoreBackends.postgresOnOneConnection()
         let rows = try await backend.run("""
@@ -18,7 +19,8 @@ final class PostgresSchemaTests: XCTestCase {
         }
         let bytewise = ["warren_jobs.id", "warren_jobs.state", "warren_jobs.queue", "warren_batches.id",
                         "warren_batch_children.batch_id", "warren_batch_children.child_id",
-                        "warren_batch_claims.batch_id", "warren_batch_claims.what", "warren_unique_keys.key"]
+                        "warren_batch_claims.batch_id", "warren_batch_claims.what", "warren_unique_keys.key",
+                        "warren_batch_slots.batch_id"]
         for column in bytewise { XCTAssertEqual(collation[column], "C", column) }
         XCTAssertEqual(collation["warren_jobs.name"], "default", "only the key columns change")
         // Rows written and looked up through the rebuilt primary key, as before.

@@ -72,6 +72,7 @@ batch_ledger() { store_sql "SELECT pending || ' ' || succeeded || ' ' || dead FR
 batch_forget() {
   store_sql "DELETE FROM warren_batch_claims WHERE batch_id = '$1'" >/dev/null
   store_sql "DELETE FROM warren_batch_children WHERE batch_id = '$1'" >/dev/null
+  store_sql "DELETE FROM warren_batch_slots WHERE batch_id = '$1'" >/dev/null
   store_sql "DELETE FROM warren_batches WHERE id = '$1'" >/dev/null
   store_sql "DELETE FROM warren_jobs WHERE id LIKE '$1.%'" >/dev/null
   delete_queues "$Q" "$Q.dead"

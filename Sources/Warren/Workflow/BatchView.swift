@@ -125,7 +125,10 @@ public struct BatchChild: Sendable, Hashable, Codable {
     public var id: String
     /// How it ended; `nil` while pending.
     public var outcome: ChildOutcome?
-    /// When its outcome was recorded.
+    /// When its outcome was recorded. For a child with id `<batch>.<k>` (every child of
+    /// ``Workflow/batch(_:onSuccess:onComplete:onDeath:queue:)``), whose outcome the store keeps as a bit
+    /// rather than a row (docs/workflows.md, "Cost"): when its job finished, if the store records jobs,
+    /// else `nil`.
     public var finishedAt: Date?
     /// Its job in the store (name, state, attempt, last error), when recorded there.
     public var job: JobStatus?
