@@ -92,7 +92,7 @@ enum BatchSlots {
         let okMasks = Dictionary(uniqueKeysWithValues: ChildSlots.byChunk(ok).map { ($0.chunk, $0.bits) })
         let deadMasks = Dictionary(uniqueKeysWithValues: ChildSlots.byChunk(dead).map { ($0.chunk, $0.bits) })
         let chunks = Set(okMasks.keys).union(deadMasks.keys).sorted()
-        return [PostgresColumns.array(.bigint, chunks.map { PostgresColumns.bigEndian(UInt64(bitPattern: Int64($0))) }),
+        return [PostgresColumns.array(.bigint, chunks.map { PostgresColumns.bigint(Int64($0)) }),
                 PostgresColumns.array(.varbit, chunks.map { (okMasks[$0] ?? SlotBits()).varbit }),
                 PostgresColumns.array(.varbit, chunks.map { (deadMasks[$0] ?? SlotBits()).varbit }),
                 .text(batch), .time(now)]

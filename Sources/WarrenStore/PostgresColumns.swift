@@ -38,10 +38,11 @@ enum PostgresColumns {
         return .binary(oid: type.arrayOID, bytes: a)
     }
 
-    /// An integer's bytes, most significant first (PostgreSQL's binary format).
-    static func bigEndian<I: FixedWidthInteger>(_ i: I) -> [UInt8] {
+    /// A bigint element: its 8 bytes, most significant first (PostgreSQL's binary format).
+    static func bigint(_ i: Int64) -> [UInt8] {
         var a: [UInt8] = []
-        Columns.append(i, to: &a)
+        Columns.append(UInt32(truncatingIfNeeded: UInt64(bitPattern: i) >> 32), to: &a)
+        Columns.append(UInt32(truncatingIfNeeded: UInt64(bitPattern: i)), to: &a)
         return a
     }
 
@@ -103,7 +104,7 @@ enum PostgresColumns {
         }
 
         private mutating func element(_ bits: UInt64) {
-            Self.append(UInt32(8), to: &arrays[column])
+            Self.append(8, to: &arrays[column])
             Self.append(UInt32(truncatingIfNeeded: bits >> 32), to: &arrays[column])
             Self.append(UInt32(truncatingIfNeeded: bits), to: &arrays[column])
             next()
@@ -122,7 +123,7 @@ enum PostgresColumns {
             zip(types, arrays).map { .binary(oid: $0.arrayOID, bytes: $1) }
         }
 
-        static func append<I: FixedWidthInteger>(_ word: I, to a: inout [UInt8]) {
+        static func append(_ word: UInt32, to a: inout [UInt8]) {
             withUnsafeBytes(of: word.bigEndian) { a.append(contentsOf: $0) }
         }
     }
