@@ -78,4 +78,29 @@ final class BatchSlotsConformanceTests: XCTestCase {
             XCTAssertEqual(Set((page1.children + page2.children).map(\.outcome)), [.succeeded], backend)
         }
     }
+
+    /// One commit reporting a child both ways counts it as succeeded, and a slot never registered not at
+    /// all: PostgreSQL's statement (the server combines the bitmaps) and SQLite's transaction alike.
+    func testACommitCountsSuccessesFirstAndOnlyRegisteredSlots() async throws {
+        try await StoreBackends.each { backend, store, _ in
+            let ledger = try XCTUnwrap(store.batchLedger), sql = try XCTUnwrap(store as? SQLJobStore)
+            let id = StoreBackends.id("both")
+            try await ledger.open(BatchDefinition(id: id, callbacks: [:]))
+            try await ledger.add(children: (1...4).map { ChildSlots.id(of: $0, in: id) }, to: id)
+            let (ok, dead) = ([1, 2, 2], [2, 3, 9])
+            if sql.backend.writableCTEs {
+                try await sql.backend.run(BatchSlots.finishInOneStatement, BatchSlots.finishBinds(succeeded: ok, dead: dead, in: id, at: Date()))
+            } else {
+                let b = sql.backend
+                _ = try await b.transaction { s throws(StoreError) in
+                    let r = try await BatchSlots.finish(succeeded: ok, dead: dead, in: id, at: Date(), on: s, of: b)
+                    try await s.run(BatchStatements.count, [.int(r.succeeded + r.dead), .int(r.succeeded), .int(r.dead), .text(id)])
+                    return r.unregistered.dead
+                }
+            }
+            let found = try await ledger.snapshot(id)
+            let s = try XCTUnwrap(found)
+            XCTAssertEqual([s.succeeded, s.dead, s.pending], [2, 1, 1], "\(backend): 2 succeeded (reported both ways), 9 not a child")
+        }
+    }
 }
