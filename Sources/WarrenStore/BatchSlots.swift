@@ -103,7 +103,7 @@ enum BatchSlots {
         let masks = ChildSlots.byChunk(slots)
         guard !masks.isEmpty else { return 0 }
         var added = 0
-        for part in pieces(masks) {
+        for part in masks.chunked(by: SQLJobStore.chunk / 6) {  // six binds a row
             try await s.run(ensure(count: part.count), part.flatMap { [.text(batch), .int($0.chunk)] })
             var rows = try await read(batch, part.map(\.chunk), on: s, lock: backend.rowLock)
             for (chunk, bits) in part { added += rows[chunk, default: Row(chunk: SlotChunk())].chunk.register(bits) }
@@ -163,17 +163,5 @@ enum BatchSlots {
              row.finishedAt.map { .int($0) } ?? .null]
         }
         try await s.run(write(count: rows.count), binds)
-    }
-
-    /// Masks in statements of at most a sixth of ``SQLJobStore/chunk`` rows (six binds a row).
-    private static func pieces(_ masks: [(chunk: Int, bits: SlotBits)]) -> [[(chunk: Int, bits: SlotBits)]] {
-        Array(masks).chunked(by: SQLJobStore.chunk / 6)
-    }
-}
-
-extension Array {
-    /// Consecutive pieces of at most `n` elements.
-    func chunked(by n: Int) -> [[Element]] {
-        stride(from: 0, to: count, by: Swift.max(1, n)).map { Array(self[$0..<Swift.min($0 + n, count)]) }
     }
 }

@@ -70,7 +70,7 @@ final class SQLBatchLedger: BatchLedger {
     /// Whether `batch` keeps its compact children (``ChildSlots``) as rows of `warren_batch_children`: it
     /// has rows there and no slots, as a batch registered before schema version 7 does. So each batch keeps
     /// its compact children one way only: as slots exactly when it has any (what the catalog's pages and
-    /// ``BatchSlots/finish(succeeded:dead:in:at:on:lock:)``'s fallback to rows rely on).
+    /// ``BatchSlots/finish(succeeded:dead:in:at:on:of:)``'s fallback to rows rely on).
     static func keepsCompactChildrenAsRows(_ batch: String, on s: any SQLSession) async throws(StoreError) -> Bool {
         guard try await s.run(BatchSlots.any, [.text(batch)]).isEmpty else { return false }
         return try await !s.run(BatchSlots.anyRows, [.text(batch)]).isEmpty
