@@ -89,13 +89,28 @@ enum BatchSlots {
 
     /// The binds of ``finishInOneStatement``.
     static func finishBinds(succeeded ok: [Int], dead: [Int], in batch: String, at now: Date) -> [SQLValue] {
-        let okMasks = Dictionary(uniqueKeysWithValues: ChildSlots.byChunk(ok).map { ($0.chunk, $0.bits) })
-        let deadMasks = Dictionary(uniqueKeysWithValues: ChildSlots.byChunk(dead).map { ($0.chunk, $0.bits) })
-        let chunks = Set(okMasks.keys).union(deadMasks.keys).sorted()
-        return [PostgresColumns.array(.bigint, chunks.map { PostgresColumns.bigint(Int64($0)) }),
-                PostgresColumns.array(.varbit, chunks.map { (okMasks[$0] ?? SlotBits()).varbit }),
-                PostgresColumns.array(.varbit, chunks.map { (deadMasks[$0] ?? SlotBits()).varbit }),
+        let m = Masks(succeeded: ok, dead: dead)
+        return [PostgresColumns.array(.bigint, m.chunks.map { PostgresColumns.bigint(Int64($0)) }),
+                PostgresColumns.array(.varbit, m.chunks.map { m.succeeded($0).varbit }),
+                PostgresColumns.array(.varbit, m.chunks.map { m.dead($0).varbit }),
                 .text(batch), .time(now)]
+    }
+
+    /// A commit's outcomes of compact children as masks by chunk.
+    struct Masks {
+        private let ok: [Int: SlotBits]
+        private let deads: [Int: SlotBits]
+        /// The chunks any outcome falls in, ascending.
+        let chunks: [Int]
+
+        init(succeeded: [Int], dead: [Int]) {
+            ok = Dictionary(uniqueKeysWithValues: ChildSlots.byChunk(succeeded).map { ($0.chunk, $0.bits) })
+            deads = Dictionary(uniqueKeysWithValues: ChildSlots.byChunk(dead).map { ($0.chunk, $0.bits) })
+            chunks = Set(ok.keys).union(deads.keys).sorted()
+        }
+
+        func succeeded(_ chunk: Int) -> SlotBits { ok[chunk] ?? SlotBits() }
+        func dead(_ chunk: Int) -> SlotBits { deads[chunk] ?? SlotBits() }
     }
 
     /// Registers `slots` of `batch`; returns how many were new.
@@ -117,16 +132,14 @@ enum BatchSlots {
     /// children's rows: a batch registered before schema version 7 keeps every child as a row).
     static func finish(succeeded ok: [Int], dead: [Int], in batch: String, at now: Date, on s: any SQLSession,
                        of backend: any SQLBackend) async throws(StoreError) -> (succeeded: Int, dead: Int, unregistered: (succeeded: [Int], dead: [Int])) {
-        let okMasks = Dictionary(uniqueKeysWithValues: ChildSlots.byChunk(ok).map { ($0.chunk, $0.bits) })
-        let deadMasks = Dictionary(uniqueKeysWithValues: ChildSlots.byChunk(dead).map { ($0.chunk, $0.bits) })
-        let chunks = Set(okMasks.keys).union(deadMasks.keys).sorted()
+        let masks = Masks(succeeded: ok, dead: dead)
         var counts = (succeeded: 0, dead: 0)
         var left = (succeeded: [Int](), dead: [Int]())
-        for part in chunks.chunked(by: SQLJobStore.chunk / 6) {
-            var rows = try await read(batch, part, on: s, lock: backend.rowLock)
+        for part in masks.chunks.chunked(by: SQLJobStore.chunk / 6) {
+            let rows = try await read(batch, part, on: s, lock: backend.rowLock)
             var changed: [Int: Row] = [:]
             for chunk in part {
-                let (o, d) = (okMasks[chunk] ?? SlotBits(), deadMasks[chunk] ?? SlotBits())
+                let (o, d) = (masks.succeeded(chunk), masks.dead(chunk))
                 var row = rows[chunk] ?? Row(chunk: SlotChunk())
                 let r = row.chunk.finish(succeeded: o, dead: d)
                 counts.succeeded += r.succeeded.count
@@ -136,7 +149,6 @@ enum BatchSlots {
                 guard rows[chunk] != nil, !(r.succeeded.isEmpty && r.dead.isEmpty) else { continue }
                 row.finishedAt = SQLValue.millis(now)
                 changed[chunk] = row
-                rows[chunk] = row
             }
             try await store(changed, of: batch, on: s, as: backend.slotFormat)
         }
