@@ -172,7 +172,7 @@ final class PostgresBackend: SQLBackend {
                 case .int8, .int4, .int2: values[cell.columnName] = .int(try cell.decode(Int64.self))
                 case .float8, .float4: values[cell.columnName] = .double(try cell.decode(Double.self))
                 case .bytea, .varbit:
-                    values[cell.columnName] = .binary(oid: cell.dataType.rawValue, bytes: Array(cell.bytes?.readableBytesView ?? ByteBuffer().readableBytesView))
+                    values[cell.columnName] = .binary(oid: cell.dataType.rawValue, bytes: cell.bytes.map { Array($0.readableBytesView) } ?? [])
                 default: values[cell.columnName] = .text(try cell.decode(String.self))
                 }
             }

@@ -54,12 +54,15 @@ struct SQLBatchCatalog: BatchCatalog {
         return out
     }
 
+    /// Slot rows (4,096 children each) read per statement while filling a page.
+    static let slotRowsPerRead = 4
+
     /// Up to `limit` children kept as slots from slot `first` on, with their jobs' rows.
     private func slotChildren(of batch: String, from first: Int, limit: Int) async throws(StoreError) -> [BatchChild] {
         var found: [(id: String, outcome: ChildOutcome?)] = []
         var chunk = first / ChildSlots.perChunk
         reading: while found.count < limit {
-            let rows = try await backend.run(BatchSlots.page, [.text(batch), .int(chunk), .int(4)])
+            let rows = try await backend.run(BatchSlots.page, [.text(batch), .int(chunk), .int(Self.slotRowsPerRead)])
             for r in rows {
                 let (c, row) = BatchSlots.row(r)
                 for i in row.chunk.registered.slots where c * ChildSlots.perChunk + i >= first {
@@ -68,7 +71,7 @@ struct SQLBatchCatalog: BatchCatalog {
                 }
                 chunk = c + 1
             }
-            if rows.count < 4 { break }
+            if rows.count < Self.slotRowsPerRead { break }
         }
         guard !found.isEmpty else { return [] }
         let jobs = try await backend.run(Self.jobs(count: found.count), found.map { .text($0.id) }).map(StoreStatements.status)

@@ -39,9 +39,11 @@ final class SQLBatchLedger: BatchLedger {
         // complete in between, and the counting update re-checks it under the row's lock regardless.
         guard let before = try await Self.snapshot(batch, on: backend) else { throw BatchLedgerError(.unknownBatch, batch: batch) }
         guard !FanIn.isComplete(before) else { throw BatchLedgerError(.completed, batch: batch) }
-        let unique = Set(children)
-        let slots = unique.compactMap { ChildSlots.slot(of: $0, in: batch) }
-        let others = Array(unique.filter { ChildSlots.slot(of: $0, in: batch) == nil })
+        var compact: [Int] = [], named: [String] = []
+        for id in Set(children) {
+            if let k = ChildSlots.slot(of: id, in: batch) { compact.append(k) } else { named.append(id) }
+        }
+        let (slots, others) = (compact, named)
         let backend = self.backend
         let rowCount = try await backend.transaction { s throws(StoreError) -> Int in
             var added = 0
