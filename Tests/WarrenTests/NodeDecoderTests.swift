@@ -152,4 +152,30 @@ final class NodeDecoderTests: XCTestCase {
         let duplicated = members + [#""k3000":1"#]
         XCTAssertThrowsError(try JSONArguments.fastDecode([String: Int].self, from: Array(("{" + duplicated.joined(separator: ",") + "}").utf8)))
     }
+
+    func testKeysWhoseBytesAreNotTheirTextAreLeftToJSONDecoder() throws {
+        // Keys are compared byte for byte: a key with an escape or a non-ASCII byte goes to JSONDecoder.
+        for body in [#"{"\u0061":1}"#, #"{"caf\u00e9":1}"#, #"{"café":1}"#] {
+            XCTAssertThrowsError(try JSONArguments.fastDecode([String: Int].self, from: Array(body.utf8)), body)
+            XCTAssertEqual(try JSONArguments.decode([String: Int].self, from: Array(body.utf8)),
+                           try JSONDecoder().decode([String: Int].self, from: Data(body.utf8)), body)
+        }
+    }
+
+    func testValuesTheTypeDoesNotReadAreCheckedAllTheSame() throws {
+        struct FileOnly: Decodable { var file: String }
+        XCTAssertEqual(try JSONArguments.fastDecode(FileOnly.self, from: Array(order.utf8)).file, "/tmp/warren-bench-1a2b3c4d/record.txt")
+        // Strings are kept as places in the body until read, yet the parser still checks every one: a bad
+        // value the type never reads refuses the body, which goes to JSONDecoder (it decodes these, reading
+        // only what the type asks for), whose answer stands.
+        let bad = [Array(#"{"file":"f","x":"\q"}"#.utf8), Array(#"{"file":"f","x":[1,"\ud800"]}"#.utf8),
+                   Array(#"{"file":"f","x":"#.utf8) + [0x22, 0xC3, 0x28, 0x22, 0x7D]]
+        for body in bad {
+            XCTAssertThrowsError(try JSONArguments.fastDecode(FileOnly.self, from: body))
+            XCTAssertEqual(try JSONArguments.decode(FileOnly.self, from: body).file,
+                           try JSONDecoder().decode(FileOnly.self, from: Data(body)).file)
+        }
+        // An escaped value is read with its escapes resolved.
+        assertSame([String].self, #"["a\nb", "plain", "\u00e9t\u00e9"]"#)
+    }
 }

@@ -1,6 +1,7 @@
 extension JSONParser {
-    /// A string at the opening quote; escapes resolved, UTF-8 validated.
-    mutating func string() throws(JSONSyntaxError) -> String {
+    /// A string at the opening quote, UTF-8 validated: its bytes' place, or (with escapes) the string with
+    /// its escapes resolved, kept in ``unescaped``.
+    mutating func string() throws(JSONSyntaxError) -> JSONTape.Entry {
         at += 1
         let start = at
         var ascii = true
@@ -9,11 +10,13 @@ extension JSONParser {
             if b == UInt8(ascii: "\"") {
                 let raw = UnsafeRawBufferPointer(rebasing: bytes[start..<at])
                 at += 1
-                if ascii { return String(decoding: raw, as: UTF8.self) }
-                guard let s = String(validating: raw, as: UTF8.self) else { throw error("invalid UTF-8") }
-                return s
+                if !ascii, String(validating: raw, as: UTF8.self) == nil { throw error("invalid UTF-8") }
+                return .init(kind: .string, a: Int32(start), b: Int32(at - 1))
             }
-            if b == UInt8(ascii: "\\") { return try escapedString(from: start) }
+            if b == UInt8(ascii: "\\") {
+                unescaped.append(try escapedString(from: start))
+                return .init(kind: .escapedString, a: Int32(unescaped.count - 1), b: 0)
+            }
             if b < 0x20 { throw error("control character in a string") }
             if b >= 0x80 { ascii = false }
             at += 1

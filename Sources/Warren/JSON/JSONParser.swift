@@ -1,11 +1,18 @@
-/// A recursive-descent parser over a body's bytes, borrowed for the parse.
+import Foundation
+
+/// A recursive-descent parser over a body's bytes, borrowed for the parse, writing ``JSONTape``'s entries.
 struct JSONParser {
     let bytes: UnsafeRawBufferPointer
     var at = 0
+    var entries: [JSONTape.Entry] = []
+    var unescaped: [String] = []
     /// Nesting deeper than this is refused (and left to `JSONDecoder`): no stack overflow from a hostile body.
     static let maxDepth = 256
 
-    init(bytes: UnsafeRawBufferPointer) { self.bytes = bytes }
+    init(bytes: UnsafeRawBufferPointer) {
+        self.bytes = bytes
+        entries.reserveCapacity(16)
+    }
 
     func error(_ reason: String) -> JSONSyntaxError { JSONSyntaxError(offset: at, reason: reason) }
 
@@ -18,17 +25,18 @@ struct JSONParser {
         }
     }
 
-    mutating func value(depth: Int) throws(JSONSyntaxError) -> JSONNode {
+    /// Appends the value here (and everything inside it).
+    mutating func value(depth: Int) throws(JSONSyntaxError) {
         skipWhitespace()
         guard at < bytes.count else { throw error("unexpected end of the body") }
         switch bytes[at] {
-        case UInt8(ascii: "{"): return try object(depth: depth + 1)
-        case UInt8(ascii: "["): return try array(depth: depth + 1)
-        case UInt8(ascii: "\""): return .string(try string())
-        case UInt8(ascii: "t"): try literal("true"); return .bool(true)
-        case UInt8(ascii: "f"): try literal("false"); return .bool(false)
-        case UInt8(ascii: "n"): try literal("null"); return .null
-        case UInt8(ascii: "-"), UInt8(ascii: "0")...UInt8(ascii: "9"): return try number()
+        case UInt8(ascii: "{"): try object(depth: depth + 1)
+        case UInt8(ascii: "["): try array(depth: depth + 1)
+        case UInt8(ascii: "\""): entries.append(try string())
+        case UInt8(ascii: "t"): try literal("true"); entries.append(.init(kind: .true, a: 0, b: 0))
+        case UInt8(ascii: "f"): try literal("false"); entries.append(.init(kind: .false, a: 0, b: 0))
+        case UInt8(ascii: "n"): try literal("null"); entries.append(.init(kind: .null, a: 0, b: 0))
+        case UInt8(ascii: "-"), UInt8(ascii: "0")...UInt8(ascii: "9"): entries.append(try number())
         default: throw error("unexpected character")
         }
     }
@@ -40,41 +48,77 @@ struct JSONParser {
         at += n
     }
 
-    mutating func object(depth: Int) throws(JSONSyntaxError) -> JSONNode {
+    mutating func object(depth: Int) throws(JSONSyntaxError) {
         guard depth <= Self.maxDepth else { throw error("nested too deep") }
         at += 1
-        var members: [(key: String, value: JSONNode)] = []
+        let me = entries.count
+        entries.append(.init(kind: .object, a: 0, b: 0))
+        var count: Int32 = 0
+        defer { entries[me].a = count; entries[me].b = Int32(entries.count) }
         skipWhitespace()
-        if at < bytes.count, bytes[at] == UInt8(ascii: "}") { at += 1; return .object(members) }
-        members.reserveCapacity(8)
+        if at < bytes.count, bytes[at] == UInt8(ascii: "}") { at += 1; return }
         // Keys seen, once an object is too large to search by looking at each member.
         var seen: Set<String>?
         while true {
             skipWhitespace()
             guard at < bytes.count, bytes[at] == UInt8(ascii: "\"") else { throw error("expected a key") }
             let key = try string()
+            // Keys are compared byte for byte, so only those whose bytes are their text (String compares
+            // canonically equivalent text as equal; JSONDecoder's lookup does too): others go to JSONDecoder.
+            guard key.kind == .string, !UnsafeRawBufferPointer(rebasing: bytes[Int(key.a)..<Int(key.b)]).contains(where: { $0 >= 0x80 }) else {
+                throw error("a key with an escape or a non-ASCII byte")
+            }
             // JSONDecoder's choice between duplicates is its own: leave such a body to it.
-            if members.count == JSONNode.smallObject { seen = Set(members.map(\.key)) }
-            let duplicate = seen != nil ? !seen!.insert(key).inserted : members.contains { $0.key == key }
+            if count == JSONTape.smallObject {
+                var all = Set<String>()
+                forEachKey(of: me) { all.insert(text(of: $0)) }
+                seen = all
+            }
+            var duplicate = false
+            if seen != nil { duplicate = !seen!.insert(text(of: key)).inserted } else { forEachKey(of: me) { if same($0, key) { duplicate = true } } }
             if duplicate { throw error("duplicate key") }
+            entries.append(key)
             skipWhitespace()
             guard at < bytes.count, bytes[at] == UInt8(ascii: ":") else { throw error("expected ':'") }
             at += 1
-            members.append((key, try value(depth: depth)))
-            if try !anotherFollows(closer: UInt8(ascii: "}")) { return .object(members) }
+            try value(depth: depth)
+            count += 1
+            if try !anotherFollows(closer: UInt8(ascii: "}")) { return }
         }
     }
 
-    mutating func array(depth: Int) throws(JSONSyntaxError) -> JSONNode {
+    /// Calls `body` with each key of the object at entry `object` parsed so far.
+    private func forEachKey(of object: Int, _ body: (JSONTape.Entry) -> Void) {
+        var i = object + 1
+        while i < entries.count {
+            body(entries[i])
+            let v = entries[i + 1]
+            i = v.kind == .array || v.kind == .object ? Int(v.b) : i + 2
+        }
+    }
+
+    private func same(_ x: JSONTape.Entry, _ y: JSONTape.Entry) -> Bool {
+        let n = Int(x.b - x.a)
+        return n == Int(y.b - y.a) && (n == 0 || memcmp(bytes.baseAddress! + Int(x.a), bytes.baseAddress! + Int(y.a), n) == 0)
+    }
+
+    private func text(of key: JSONTape.Entry) -> String {
+        String(decoding: UnsafeRawBufferPointer(rebasing: bytes[Int(key.a)..<Int(key.b)]), as: UTF8.self)
+    }
+
+    mutating func array(depth: Int) throws(JSONSyntaxError) {
         guard depth <= Self.maxDepth else { throw error("nested too deep") }
         at += 1
-        var elements: [JSONNode] = []
+        let me = entries.count
+        entries.append(.init(kind: .array, a: 0, b: 0))
+        var count: Int32 = 0
+        defer { entries[me].a = count; entries[me].b = Int32(entries.count) }
         skipWhitespace()
-        if at < bytes.count, bytes[at] == UInt8(ascii: "]") { at += 1; return .array(elements) }
-        elements.reserveCapacity(4)
+        if at < bytes.count, bytes[at] == UInt8(ascii: "]") { at += 1; return }
         while true {
-            elements.append(try value(depth: depth))
-            if try !anotherFollows(closer: UInt8(ascii: "]")) { return .array(elements) }
+            try value(depth: depth)
+            count += 1
+            if try !anotherFollows(closer: UInt8(ascii: "]")) { return }
         }
     }
 
@@ -92,7 +136,7 @@ struct JSONParser {
     }
 
     /// A number, checked against JSON's grammar: `-?(0|[1-9][0-9]*)(\.[0-9]+)?([eE][+-]?[0-9]+)?`.
-    mutating func number() throws(JSONSyntaxError) -> JSONNode {
+    mutating func number() throws(JSONSyntaxError) -> JSONTape.Entry {
         let start = at
         if bytes[at] == UInt8(ascii: "-") { at += 1 }
         let intStart = at
@@ -110,8 +154,8 @@ struct JSONParser {
             guard digits() > 0 else { throw error("expected a digit") }
             integral = false
         }
-        if integral, let n = integer(from: start) { return .integer(n) }
-        return .number(String(decoding: UnsafeRawBufferPointer(rebasing: bytes[start..<at]), as: UTF8.self))
+        if integral, let n = integer(from: start) { return .init(kind: .integer, a: 0, b: 0, integer: n) }
+        return .init(kind: .number, a: Int32(start), b: Int32(at))
     }
 
     /// Skips ASCII digits; how many.

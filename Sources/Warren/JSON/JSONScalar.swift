@@ -1,23 +1,27 @@
 import Foundation
 
-/// A type ``NodeDecoder`` reads straight from a node, as `JSONDecoder` does: numbers must fit exactly,
-/// nothing is converted between kinds (a string is never a number, a number never a bool).
+/// A type ``NodeDecoder`` reads straight from a tape's value, as `JSONDecoder` does: numbers must fit
+/// exactly, nothing is converted between kinds (a string is never a number, a number never a bool).
 protocol JSONScalar {
-    /// The value of `node`; `path` (made only when there is an error) says where it is.
-    static func read(_ node: JSONNode, at path: @autoclosure () -> CodingPathNode?) throws -> Self
+    /// The value at entry `i` of `tape`; `path` (made only when there is an error) says where it is.
+    static func read(_ tape: JSONTape, _ i: Int, at path: @autoclosure () -> CodingPathNode?) throws -> Self
 }
 
 extension Bool: JSONScalar {
-    static func read(_ node: JSONNode, at path: @autoclosure () -> CodingPathNode?) throws -> Bool {
-        guard case .bool(let b) = node else { throw NodeDecoder.mismatch(Bool.self, node, path()) }
-        return b
+    static func read(_ tape: JSONTape, _ i: Int, at path: @autoclosure () -> CodingPathNode?) throws -> Bool {
+        switch tape.entries[i].kind {
+        case .true: true
+        case .false: false
+        default: throw NodeDecoder.mismatch(Bool.self, tape, i, path())
+        }
     }
 }
 
 extension String: JSONScalar {
-    static func read(_ node: JSONNode, at path: @autoclosure () -> CodingPathNode?) throws -> String {
-        guard case .string(let s) = node else { throw NodeDecoder.mismatch(String.self, node, path()) }
-        return s
+    static func read(_ tape: JSONTape, _ i: Int, at path: @autoclosure () -> CodingPathNode?) throws -> String {
+        let kind = tape.entries[i].kind
+        guard kind == .string || kind == .escapedString else { throw NodeDecoder.mismatch(String.self, tape, i, path()) }
+        return tape.string(at: i)
     }
 }
 
@@ -26,14 +30,15 @@ extension String: JSONScalar {
 protocol JSONFloat: JSONScalar, BinaryFloatingPoint, LosslessStringConvertible {}
 
 extension JSONFloat {
-    static func read(_ node: JSONNode, at path: @autoclosure () -> CodingPathNode?) throws -> Self {
+    static func read(_ tape: JSONTape, _ i: Int, at path: @autoclosure () -> CodingPathNode?) throws -> Self {
         let text: String
-        switch node {
-        case .integer(let n):
+        switch tape.entries[i].kind {
+        case .integer:
+            let n = tape.entries[i].integer
             if let v = Self(exactly: n) { return v }
             text = String(n)  // rounded from its text, as JSONDecoder does
-        case .number(let s): text = s
-        default: throw NodeDecoder.mismatch(Self.self, node, path())
+        case .number: text = tape.numberText(at: i)
+        default: throw NodeDecoder.mismatch(Self.self, tape, i, path())
         }
         guard let v = Self(text), v.isFinite else {
             throw NodeDecoder.corrupted(path(), "Parsed JSON number <\(text)> does not fit in \(Self.self).")
@@ -50,16 +55,18 @@ extension Float: JSONFloat {}
 protocol JSONInteger: JSONScalar, FixedWidthInteger {}
 
 extension JSONInteger {
-    static func read(_ node: JSONNode, at path: @autoclosure () -> CodingPathNode?) throws -> Self {
-        switch node {
-        case .integer(let n):
+    static func read(_ tape: JSONTape, _ i: Int, at path: @autoclosure () -> CodingPathNode?) throws -> Self {
+        switch tape.entries[i].kind {
+        case .integer:
+            let n = tape.entries[i].integer
             guard let v = Self(exactly: n) else { throw NodeDecoder.corrupted(path(), "Parsed JSON number <\(n)> does not fit in \(Self.self).") }
             return v
-        case .number(let s):
+        case .number:
+            let s = tape.numberText(at: i)
             guard let v = Self(s) else { throw NodeDecoder.corrupted(path(), "Parsed JSON number <\(s)> does not fit in \(Self.self).") }
             return v
         default:
-            throw NodeDecoder.mismatch(Self.self, node, path())
+            throw NodeDecoder.mismatch(Self.self, tape, i, path())
         }
     }
 }

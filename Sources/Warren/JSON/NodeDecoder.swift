@@ -1,63 +1,66 @@
 import Foundation
 
-/// A `Decoder` over a parsed ``JSONNode``, reading as Foundation's `JSONDecoder` with its default strategies
-/// does (dates as `deferredToDate`, `Data` as Base64, keys as they are), and throwing the same kinds of
-/// `DecodingError` with the same coding paths.
+/// A `Decoder` over a value of a parsed ``JSONTape``, reading as Foundation's `JSONDecoder` with its default
+/// strategies does (dates as `deferredToDate`, `Data` as Base64, keys as they are), and throwing the same
+/// kinds of `DecodingError` with the same coding paths.
 ///
 /// It exists for speed: a job's arguments are decoded once per job, and `JSONDecoder` cost about a sixth of
 /// a worker's CPU on short jobs (`warren-bench decode` compares the two). ``JSONArguments`` uses it first and
 /// gives any body it throws on to `JSONDecoder`, so errors read exactly as before.
 struct NodeDecoder: Decoder {
-    let node: JSONNode
+    let tape: JSONTape
+    /// The value's entry in ``tape``.
+    let index: Int
     let path: CodingPathNode?
 
     var codingPath: [any CodingKey] { path?.keys ?? [] }
     var userInfo: [CodingUserInfoKey: Any] { [:] }
 
-    /// Decodes `T` from `node`, `path` naming where it is (`nil`: the top).
-    static func decode<T: Decodable>(_ type: T.Type, from node: JSONNode, at path: CodingPathNode?) throws -> T {
+    /// Decodes `T` from the value at `index`, `path` naming where it is (`nil`: the top).
+    static func decode<T: Decodable>(_ type: T.Type, from tape: JSONTape, _ index: Int, at path: CodingPathNode?) throws -> T {
         if T.self == Data.self || T.self == URL.self || T.self == Decimal.self {
-            return try special(type, node, path)
+            return try special(type, tape, index, path)
         }
-        return try T(from: NodeDecoder(node: node, path: path))
+        return try T(from: NodeDecoder(tape: tape, index: index, path: path))
     }
 
     /// The types `JSONDecoder` reads its own way rather than through their `init(from:)`.
-    private static func special<T>(_ type: T.Type, _ node: JSONNode, _ path: CodingPathNode?) throws -> T {
-        switch (type, node) {
-        case (is Data.Type, .string(let s)):
-            guard let data = Data(base64Encoded: s) else { throw corrupted(path, "Encountered Data is not valid Base64.") }
+    private static func special<T>(_ type: T.Type, _ tape: JSONTape, _ i: Int, _ path: CodingPathNode?) throws -> T {
+        switch (type, tape.entries[i].kind) {
+        case (is Data.Type, .string), (is Data.Type, .escapedString):
+            guard let data = Data(base64Encoded: tape.string(at: i)) else { throw corrupted(path, "Encountered Data is not valid Base64.") }
             return data as! T
-        case (is URL.Type, .string(let s)):
-            guard let url = URL(string: s) else { throw corrupted(path, "Invalid URL string.") }
+        case (is URL.Type, .string), (is URL.Type, .escapedString):
+            guard let url = URL(string: tape.string(at: i)) else { throw corrupted(path, "Invalid URL string.") }
             return url as! T
-        case (is Decimal.Type, .integer(let n)):
-            return Decimal(n) as! T
-        case (is Decimal.Type, .number(let s)):
+        case (is Decimal.Type, .integer):
+            return Decimal(tape.entries[i].integer) as! T
+        case (is Decimal.Type, .number):
+            let s = tape.numberText(at: i)
             guard let d = Decimal(string: s, locale: Locale(identifier: "en_US_POSIX")) else { throw corrupted(path, "Invalid Decimal \(s).") }
             return d as! T
         default:
-            throw mismatch(type, node, path)
+            throw mismatch(type, tape, i, path)
         }
     }
 
     func container<Key: CodingKey>(keyedBy type: Key.Type) throws -> KeyedDecodingContainer<Key> {
-        guard case .object(let members) = node else { throw Self.mismatch([String: Any].self, node, path) }
-        return KeyedDecodingContainer(KeyedNodeContainer<Key>(members: members, path: path))
+        guard tape.entries[index].kind == .object else { throw Self.mismatch([String: Any].self, tape, index, path) }
+        return KeyedDecodingContainer(KeyedNodeContainer<Key>(tape: tape, object: index, path: path))
     }
 
     func unkeyedContainer() throws -> any UnkeyedDecodingContainer {
-        guard case .array(let elements) = node else { throw Self.mismatch([Any].self, node, path) }
-        return UnkeyedNodeContainer(elements: elements, path: path)
+        guard tape.entries[index].kind == .array else { throw Self.mismatch([Any].self, tape, index, path) }
+        return UnkeyedNodeContainer(tape: tape, array: index, path: path)
     }
 
-    func singleValueContainer() throws -> any SingleValueDecodingContainer { SingleNodeContainer(node: node, path: path) }
+    func singleValueContainer() throws -> any SingleValueDecodingContainer { SingleNodeContainer(tape: tape, index: index, path: path) }
 
-    static func mismatch(_ type: Any.Type, _ node: JSONNode, _ path: CodingPathNode?) -> DecodingError {
-        if case .null = node {
+    static func mismatch(_ type: Any.Type, _ tape: JSONTape, _ i: Int, _ path: CodingPathNode?) -> DecodingError {
+        if tape.entries[i].kind == .null {
             return .valueNotFound(type, .init(codingPath: path?.keys ?? [], debugDescription: "Cannot get value of type \(type) -- found null value instead"))
         }
-        return .typeMismatch(type, .init(codingPath: path?.keys ?? [], debugDescription: "Expected to decode \(type) but found \(node.kind) instead."))
+        return .typeMismatch(type, .init(codingPath: path?.keys ?? [], debugDescription: "Expected to decode \(type) but found \(tape.kindName(at: i)) instead."))
     }
 
     static func corrupted(_ path: CodingPathNode?, _ text: String) -> DecodingError {
@@ -98,30 +101,69 @@ struct PathKey: CodingKey {
 
 /// An object's members, read by key.
 struct KeyedNodeContainer<Key: CodingKey>: KeyedDecodingContainerProtocol {
-    let members: [(key: String, value: JSONNode)]
+    let tape: JSONTape
+    /// The object's entry.
+    let object: Int
     let path: CodingPathNode?
-    /// Member positions by key, for an object too large to search member by member (a dictionary of
+    /// Value entries by key, for an object too large to search member by member (a dictionary of
     /// thousands of entries is read key by key: a search each would be quadratic).
     private let index: [String: Int]?
 
-    init(members: [(key: String, value: JSONNode)], path: CodingPathNode?) {
-        (self.members, self.path) = (members, path)
-        index = members.count > JSONNode.smallObject ? Dictionary(members.enumerated().map { ($1.key, $0) }, uniquingKeysWith: { $1 }) : nil
+    init(tape: JSONTape, object: Int, path: CodingPathNode?) {
+        (self.tape, self.object, self.path) = (tape, object, path)
+        let count = Int(tape.entries[object].a)
+        if count > JSONTape.smallObject {
+            var index: [String: Int] = [:]
+            index.reserveCapacity(count)
+            var i = object + 1
+            for _ in 0..<count {
+                index[tape.string(at: i)] = i + 1
+                i = tape.end(of: i + 1)
+            }
+            self.index = index
+        } else {
+            index = nil
+        }
+    }
+
+    /// Calls `body` with each member's key and value entries until it returns `true`.
+    private func forEachMember(_ body: (_ key: Int, _ value: Int) -> Bool) {
+        var i = object + 1
+        for _ in 0..<Int(tape.entries[object].a) {
+            if body(i, i + 1) { return }
+            i = tape.end(of: i + 1)
+        }
     }
 
     var codingPath: [any CodingKey] { path?.keys ?? [] }
-    var allKeys: [Key] { members.compactMap { Key(stringValue: $0.key) } }
+    var allKeys: [Key] {
+        var keys: [Key] = []
+        forEachMember { key, _ in
+            if let k = Key(stringValue: tape.string(at: key)) { keys.append(k) }
+            return false
+        }
+        return keys
+    }
 
     func contains(_ key: Key) -> Bool { find(key) != nil }
 
-    private func find(_ key: Key) -> JSONNode? {
-        let name = key.stringValue
-        if let index { return index[name].map { members[$0].value } }
-        for m in members where m.key == name { return m.value }
-        return nil
+    /// The entry of `key`'s value.
+    private func find(_ key: Key) -> Int? { find(named: key.stringValue) }
+
+    private func find(named name: String) -> Int? {
+        var name = name
+        if let index { return index[name] }
+        return name.withUTF8 { bytes in
+            var found: Int?
+            forEachMember { k, v in
+                if tape.key(at: k, is: bytes) { found = v; return true }
+                return false
+            }
+            return found
+        }
     }
 
-    private func value(_ key: Key) throws -> JSONNode {
+    private func value(_ key: Key) throws -> Int {
         guard let v = find(key) else {
             throw DecodingError.keyNotFound(key, .init(codingPath: codingPath,
                                                        debugDescription: "No value associated with key \(key) (\"\(key.stringValue)\")."))
@@ -130,22 +172,15 @@ struct KeyedNodeContainer<Key: CodingKey>: KeyedDecodingContainerProtocol {
     }
 
     private func scalar<T: JSONScalar>(_ key: Key) throws -> T {
-        try T.read(try value(key), at: CodingPathNode(key, parent: path))  // the path is made only for an error
+        try T.read(tape, try value(key), at: CodingPathNode(key, parent: path))  // the path is made only for an error
     }
 
-    func decodeNil(forKey key: Key) throws -> Bool { if case .null = try value(key) { true } else { false } }
+    func decodeNil(forKey key: Key) throws -> Bool { tape.entries[try value(key)].kind == .null }
     func decode(_ type: Bool.Type, forKey key: Key) throws -> Bool { try scalar(key) }
-    func decode(_ type: String.Type, forKey key: Key) throws -> String {
-        // The common case without building a path.
-        if case .string(let s) = try value(key) { return s }
-        return try scalar(key)
-    }
+    func decode(_ type: String.Type, forKey key: Key) throws -> String { try scalar(key) }
     func decode(_ type: Double.Type, forKey key: Key) throws -> Double { try scalar(key) }
     func decode(_ type: Float.Type, forKey key: Key) throws -> Float { try scalar(key) }
-    func decode(_ type: Int.Type, forKey key: Key) throws -> Int {
-        if case .integer(let n) = try value(key) { return Int(n) }
-        return try scalar(key)
-    }
+    func decode(_ type: Int.Type, forKey key: Key) throws -> Int { try scalar(key) }
     func decode(_ type: Int8.Type, forKey key: Key) throws -> Int8 { try scalar(key) }
     func decode(_ type: Int16.Type, forKey key: Key) throws -> Int16 { try scalar(key) }
     func decode(_ type: Int32.Type, forKey key: Key) throws -> Int32 { try scalar(key) }
@@ -156,20 +191,24 @@ struct KeyedNodeContainer<Key: CodingKey>: KeyedDecodingContainerProtocol {
     func decode(_ type: UInt32.Type, forKey key: Key) throws -> UInt32 { try scalar(key) }
     func decode(_ type: UInt64.Type, forKey key: Key) throws -> UInt64 { try scalar(key) }
     func decode<T: Decodable>(_ type: T.Type, forKey key: Key) throws -> T {
-        try NodeDecoder.decode(type, from: try value(key), at: CodingPathNode(key, parent: path))
+        try NodeDecoder.decode(type, from: tape, try value(key), at: CodingPathNode(key, parent: path))
     }
 
     func nestedContainer<NestedKey: CodingKey>(keyedBy type: NestedKey.Type, forKey key: Key) throws -> KeyedDecodingContainer<NestedKey> {
-        try NodeDecoder(node: try value(key), path: CodingPathNode(key, parent: path)).container(keyedBy: type)
+        try NodeDecoder(tape: tape, index: try value(key), path: CodingPathNode(key, parent: path)).container(keyedBy: type)
     }
     func nestedUnkeyedContainer(forKey key: Key) throws -> any UnkeyedDecodingContainer {
-        try NodeDecoder(node: try value(key), path: CodingPathNode(key, parent: path)).unkeyedContainer()
+        try NodeDecoder(tape: tape, index: try value(key), path: CodingPathNode(key, parent: path)).unkeyedContainer()
     }
     func superDecoder() throws -> any Decoder {
-        let key = PathKey(stringValue: "super", intValue: nil)
-        return NodeDecoder(node: members.last { $0.key == "super" }?.value ?? .null, path: CodingPathNode(key, parent: path))
+        superDecoder(named: "super", key: PathKey(stringValue: "super", intValue: nil))
     }
-    func superDecoder(forKey key: Key) throws -> any Decoder {
-        NodeDecoder(node: find(key) ?? .null, path: CodingPathNode(key, parent: path))
+    func superDecoder(forKey key: Key) throws -> any Decoder { superDecoder(named: key.stringValue, key: key) }
+
+    /// A decoder over member `name`, or over `null` when there is none (as `JSONDecoder` gives).
+    private func superDecoder(named name: String, key: any CodingKey) -> any Decoder {
+        let node = CodingPathNode(key, parent: path)
+        if let v = find(named: name) { return NodeDecoder(tape: tape, index: v, path: node) }
+        return NodeDecoder(tape: JSONTape(body: [], entries: [.init(kind: .null, a: 0, b: 0)], unescaped: []), index: 0, path: node)
     }
 }

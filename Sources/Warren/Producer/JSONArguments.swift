@@ -89,8 +89,6 @@ extension JSONArguments {
     /// ``NodeDecoder`` alone, no fallback (what ``decode(_:from:)`` tries first; tests compare it with
     /// `JSONDecoder`).
     static func fastDecode<P: Decodable>(_ type: P.Type, from body: [UInt8]) throws -> P {
-        if body.isEmpty { return try NodeDecoder.decode(type, from: .object([]), at: nil) }
-        let node = try body.withUnsafeBytes { raw throws(JSONSyntaxError) in try JSONNode.parse(raw) }
-        return try NodeDecoder.decode(type, from: node, at: nil)
+        try NodeDecoder.decode(type, from: try JSONTape.parse(body), 0, at: nil)
     }
 }
