@@ -178,4 +178,18 @@ final class NodeDecoderTests: XCTestCase {
         // An escaped value is read with its escapes resolved.
         assertSame([String].self, #"["a\nb", "plain", "\u00e9t\u00e9"]"#)
     }
+
+    func testStringsAreReadTheSameWhereverTheirSpecialBytesFall() {
+        // Strings are scanned eight bytes at a time: put each kind of special byte at every offset of a word.
+        for special in ["\\\"", "\\n", "é", "😀", "\\u00e9"] {
+            for offset in 0..<17 {
+                let text = String(repeating: "a", count: offset) + special + String(repeating: "b", count: 17 - offset)
+                assertSame([String].self, "[\"\(text)\", \"\(text)x\"]")
+            }
+        }
+        for offset in 0..<17 {  // a control byte or an unterminated string anywhere is refused
+            assertBothRefuse(String.self, "\"" + String(repeating: "a", count: offset) + "\u{01}" + "bbbbbbbbb\"")
+            assertBothRefuse(String.self, "\"" + String(repeating: "a", count: offset))
+        }
+    }
 }

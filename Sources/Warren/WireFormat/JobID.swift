@@ -43,18 +43,22 @@ public enum JobID {
 }
 
 extension JobID {
-    /// The Unix time in milliseconds of a version-7 UUID in text form (any case), `nil` for any other id.
+    /// The Unix time in milliseconds of a version-7 UUID in text form (any case), `nil` for an id not shaped
+    /// as one (its random digits are not read).
     public static func milliseconds(of id: String) -> UInt64? {
         guard id.utf8.count == 36 else { return nil }
         var id = id
         // One pass over contiguous bytes (read for every delivery: a byte iterator cost 2% of a worker's CPU).
         return id.withUTF8 { b -> UInt64? in
+            // The time, the version and the variant; the random digits are not read (a wrong one there
+            // changes no millisecond, and ``JobEnvelope`` takes the time only when it agrees with the
+            // message's timestamp).
             guard b[8] == dash, b[13] == dash, b[18] == dash, b[23] == dash,
                   hexValue(b[14]) == 7, let variant = hexValue(b[19]), variant & 0xC == 0x8 else { return nil }
             var ms: UInt64 = 0
-            for i in 0..<36 where i != 8 && i != 13 && i != 18 && i != 23 {
+            for i in 0..<13 where i != 8 {  // the first 48 bits: "xxxxxxxx-xxxx"
                 guard let digit = hexValue(b[i]) else { return nil }
-                if i < 13 { ms = ms << 4 | UInt64(digit) }  // the first 48 bits: "xxxxxxxx-xxxx"
+                ms = ms << 4 | UInt64(digit)
             }
             return ms
         }
