@@ -1,4 +1,5 @@
 import Foundation
+import Synchronization
 @testable import Warren
 import WarrenAMQP
 import XCTest
@@ -7,14 +8,24 @@ struct TestParent: JobParameters {
     static let jobName = "test-parent"
 }
 
+/// The metadata a job's logger carried, as the job read it.
+final class LoggedMetadata: Sendable {
+    let keys = Mutex<[String]>([])
+}
+
 final class JobContextTests: XCTestCase {
     func testContextAndTraceparentFlowIntoFollowUpJobs() async throws {
         let conn = try await JobsBroker.connect()
         let q = Topology.Queue(JobsBroker.uniqueQueue("trace"))
         let topology = Topology(queues: [q])
         let log = JobLog()
+        let metadata = LoggedMetadata()
         var registry = JobRegistry()
         registry.register(TestParent.self) { _, ctx in
+            let logger = ctx.logger  // made on first use, with the job's metadata
+            metadata.keys.withLock { keys in
+                keys = ["job.id", "job.name", "job.queue", "job.attempt", "trace.parent"].map { logger[metadataKey: $0].map { "\($0)" } ?? "-" }
+            }
             await log.add("parent", ctx, note: ctx.traceparent ?? "none")
             try await ctx.enqueue(TestMark(label: "child"), options: .init(queue: ctx.queue))
         }
@@ -32,6 +43,7 @@ final class JobContextTests: XCTestCase {
         XCTAssertEqual(entries.first?.id, "parent-1")
         XCTAssertEqual(entries.first?.attempt, 1)
         XCTAssertNotEqual(entries.last?.id, "parent-1")
+        XCTAssertEqual(metadata.keys.withLock { $0 }, ["parent-1", "test-parent", q.name, "1", trace])
         try await running.stop()
         await JobsBroker.cleanUp(q, on: conn)
         await conn.close()

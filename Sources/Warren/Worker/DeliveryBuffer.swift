@@ -146,7 +146,7 @@ final class DeliveryBuffer: Sendable {
     ///
     /// When a delivery is buffered it is taken at once, without suspending: a runner that finishes a job
     /// goes on to the next buffered one with no wake-up. Only a runner that finds the buffer empty waits.
-    func next() async -> Item? {
+    nonisolated(nonsending) func next() async -> Item? {
         switch state.withLock({ take(&$0) }) {
         case .item(let item, let ending):
             ending.resume()

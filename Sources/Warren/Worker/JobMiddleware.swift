@@ -149,12 +149,12 @@ struct MiddlewareChain: Sendable {
         settlesOffRunner = middlewares.contains { $0.settlementWaitsForIO }
     }
 
-    func run(_ attempt: JobAttempt, job: @escaping @Sendable (JobAttempt) async throws -> JobResult) async throws -> JobResult {
+    nonisolated(nonsending) func run(_ attempt: JobAttempt, job: nonisolated(nonsending) @escaping @Sendable (JobAttempt) async throws -> JobResult) async throws -> JobResult {
         try await call(0, attempt, job)
     }
 
-    private func call(_ index: Int, _ attempt: JobAttempt,
-                      _ job: @escaping @Sendable (JobAttempt) async throws -> JobResult) async throws -> JobResult {
+    nonisolated(nonsending) private func call(_ index: Int, _ attempt: JobAttempt,
+                      _ job: nonisolated(nonsending) @escaping @Sendable (JobAttempt) async throws -> JobResult) async throws -> JobResult {
         guard index < middlewares.count else { return try await job(attempt) }
         return try await middlewares[index].handle(attempt) { next in try await self.call(index + 1, next, job) }
     }

@@ -59,7 +59,7 @@ final class JobProcessor: Sendable {
 
     /// Runs one delivery on the runner `runner`; `settled` is called when a settlement returned as
     /// ``Step/settling`` is done, with the time it took after the run.
-    func process(_ item: DeliveryBuffer.Item, runner: RunnerHandle, takeover: @escaping Takeover,
+    nonisolated(nonsending) func process(_ item: DeliveryBuffer.Item, runner: RunnerHandle, takeover: @escaping Takeover,
                  settled: @escaping @Sendable (Duration) -> Void) async -> Step {
         // A batch child in the compact form is read in the header form from here on (retries and dead letters included).
         let delivery = BatchRoute.restoringHeader(item.delivery)
@@ -269,17 +269,10 @@ final class JobProcessor: Sendable {
 
     private func context(_ envelope: JobEnvelope, _ delivery: AMQPDelivery, _ source: DeliveryBuffer.Source,
                          _ definition: JobRegistry.Definition) -> JobContext {
-        let (id, name, queue, attempt, trace) = (envelope.id, envelope.name, source.baseQueue, envelope.attempt, envelope.traceparent)
-        let lazyLogger = JobLogger(base: logger) {
-            var metadata: Logger.Metadata = [
-                "job.id": "\(id)", "job.name": "\(name)", "job.queue": "\(queue)", "job.attempt": "\(attempt)",
-            ]
-            if let trace { metadata["trace.parent"] = "\(trace)" }
-            return metadata
-        }
-        return JobContext(
-            jobID: id, jobName: name, queue: queue, attempt: attempt, maxAttempts: decision.maxAttempts(envelope, definition),
-            redelivered: delivery.redelivered, enqueuedAt: envelope.enqueuedAt, traceparent: trace, jobLogger: lazyLogger,
+        JobContext(
+            jobID: envelope.id, jobName: envelope.name, queue: source.baseQueue, attempt: envelope.attempt,
+            maxAttempts: decision.maxAttempts(envelope, definition), redelivered: delivery.redelivered,
+            enqueuedAt: envelope.enqueuedAt, traceparent: envelope.traceparent, logger: logger,
             producer: settlement.producer, progressReporter: nil)
     }
 }

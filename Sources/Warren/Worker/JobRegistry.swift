@@ -18,11 +18,11 @@ public struct JobRegistry: Sendable {
             var globalLimit: GlobalLimit? = nil
             var rateLimit: RateLimit? = nil
             var isIterable = false
-            let run: @Sendable (_ body: [UInt8], _ context: JobContext) async throws -> JobResult
+            let run: nonisolated(nonsending) @Sendable (_ body: [UInt8], _ context: JobContext) async throws -> JobResult
         }
 
         init(name: String, retry: RetryPolicy?, timeout: Duration?, positionalArguments: [String], maxConcurrent: Int?,
-             run: @escaping @Sendable (_ body: [UInt8], _ context: JobContext) async throws -> JobResult) {
+             run: nonisolated(nonsending) @escaping @Sendable (_ body: [UInt8], _ context: JobContext) async throws -> JobResult) {
             storage = CopyOnWrite(Fields(name: name, retry: retry, timeout: timeout, positionalArguments: positionalArguments,
                                          maxConcurrent: maxConcurrent, run: run))
         }
@@ -54,7 +54,7 @@ public struct JobRegistry: Sendable {
             set { storage.value.isIterable = newValue }
         }
         /// Decodes the arguments, runs the handler and encodes its result.
-        var run: @Sendable (_ body: [UInt8], _ context: JobContext) async throws -> JobResult { storage.value.run }
+        var run: nonisolated(nonsending) @Sendable (_ body: [UInt8], _ context: JobContext) async throws -> JobResult { storage.value.run }
     }
 
     /// Kept with ``names`` in step: every delivery consults the names (for its unknown-job message), so

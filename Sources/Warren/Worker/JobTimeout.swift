@@ -69,8 +69,8 @@ final class AttemptRunner: Sendable {
 
     /// Runs `body` in the current task. `cancel` cancels the current task; `takeover` receives the timeout
     /// if the limit passes first (it must not block: start a task).
-    func run(timeout: Duration, cancel: @escaping @Sendable () -> Void, takeover: @escaping @Sendable (AttemptResult) -> Void,
-             _ body: () async throws -> JobResult) async -> AttemptReturn {
+    nonisolated(nonsending) func run(timeout: Duration, cancel: @escaping @Sendable () -> Void, takeover: @escaping @Sendable (AttemptResult) -> Void,
+             _ body: nonisolated(nonsending) () async throws -> JobResult) async -> AttemptReturn {
         startMonitorIfNeeded()
         let id = nextID.add(1, ordering: .relaxed).newValue
         let slot = running.withLock {
