@@ -105,8 +105,9 @@ public struct AMQPDelivery: Sendable {
     /// Acknowledges the message (and, with `multiple`, every earlier unsettled one on its channel).
     /// Never waits for the I/O thread: the ack is marked and written by the I/O thread within its current loop
     /// turn, coalesced with acks from other tasks into `multiple` acks where safe. If the connection dies before
-    /// it is written, the broker redelivers the message (at-least-once).
-    public func ack(multiple: Bool = false) async throws {
+    /// it is written, the broker redelivers the message (at-least-once). Runs in the caller's isolation
+    /// (`nonisolated(nonsending)`): no executor hop per ack.
+    nonisolated(nonsending) public func ack(multiple: Bool = false) async throws {
         try await settle(.ack(multiple: multiple))
     }
 
@@ -127,7 +128,7 @@ public struct AMQPDelivery: Sendable {
         try await settle(.reject(requeue: requeue))
     }
 
-    private func settle(_ how: Settlement) async throws {
+    nonisolated(nonsending) private func settle(_ how: Settlement) async throws {
         guard let settler else { return }  // no-ack consumer: nothing to settle
         try await settler.settle(tag: deliveryTag, how)
     }

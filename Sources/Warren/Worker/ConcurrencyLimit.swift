@@ -22,7 +22,7 @@ final class ConcurrencyLimit: Sendable {
     init(_ limit: Int) { self.limit = max(1, limit) }
 
     /// Takes a place, waiting for one; `false` when the limit was closed (shutdown) first.
-    func acquire() async -> Bool {
+    nonisolated(nonsending) func acquire() async -> Bool {
         // A free place is taken without suspending: a limit nobody hits costs a lock, not a task switch.
         let free = state.withLock { s -> Bool? in
             if s.closed { return false }

@@ -161,13 +161,13 @@ struct MiddlewareChain: Sendable {
 
     /// Tells each middleware, innermost first, how `settlement` goes. For an `ack`, stops at the first that
     /// throws and returns its error (the attempt's failure); otherwise tells every one, returning the first error.
-    func willSettle(_ settlement: JobSettlement) async -> (any Error)? {
+    nonisolated(nonsending) func willSettle(_ settlement: JobSettlement) async -> (any Error)? {
         await willSettle(settlement, from: 0, first: nil)
     }
 
     /// ``willSettle(_:)`` from the `position`-th middleware told (0: the innermost), `first` the error of
     /// one told before.
-    private func willSettle(_ settlement: JobSettlement, from position: Int, first: (any Error)?) async -> (any Error)? {
+    nonisolated(nonsending) private func willSettle(_ settlement: JobSettlement, from position: Int, first: (any Error)?) async -> (any Error)? {
         var first = first
         for m in middlewares.reversed().dropFirst(position) {
             do { try await m.willSettle(settlement) } catch {

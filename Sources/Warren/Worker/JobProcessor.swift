@@ -92,11 +92,11 @@ final class JobProcessor: Sendable {
         let attempt = JobAttempt(context: context, arguments: envelope.body, headers: envelope.headers)
         observer?.jobStarted(name: envelope.name, queue: source.baseQueue)
         let started = ContinuousClock.now
-        let release: @Sendable () async -> Void = {
+        let release: nonisolated(nonsending) @Sendable () async -> Void = {
             limit?.release()  // the attempt is over (or given up on at its time limit)
             await lease?.release()
         }
-        let settle: @Sendable (AttemptResult) async -> Void = { [self] result in
+        let settle: nonisolated(nonsending) @Sendable (AttemptResult) async -> Void = { [self] result in
             await self.conclude(result, delivery, envelope, source, definition, attempt.context, checkpoint, started: started)
         }
         let chain = middleware
@@ -150,7 +150,7 @@ final class JobProcessor: Sendable {
 
     /// Settles an attempt by its result. `unrecorded`: the middlewares were told the `ack` already
     /// (``startConcluding``) and this error is why one could not record it.
-    private func conclude(_ result: AttemptResult, _ delivery: AMQPDelivery, _ envelope: JobEnvelope,
+    nonisolated(nonsending) private func conclude(_ result: AttemptResult, _ delivery: AMQPDelivery, _ envelope: JobEnvelope,
                           _ source: DeliveryBuffer.Source, _ definition: JobRegistry.Definition, _ context: JobContext,
                           _ checkpoint: CursorCheckpoint?, started: ContinuousClock.Instant, unrecorded: (any Error)? = nil) async {
         let elapsed = ContinuousClock.now - started
@@ -221,7 +221,7 @@ final class JobProcessor: Sendable {
     /// Tells the middlewares the settlement. Returns the error of one that could not record an `ack` (the
     /// attempt's failure); an error for another disposition is logged, and `nil` returned.
     @discardableResult
-    private func tell(_ disposition: Disposition, _ id: String?, _ name: String?, _ source: DeliveryBuffer.Source,
+    nonisolated(nonsending) private func tell(_ disposition: Disposition, _ id: String?, _ name: String?, _ source: DeliveryBuffer.Source,
                       _ attempt: Int, _ result: JobResult?, _ headers: FieldTable) async -> (any Error)? {
         guard !middleware.isEmpty else { return nil }
         let error = await middleware.willSettle(JobSettlement(jobID: id, jobName: name, queue: source.baseQueue, attempt: attempt,

@@ -13,7 +13,7 @@ struct Settlement: Sendable {
 
     /// Settles `delivery` (read as `envelope`, from `source`) as `disposition` says; returns what reached
     /// the broker (``JobOutcome/abandoned`` when nothing did).
-    func carryOut(_ disposition: Disposition, _ delivery: AMQPDelivery, _ envelope: JobEnvelope,
+    nonisolated(nonsending) func carryOut(_ disposition: Disposition, _ delivery: AMQPDelivery, _ envelope: JobEnvelope,
                   _ source: DeliveryBuffer.Source) async -> JobOutcome {
         switch disposition {
         case .ack:
@@ -86,7 +86,7 @@ struct Settlement: Sendable {
     }
 
     /// Runs an ack/nack; a stale delivery (connection lost meanwhile) is logged: the broker redelivers it.
-    private func settle(_ delivery: AMQPDelivery, _ body: () async throws -> Void) async -> Bool {
+    nonisolated(nonsending) private func settle(_ delivery: AMQPDelivery, _ body: nonisolated(nonsending) () async throws -> Void) async -> Bool {
         do {
             try await body()
             return true
