@@ -2,7 +2,7 @@ import Foundation
 
 /// A parsed JSON body as a flat list of its values in document order (a tape), as ``NodeDecoder`` reads it.
 /// A container's entry holds how many values it has and where its last one ends; an object's members are
-/// key then value. Strings and numbers that are not 64-bit integers keep their place in the body, so nothing
+/// key then value. Strings, and numbers other than 64-bit integers, keep their place in the body, so nothing
 /// is copied out of the body until the decoder asks for that value: a job's arguments often carry fields
 /// its type does not read.
 ///
@@ -10,7 +10,8 @@ import Foundation
 /// does (a byte order mark, UTF-16, a duplicate key, a key with an escape or a non-ASCII byte) is a
 /// ``JSONSyntaxError``, and ``JSONArguments`` then leaves the body to `JSONDecoder`, whose answer stands. So
 /// it may refuse more than `JSONDecoder`, never less. Every string is checked (escapes, UTF-8) while parsing,
-/// read or not.
+/// read or not (`JSONDecoder` does not check a value its type leaves unread: such a body goes to it, and
+/// decodes).
 final class JSONTape {
     enum Kind: UInt8 {
         case null, `false`, `true`
