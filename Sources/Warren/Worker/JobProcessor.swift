@@ -6,8 +6,8 @@ import WarrenAMQP
 /// it through the middleware chain within its time limit, asks ``JobDecision`` what becomes of it, tells the
 /// middlewares, and has ``Settlement`` carry that out. It decides nothing itself.
 ///
-/// A class, not a struct: each job's settlement closures capture it, and a struct of a dozen reference
-/// fields would be copied into every such closure (a retain and a release of each field, per job).
+/// A class, not a struct: each job's ``InFlightAttempt`` holds it, and a struct of a dozen reference fields
+/// would be copied into every one (a retain and a release of each field, per job).
 final class JobProcessor: Sendable {
     let registry: JobRegistry
     let decision: JobDecision
@@ -91,26 +91,20 @@ final class JobProcessor: Sendable {
         context.checkpoint = checkpoint
         let attempt = JobAttempt(context: context, arguments: envelope.body, headers: envelope.headers)
         observer?.jobStarted(name: envelope.name, queue: source.baseQueue)
-        let started = ContinuousClock.now
-        let release: nonisolated(nonsending) @Sendable () async -> Void = {
-            limit?.release()  // the attempt is over (or given up on at its time limit)
-            await lease?.release()
-        }
-        let settle: nonisolated(nonsending) @Sendable (AttemptResult) async -> Void = { [self] result in
-            await self.conclude(result, delivery, envelope, source, definition, attempt.context, checkpoint, started: started)
-        }
+        let inFlight = InFlightAttempt(processor: self, delivery: delivery, envelope: envelope, source: source,
+                                       definition: definition, attempt: attempt, checkpoint: checkpoint,
+                                       started: ContinuousClock.now, limit: limit, lease: lease, runner: runner,
+                                       takeover: takeover)
         let chain = middleware
-        switch await attempts.run(timeout: definition.timeout ?? defaultTimeout, cancel: { runner.cancel() },
-                                  takeover: { result in takeover { await release(); await settle(result) } },
+        switch await attempts.run(timeout: definition.timeout ?? defaultTimeout, inFlight,
                                   { try await chain.run(attempt) { try await definition.run($0.arguments, $0.context) } }) {
         case .finished(let result):
-            await release()
+            await inFlight.release()
             if chain.settlesOffRunner {
-                if startConcluding(result, delivery, envelope, source, definition, checkpoint, started: started,
-                                   context: attempt.context, settled: settled) { return .settling }
-                return .settleLater { await settle(result) }
+                if startConcluding(result, inFlight, settled: settled) { return .settling }
+                return .settleLater { await inFlight.settle(result) }
             }
-            await settle(result)
+            await inFlight.settle(result)
             return .done
         case .takenOver:
             return .takenOver
@@ -121,27 +115,25 @@ final class JobProcessor: Sendable {
     /// ``MiddlewareChain/startSettling(_:completion:)`` and the delivery is acked in its completion. If a
     /// middleware could not record the success, ``conclude`` takes over from a task, as it would have.
     /// `false`: not such an attempt, nothing done; ``conclude`` it.
-    private func startConcluding(_ result: AttemptResult, _ delivery: AMQPDelivery, _ envelope: JobEnvelope,
-                                 _ source: DeliveryBuffer.Source, _ definition: JobRegistry.Definition,
-                                 _ checkpoint: CursorCheckpoint?, started: ContinuousClock.Instant, context: JobContext,
+    private func startConcluding(_ result: AttemptResult, _ inFlight: InFlightAttempt,
                                  settled: @escaping @Sendable (Duration) -> Void) -> Bool {
-        guard checkpoint == nil, case .succeeded(let jobResult) = result,
+        let (envelope, source, definition) = (inFlight.envelope, inFlight.source, inFlight.definition)
+        guard inFlight.checkpoint == nil, case .succeeded(let jobResult) = result,
               case .ack = decision.afterAttempt(result, envelope: envelope, definition: definition,
                                                 shuttingDown: attempts.isAbandoning, jitter: 0, cursor: nil) else { return false }
         let ran = ContinuousClock.now
-        let elapsed = ran - started
+        let elapsed = ran - inFlight.started
         let told = JobSettlement(jobID: envelope.id, jobName: envelope.name, queue: source.baseQueue, attempt: envelope.attempt,
                                  disposition: .ack, result: jobResult, headers: envelope.headers)
         middleware.startSettling(told) { [self] error in
             if let error {
                 Task.detached {
-                    await self.conclude(result, delivery, envelope, source, definition, context, checkpoint, started: started,
-                                   unrecorded: error)
+                    await self.conclude(result, inFlight, unrecorded: error)
                     settled(ContinuousClock.now - ran)
                 }
                 return
             }
-            let outcome: JobOutcome = settlement.ackNow(delivery) ? .succeeded : .abandoned
+            let outcome: JobOutcome = settlement.ackNow(inFlight.delivery) ? .succeeded : .abandoned
             observer?.jobFinished(name: envelope.name, queue: source.baseQueue, outcome: outcome, failed: false, duration: elapsed)
             settled(ContinuousClock.now - ran)
         }
@@ -150,12 +142,12 @@ final class JobProcessor: Sendable {
 
     /// Settles an attempt by its result. `unrecorded`: the middlewares were told the `ack` already
     /// (``startConcluding``) and this error is why one could not record it.
-    nonisolated(nonsending) private func conclude(_ result: AttemptResult, _ delivery: AMQPDelivery, _ envelope: JobEnvelope,
-                          _ source: DeliveryBuffer.Source, _ definition: JobRegistry.Definition, _ context: JobContext,
-                          _ checkpoint: CursorCheckpoint?, started: ContinuousClock.Instant, unrecorded: (any Error)? = nil) async {
-        let elapsed = ContinuousClock.now - started
-        let cursor = checkpoint?.reached
-        var envelope = envelope
+    nonisolated(nonsending) func conclude(_ result: AttemptResult, _ inFlight: InFlightAttempt,
+                                          unrecorded: (any Error)? = nil) async {
+        let (delivery, source, definition) = (inFlight.delivery, inFlight.source, inFlight.definition)
+        let elapsed = ContinuousClock.now - inFlight.started
+        let cursor = inFlight.checkpoint?.reached
+        var envelope = inFlight.envelope
         if let cursor {  // flushed: a retry or dead letter resumes after the last item that succeeded
             envelope.setHeader(WireFormat.Header.cursor, .string(String(decoding: cursor, as: UTF8.self)))
         }
@@ -180,7 +172,7 @@ final class JobProcessor: Sendable {
                                                 shuttingDown: attempts.isAbandoning, jitter: Double.random(in: 0...1),
                                                 cursor: cursor)
         }
-        log(disposition, context)
+        log(disposition, inFlight.attempt.context)
         if disposition != .ack {
             await tell(disposition, envelope.id, envelope.name, source, envelope.attempt, jobResult, envelope.headers)
         }

@@ -1,12 +1,21 @@
 import Synchronization
 
-/// How ``AttemptRunner/run(timeout:cancel:takeover:_:)`` came back.
+/// How ``AttemptRunner/run(timeout:_:_:)`` came back.
 enum AttemptReturn: Sendable {
     /// The body finished (or threw) before its limit: the caller settles it.
     case finished(AttemptResult)
     /// The limit passed first: `takeover` already received `.timedOut` and settles it elsewhere; the caller's
     /// task was cancelled and must stop taking work.
     case takenOver
+}
+
+/// What the deadline monitor does with an attempt past its limit. The caller of
+/// ``AttemptRunner/run(timeout:_:_:)`` makes one per attempt (one object instead of a closure per use).
+protocol TimedAttempt: AnyObject, Sendable {
+    /// Cancels the attempt's task (cooperatively).
+    func cancel()
+    /// Settles the attempt as `result` (its timeout) away from its task; must not block (start a task).
+    func takeOver(_ result: AttemptResult)
 }
 
 /// Runs attempts inline, in the caller's task, with a time limit. At the limit the attempt counts as timed
@@ -22,8 +31,7 @@ final class AttemptRunner: Sendable {
         let id: Int
         let deadline: ContinuousClock.Instant
         let limit: Duration
-        let cancel: @Sendable () -> Void
-        let takeover: @Sendable (AttemptResult) -> Void
+        let timed: any TimedAttempt
     }
     /// Running attempts in reusable slots (no hashing per job); a slot is cleared only by its own attempt's
     /// id, so a late finisher cannot clear the slot's next tenant.
@@ -67,14 +75,14 @@ final class AttemptRunner: Sendable {
 
     deinit { monitor.withLock { $0?.cancel() } }
 
-    /// Runs `body` in the current task. `cancel` cancels the current task; `takeover` receives the timeout
-    /// if the limit passes first (it must not block: start a task).
-    nonisolated(nonsending) func run(timeout: Duration, cancel: @escaping @Sendable () -> Void, takeover: @escaping @Sendable (AttemptResult) -> Void,
-             _ body: nonisolated(nonsending) () async throws -> JobResult) async -> AttemptReturn {
+    /// Runs `body` in the current task. If the limit passes first, `timed` is cancelled and takes over
+    /// (``TimedAttempt``).
+    nonisolated(nonsending) func run(timeout: Duration, _ timed: any TimedAttempt,
+                                     _ body: nonisolated(nonsending) () async throws -> JobResult) async -> AttemptReturn {
         startMonitorIfNeeded()
         let id = nextID.add(1, ordering: .relaxed).newValue
         let slot = running.withLock {
-            $0.insert(Attempt(id: id, deadline: .now + timeout, limit: timeout, cancel: cancel, takeover: takeover))
+            $0.insert(Attempt(id: id, deadline: .now + timeout, limit: timeout, timed: timed))
         }
         let result: AttemptResult
         do {
@@ -103,8 +111,8 @@ final class AttemptRunner: Sendable {
     private func expire(now: ContinuousClock.Instant) {
         let late = running.withLock { $0.removeAll { $0.deadline <= now } }
         for attempt in late {
-            attempt.cancel()
-            attempt.takeover(.timedOut(attempt.limit))
+            attempt.timed.cancel()
+            attempt.timed.takeOver(.timedOut(attempt.limit))
         }
     }
 
@@ -115,7 +123,7 @@ final class AttemptRunner: Sendable {
     /// unsettled: the broker redelivers them, with their attempt count unchanged.
     func cancelAll() {
         abandoning.store(true, ordering: .releasing)
-        for attempt in running.withLock({ $0.all }) { attempt.cancel() }
+        for attempt in running.withLock({ $0.all }) { attempt.timed.cancel() }
     }
 
     /// Stops the deadline monitor (the worker is done).
