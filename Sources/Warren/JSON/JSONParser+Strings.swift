@@ -1,7 +1,7 @@
 extension JSONParser {
     /// A string at the opening quote, UTF-8 validated: its bytes' place, or (with escapes) the string with
-    /// its escapes resolved, kept in ``unescaped``.
-    mutating func string() throws(JSONSyntaxError) -> JSONTape.Entry {
+    /// its escapes resolved, kept in ``unescaped``; `ascii`: no escape and no byte above 0x7F.
+    mutating func string() throws(JSONSyntaxError) -> (entry: JSONTape.Entry, ascii: Bool) {
         at += 1
         let start = at
         var ascii = true
@@ -13,11 +13,11 @@ extension JSONParser {
                 let raw = UnsafeRawBufferPointer(rebasing: bytes[start..<at])
                 at += 1
                 if !ascii, String(validating: raw, as: UTF8.self) == nil { throw error("invalid UTF-8") }
-                return .init(kind: .string, a: Int32(start), b: Int32(at - 1))
+                return (.init(kind: .string, a: Int32(start), b: Int32(at - 1)), ascii)
             }
             if b == UInt8(ascii: "\\") {
                 unescaped.append(try escapedString(from: start))
-                return .init(kind: .escapedString, a: Int32(unescaped.count - 1), b: 0)
+                return (.init(kind: .escapedString, a: Int32(unescaped.count - 1), b: 0), false)
             }
             if b < 0x20 { throw error("control character in a string") }
             if b >= 0x80 { ascii = false }

@@ -32,7 +32,7 @@ struct JSONParser {
         switch bytes[at] {
         case UInt8(ascii: "{"): try object(depth: depth + 1)
         case UInt8(ascii: "["): try array(depth: depth + 1)
-        case UInt8(ascii: "\""): entries.append(try string())
+        case UInt8(ascii: "\""): entries.append(try string().entry)
         case UInt8(ascii: "t"): try literal("true"); entries.append(.init(kind: .true, a: 0, b: 0))
         case UInt8(ascii: "f"): try literal("false"); entries.append(.init(kind: .false, a: 0, b: 0))
         case UInt8(ascii: "n"): try literal("null"); entries.append(.init(kind: .null, a: 0, b: 0))
@@ -62,10 +62,10 @@ struct JSONParser {
         while true {
             skipWhitespace()
             guard at < bytes.count, bytes[at] == UInt8(ascii: "\"") else { throw error("expected a key") }
-            let key = try string()
+            let (key, ascii) = try string()
             // Keys are compared byte for byte, so only those whose bytes are their text (String compares
             // canonically equivalent text as equal; JSONDecoder's lookup does too): others go to JSONDecoder.
-            guard key.kind == .string, !UnsafeRawBufferPointer(rebasing: bytes[Int(key.a)..<Int(key.b)]).contains(where: { $0 >= 0x80 }) else {
+            guard key.kind == .string, ascii else {
                 throw error("a key with an escape or a non-ASCII byte")
             }
             // JSONDecoder's choice between duplicates is its own: leave such a body to it.
@@ -92,8 +92,7 @@ struct JSONParser {
         var i = object + 1
         while i < entries.count {
             body(entries[i])
-            let v = entries[i + 1]
-            i = v.kind == .array || v.kind == .object ? Int(v.b) : i + 2
+            i = JSONTape.end(of: i + 1, in: entries)
         }
     }
 

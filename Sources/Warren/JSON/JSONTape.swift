@@ -66,9 +66,23 @@ final class JSONTape {
     }
 
     /// The entry after value `i` and everything inside it.
-    func end(of i: Int) -> Int {
+    func end(of i: Int) -> Int { Self.end(of: i, in: entries) }
+
+    /// The entry after value `i` of `entries` and everything inside it (the parser's entries so far, or a
+    /// tape's): a container's end is recorded once the container is parsed.
+    static func end(of i: Int, in entries: [Entry]) -> Int {
         let e = entries[i]
         return e.kind == .array || e.kind == .object ? Int(e.b) : i + 1
+    }
+
+    /// Calls `body` with each member's key and value entries of the object at entry `object`, until it
+    /// returns `true`.
+    func forEachMember(of object: Int, _ body: (_ key: Int, _ value: Int) -> Bool) {
+        var i = object + 1
+        for _ in 0..<Int(entries[object].a) {
+            if body(i, i + 1) { return }
+            i = end(of: i + 1)
+        }
     }
 
     /// The string at `i` (a ``Kind/string`` or ``Kind/escapedString``).

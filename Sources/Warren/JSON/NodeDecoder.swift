@@ -115,30 +115,17 @@ struct KeyedNodeContainer<Key: CodingKey>: KeyedDecodingContainerProtocol {
         if count > JSONTape.smallObject {
             var index: [String: Int] = [:]
             index.reserveCapacity(count)
-            var i = object + 1
-            for _ in 0..<count {
-                index[tape.string(at: i)] = i + 1
-                i = tape.end(of: i + 1)
-            }
+            tape.forEachMember(of: object) { key, value in index[tape.string(at: key)] = value; return false }
             self.index = index
         } else {
             index = nil
         }
     }
 
-    /// Calls `body` with each member's key and value entries until it returns `true`.
-    private func forEachMember(_ body: (_ key: Int, _ value: Int) -> Bool) {
-        var i = object + 1
-        for _ in 0..<Int(tape.entries[object].a) {
-            if body(i, i + 1) { return }
-            i = tape.end(of: i + 1)
-        }
-    }
-
     var codingPath: [any CodingKey] { path?.keys ?? [] }
     var allKeys: [Key] {
         var keys: [Key] = []
-        forEachMember { key, _ in
+        tape.forEachMember(of: object) { key, _ in
             if let k = Key(stringValue: tape.string(at: key)) { keys.append(k) }
             return false
         }
@@ -155,7 +142,7 @@ struct KeyedNodeContainer<Key: CodingKey>: KeyedDecodingContainerProtocol {
         if let index { return index[name] }
         return name.withUTF8 { bytes in
             var found: Int?
-            forEachMember { k, v in
+            tape.forEachMember(of: object) { k, v in
                 if tape.key(at: k, is: bytes) { found = v; return true }
                 return false
             }

@@ -20,7 +20,7 @@ protocol TimedAttempt: AnyObject, Sendable {
 
 /// Runs attempts inline, in the caller's task, with a time limit. At the limit the attempt counts as timed
 /// out at once, even if the body ignores cancellation: the monitor cancels the caller's task (cooperatively)
-/// and hands the timeout to `takeover`, which settles it and carries on in a new task, so a job that will not
+/// and hands the timeout to its ``TimedAttempt/takeOver(_:)``, which settles it in a new task, so a job that will not
 /// stop never holds a worker's place hostage. When the body finally returns, its caller learns that it was
 /// taken over and stops.
 ///
