@@ -19,25 +19,26 @@ enum BasicFlag {
 }
 
 extension BasicProperties {
-    /// Copies decoded C properties into Swift values.
-    init(_ p: amqp_basic_properties_t) {
+    /// Properties copied out of the library's; `repeated` makes the strings that repeat from message to
+    /// message (content type, job name...), the unique ones (message and correlation id) are decoded anew.
+    init(_ p: amqp_basic_properties_t, repeated: inout StringInterner) {
         let f = p._flags
         func has(_ flag: UInt32) -> Bool { f & flag != 0 }
         var v = Fields()
-        if has(BasicFlag.contentType) { v.contentType = p.content_type.string }
-        if has(BasicFlag.contentEncoding) { v.contentEncoding = p.content_encoding.string }
+        if has(BasicFlag.contentType) { v.contentType = repeated.string(p.content_type) }
+        if has(BasicFlag.contentEncoding) { v.contentEncoding = repeated.string(p.content_encoding) }
         if has(BasicFlag.headers) { v.headers = FieldTableCodec.decode(p.headers) }
         if has(BasicFlag.deliveryMode) { v.persistent = p.delivery_mode == 2 }
         if has(BasicFlag.priority) { v.priority = p.priority }
         if has(BasicFlag.correlationID) { v.correlationID = p.correlation_id.string }
-        if has(BasicFlag.replyTo) { v.replyTo = p.reply_to.string }
-        if has(BasicFlag.expiration) { v.expiration = p.expiration.string }
+        if has(BasicFlag.replyTo) { v.replyTo = repeated.string(p.reply_to) }
+        if has(BasicFlag.expiration) { v.expiration = repeated.string(p.expiration) }
         if has(BasicFlag.messageID) { v.messageID = p.message_id.string }
         if has(BasicFlag.timestamp) { v.timestamp = p.timestamp }
-        if has(BasicFlag.type) { v.type = p.type.string }
-        if has(BasicFlag.userID) { v.userID = p.user_id.string }
-        if has(BasicFlag.appID) { v.appID = p.app_id.string }
-        if has(BasicFlag.clusterID) { v.clusterID = p.cluster_id.string }
+        if has(BasicFlag.type) { v.type = repeated.string(p.type) }
+        if has(BasicFlag.userID) { v.userID = repeated.string(p.user_id) }
+        if has(BasicFlag.appID) { v.appID = repeated.string(p.app_id) }
+        if has(BasicFlag.clusterID) { v.clusterID = repeated.string(p.cluster_id) }
         self.init(fields: v)
     }
 

@@ -9,9 +9,9 @@ extension ConnectionCore {
         switch method.id {
         case AMQP_BASIC_DELIVER_METHOD:
             let d = method.decoded.assumingMemoryBound(to: amqp_basic_deliver_t.self).pointee
-            let consumerTag = d.consumer_tag.string
-            let exchange = d.exchange.string
-            let routingKey = d.routing_key.string
+            let consumerTag = repeated.string(d.consumer_tag)
+            let exchange = repeated.string(d.exchange)
+            let routingKey = repeated.string(d.routing_key)
             guard let (properties, body) = readContent(channel: channel) else { return }
             deliver(channel: channel, consumerTag: consumerTag, tag: d.delivery_tag, redelivered: d.redelivered != 0,
                     exchange: exchange, routingKey: routingKey, properties: properties, body: body)
@@ -78,7 +78,7 @@ extension ConnectionCore {
             return nil
         }
         defer { amqp_destroy_message(&message) }
-        return (BasicProperties(message.properties), message.body.array)
+        return (BasicProperties(message.properties, repeated: &repeated), message.body.array)
     }
 
     private func deliver(channel: UInt16, consumerTag: String, tag: UInt64, redelivered: Bool, exchange: String,

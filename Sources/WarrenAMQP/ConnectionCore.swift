@@ -27,7 +27,16 @@ final class ConnectionCore: @unchecked Sendable {
     /// Where the connection stands; read and changed on the I/O thread only.
     var link: Link = .idle {
         willSet { assertOnIOThread() }
+        didSet {
+            if case .connected(let c, _) = link { connected = c } else { connected = nil }
+        }
     }
+    /// The library's connection while ``link`` is `connected`: kept beside it so that the hot path reads a
+    /// pointer instead of copying the enum (and its endpoint string) on every frame.
+    private var connected: amqp_connection_state_t?
+    /// Strings the broker repeats on every delivery (consumer tags, exchanges, routing keys, job names),
+    /// made once instead of per message. I/O thread only.
+    var repeated = StringInterner()
     var endpointIndex = 0
     var channels: [UInt16: ChannelState] = [:]
     var topology = TopologyRecord()
@@ -58,8 +67,7 @@ final class ConnectionCore: @unchecked Sendable {
     /// The library's connection while connected.
     var conn: amqp_connection_state_t? {
         assertOnIOThread()
-        if case .connected(let c, _) = link { return c }
-        return nil
+        return connected
     }
 
     /// The endpoint connected to, or "" when not connected.

@@ -106,7 +106,7 @@ public struct JobRegistry: Sendable {
 
     private mutating func register<P: JobParameters>(
         _ type: P.Type, retry: RetryPolicy?, timeout: Duration?, maxConcurrent: Int?, positionalArguments: [String],
-        run: @escaping @Sendable (P, JobContext) async throws -> JobResult
+        run: nonisolated(nonsending) @escaping @Sendable (P, JobContext) async throws -> JobResult
     ) {
         // Jobs without arguments are common (`{}` or an empty body): decode that once, not per job.
         let decodedEmpty = try? JSONArguments.decode(P.self, from: [])
