@@ -16,16 +16,16 @@ struct StringInterner {
     private var kept: [String] = []
     private var next = 0
 
-    /// `bytes` as a string, decoded as UTF-8 (invalid sequences repaired, as `amqp_bytes_t.string`).
+    /// `bytes` as a string: `amqp_bytes_t.string`'s, made once for bytes it keeps.
     mutating func string(_ bytes: amqp_bytes_t) -> String {
         guard bytes.len > 0, let base = bytes.bytes else { return "" }
-        let raw = UnsafeRawBufferPointer(start: base, count: bytes.len)
-        guard raw.count <= Self.maxBytes else { return String(decoding: raw, as: UTF8.self) }
-        for i in kept.indices where kept[i].utf8.count == raw.count {
+        let count = bytes.len
+        guard count <= Self.maxBytes else { return bytes.string }
+        for i in kept.indices where kept[i].utf8.count == count {
             var s = kept[i]
-            if s.withUTF8({ memcmp($0.baseAddress!, base, raw.count) == 0 }) { return s }
+            if s.withUTF8({ memcmp($0.baseAddress!, base, count) == 0 }) { return s }
         }
-        let s = String(decoding: raw, as: UTF8.self)
+        let s = bytes.string
         if kept.count < Self.capacity {
             kept.append(s)
         } else {
