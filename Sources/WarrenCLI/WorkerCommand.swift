@@ -22,7 +22,7 @@ struct WorkerCommand: AsyncParsableCommand {
     @Option(help: "Jobs run at once (env WARREN_CONCURRENCY).")
     var concurrency: Int = Int(ProcessInfo.processInfo.environment["WARREN_CONCURRENCY"] ?? "") ?? 16
 
-    @Option(help: "Prefetch per consumer, fixed; also the bound on jobs run twice after a kill (default: adaptive, from the concurrency up to 512 for short jobs; see docs/operations.md).")
+    @Option(help: "Prefetch per consumer, fixed; also the bound on jobs run twice after a kill (default: adaptive, from the concurrency up to 1,024 for short jobs; see docs/operations.md).")
     var prefetch: Int?
 
     @Option(help: "Seconds in-flight jobs get to finish on shutdown.")

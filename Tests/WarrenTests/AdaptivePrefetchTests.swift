@@ -3,11 +3,11 @@ import XCTest
 
 /// The adaptive prefetch rule, without a broker.
 final class AdaptivePrefetchTests: XCTestCase {
-    private let rule = AdaptivePrefetch()  // 100 ms of work, at most 512, changes at least 5 s apart
+    private let rule = AdaptivePrefetch()  // 100 ms of work, at most 1,024 waiting and 512 settling, changes at least 5 s apart
 
     func testShortJobsGetTheMaximum() {
-        XCTAssertEqual(rule.target(concurrency: 16, meanRunTime: .microseconds(20)), 512)
-        XCTAssertEqual(rule.target(concurrency: 16, meanRunTime: .zero), 512)
+        XCTAssertEqual(rule.target(concurrency: 16, meanRunTime: .microseconds(20)), 1_024)
+        XCTAssertEqual(rule.target(concurrency: 16, meanRunTime: .zero), 1_024)
     }
 
     func testLongJobsGetAboutTheConcurrency() {
@@ -19,25 +19,27 @@ final class AdaptivePrefetchTests: XCTestCase {
     func testMiddleJobsKeepTheTargetWaitBuffered() {
         // 16 × (1 + 100 ms / 10 ms) = 176
         XCTAssertEqual(rule.target(concurrency: 16, meanRunTime: .milliseconds(10)), 176)
+        // 16 × (1 + 100 ms / 2 ms) = 816, under the maximum of 1,024
+        XCTAssertEqual(rule.target(concurrency: 16, meanRunTime: .milliseconds(2)), 816)
     }
 
     func testSettlementsThatWaitForIOAddTheirPlaces() {
         // A tracked short job: 50 us to run, 1.5 ms more until its group commit returns. Waiting part at its
-        // maximum (512), settling part 16 × 1.5 ms / 50 us = 480.
-        XCTAssertEqual(rule.target(concurrency: 16, meanRunTime: .microseconds(50), meanSettleTime: .microseconds(1_500)), 512 + 480)
+        // maximum (1,024), settling part 16 × 1.5 ms / 50 us = 480.
+        XCTAssertEqual(rule.target(concurrency: 16, meanRunTime: .microseconds(50), meanSettleTime: .microseconds(1_500)), 1_024 + 480)
         // Slower commits: the settling part stops at its maximum (512).
-        XCTAssertEqual(rule.target(concurrency: 16, meanRunTime: .microseconds(50), meanSettleTime: .milliseconds(30)), 512 + 512)
+        XCTAssertEqual(rule.target(concurrency: 16, meanRunTime: .microseconds(50), meanSettleTime: .milliseconds(30)), 1_024 + 512)
         // A job of a second with a 5 ms commit: one place more than untracked (16 × (1 + 0.1) = 17.6 -> 18,
         // and 16 × 0.005 = 0.08 -> 1).
         XCTAssertEqual(rule.target(concurrency: 16, meanRunTime: .seconds(1)), 18)
         XCTAssertEqual(rule.target(concurrency: 16, meanRunTime: .seconds(1), meanSettleTime: .milliseconds(5)), 19)
         // Acked as they finish (no store): nothing added.
-        XCTAssertEqual(rule.target(concurrency: 16, meanRunTime: .microseconds(50), meanSettleTime: .zero), 512)
+        XCTAssertEqual(rule.target(concurrency: 16, meanRunTime: .microseconds(50), meanSettleTime: .zero), 1_024)
         // Run times too short to measure, settlements measured: both maxima.
-        XCTAssertEqual(rule.target(concurrency: 16, meanRunTime: .zero, meanSettleTime: .milliseconds(1)), 512 + 512)
+        XCTAssertEqual(rule.target(concurrency: 16, meanRunTime: .zero, meanSettleTime: .milliseconds(1)), 1_024 + 512)
         var none = rule
         none.maximumSettling = 0
-        XCTAssertEqual(none.target(concurrency: 16, meanRunTime: .microseconds(50), meanSettleTime: .milliseconds(3)), 512)
+        XCTAssertEqual(none.target(concurrency: 16, meanRunTime: .microseconds(50), meanSettleTime: .milliseconds(3)), 1_024)
     }
 
     func testNeverBelowTheConcurrency() {

@@ -2,7 +2,7 @@
 # Fault test: 10,000 `record` jobs; the worker is killed with SIGKILL twice mid-run and restarted.
 # Every job id must be recorded at least once; duplicates at most the prefetch per kill.
 # Env: WARREN_TEST_URL (broker), FAULT_JOBS (default 10000), FAULT_PREFETCH (default 50; `adaptive`: default
-# flags, concurrency 16, adaptive prefetch, bound 1024 per kill = twice its maximum of 512, the prefetch in force
+# flags, concurrency 16, adaptive prefetch, bound 2048 per kill = twice its maximum of 1,024, the prefetch in force
 # plus the previous one for the moments after a change; see docs/operations.md).
 set -euo pipefail
 cd "$(dirname "$0")/../.."
@@ -13,7 +13,7 @@ N=${FAULT_JOBS:-10000}
 PREFETCH=${FAULT_PREFETCH:-50}
 if [[ $PREFETCH == adaptive ]]; then
   WORKER_FLAGS=(--concurrency 16)
-  PER_KILL=1024
+  PER_KILL=2048
 else
   WORKER_FLAGS=(--concurrency "$PREFETCH" --prefetch "$PREFETCH")
   PER_KILL=$PREFETCH

@@ -4,7 +4,7 @@
 # `succeeded` in the store and, after a sweep with a short stale timeout, none left `running`; every job
 # recorded at least once, duplicates at most the prefetch per kill.
 # Env: WARREN_TEST_URL (broker), FAULT_JOBS (default 10000), FAULT_PREFETCH (default 50; `adaptive`: default
-# flags, concurrency 16, adaptive prefetch: 512 waiting + 512 settling places at most, bound 2,048 per kill =
+# flags, concurrency 16, adaptive prefetch: 1,024 waiting + 512 settling places at most, bound 3,072 per kill =
 # twice that, the prefetch in force and, right after a change, the old one too), STORE_BACKENDS.
 set -euo pipefail
 cd "$(dirname "$0")/../.."
@@ -22,7 +22,7 @@ drill_init
 
 if [[ $PREFETCH == adaptive ]]; then
   flags=(--concurrency 16)
-  per_kill=$((2 * (512 + 512)))
+  per_kill=$((2 * (1024 + 512)))
 else
   flags=(--concurrency "$PREFETCH" --prefetch "$PREFETCH")
   per_kill=$PREFETCH

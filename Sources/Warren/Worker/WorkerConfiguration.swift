@@ -12,7 +12,7 @@ public struct WorkerConfiguration: Sendable {
     /// long ones. A fixed prefetch is also the bound on jobs run twice after the worker is killed.
     public var prefetch: Int?
     /// How the prefetch follows the jobs' run time when ``prefetch`` is `nil`. Default ``AdaptivePrefetch/init()``
-    /// (about 100 ms of work waiting locally, at most 512).
+    /// (about 100 ms of work waiting locally, at most 1,024).
     public var adaptivePrefetch = AdaptivePrefetch()
     /// Largest message body accepted; larger ones are dead-lettered as `oversized`. Default 1 MiB.
     public var maxMessageBytes: Int = 1 << 20
