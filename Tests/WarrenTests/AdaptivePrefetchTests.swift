@@ -70,12 +70,12 @@ final class AdaptivePrefetchTests: XCTestCase {
     }
 
     func testLooksOftenOnlyUntilTheFirstChangeWithinTheMinimumInterval() {
-        XCTAssertEqual(rule.nextEvaluation(sinceStart: .zero, changed: false), .milliseconds(50))
-        XCTAssertEqual(rule.nextEvaluation(sinceStart: .seconds(4), changed: false), .milliseconds(50))
+        XCTAssertEqual(rule.nextEvaluation(sinceStart: .zero, changed: false), .milliseconds(10))
+        XCTAssertEqual(rule.nextEvaluation(sinceStart: .seconds(4), changed: false), .milliseconds(10))
         XCTAssertEqual(rule.nextEvaluation(sinceStart: .seconds(5), changed: false), .milliseconds(500))  // long jobs: no fast polling for ever
         XCTAssertEqual(rule.nextEvaluation(sinceStart: .milliseconds(100), changed: true), .milliseconds(500))
         var slow = rule
-        slow.evaluationInterval = .milliseconds(20)
-        XCTAssertEqual(slow.nextEvaluation(sinceStart: .zero, changed: false), .milliseconds(20))  // never slower than asked
+        slow.evaluationInterval = .milliseconds(5)
+        XCTAssertEqual(slow.nextEvaluation(sinceStart: .zero, changed: false), .milliseconds(5))  // never slower than asked
     }
 }
