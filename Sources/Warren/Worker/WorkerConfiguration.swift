@@ -8,7 +8,7 @@ public struct WorkerConfiguration: Sendable {
     /// Jobs run at once. Default 16.
     public var concurrency: Int = 16
     /// Unacked deliveries the broker may push per consumer, fixed. Default (`nil`): adaptive, by
-    /// ``adaptivePrefetch``: from ``concurrency`` up to hundreds for short jobs, about ``concurrency`` for
+    /// ``adaptivePrefetch``: from ``concurrency`` up to 1,024 for short jobs, about ``concurrency`` for
     /// long ones. A fixed prefetch is also the bound on jobs run twice after the worker is killed.
     public var prefetch: Int?
     /// How the prefetch follows the jobs' run time when ``prefetch`` is `nil`. Default ``AdaptivePrefetch/init()``
