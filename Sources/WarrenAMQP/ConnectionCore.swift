@@ -111,6 +111,15 @@ final class ConnectionCore: @unchecked Sendable {
 
     private func run() {
         ioThread = pthread_self()
+        // In the kernel too (`comm`): Foundation's `Thread.name` does not reach it on Linux, so `top -H`,
+        // `ps -L` and `perf` showed this thread under its creator's name. (Glibc's `pthread_setname_np` is
+        // not visible to Swift without `_GNU_SOURCE`; the calling thread's `comm` file does the same.)
+        #if os(Linux)
+        if let f = fopen("/proc/thread-self/comm", "w") {
+            fputs("warren-amqp-io", f)
+            fclose(f)
+        }
+        #endif
         while !stopping {
             for job in mailbox.take() { job(self) }
             if stopping { break }

@@ -24,6 +24,16 @@ final class ConnectionTests: XCTestCase {
         XCTAssertLessThan(ContinuousClock.now - start, .seconds(10))
     }
 
+    /// The I/O thread carries its name in the kernel, so `top -H`, `ps -L` and `perf` tell it from the pool's.
+    func testIOThreadIsNamedForOperators() async throws {
+        let conn = try await TestBroker.connect()
+        let names = try FileManager.default.contentsOfDirectory(atPath: "/proc/self/task").compactMap {
+            try? String(contentsOfFile: "/proc/self/task/\($0)/comm", encoding: .utf8).trimmingCharacters(in: .whitespacesAndNewlines)
+        }
+        XCTAssertTrue(names.contains("warren-amqp-io"), "thread names: \(names)")
+        await conn.close()
+    }
+
     func testSlowJobOnAnotherThreadKeepsHeartbeatsAndAcks() async throws {
         let conn = try await TestBroker.connect { $0.heartbeat = 2 }
         let ch = try await conn.openChannel()
