@@ -100,10 +100,13 @@ final class ConnectionCore: @unchecked Sendable {
         self.shared = shared
     }
 
+    /// The I/O thread's name, for Foundation and, on Linux, the kernel (`top -H`, `ps -L`, `perf`).
+    static let ioThreadName = "warren-amqp-io"
+
     /// Starts the I/O thread.
     func start() {
         let thread = Thread { [self] in run() }
-        thread.name = "warren-amqp-io"
+        thread.name = Self.ioThreadName
         thread.start()
     }
 
@@ -116,7 +119,7 @@ final class ConnectionCore: @unchecked Sendable {
         // not visible to Swift without `_GNU_SOURCE`; the calling thread's `comm` file does the same.)
         #if os(Linux)
         if let f = fopen("/proc/thread-self/comm", "w") {
-            fputs("warren-amqp-io", f)
+            fputs(Self.ioThreadName, f)
             fclose(f)
         }
         #endif
