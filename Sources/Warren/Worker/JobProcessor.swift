@@ -215,7 +215,7 @@ final class JobProcessor: Sendable {
     @discardableResult
     nonisolated(nonsending) private func tell(_ disposition: Disposition, _ id: String?, _ name: String?, _ source: DeliveryBuffer.Source,
                       _ attempt: Int, _ result: JobResult?, _ headers: FieldTable) async -> (any Error)? {
-        guard !middleware.isEmpty else { return nil }
+        guard middleware.anyRuns(for: headers) else { return nil }
         let error = await middleware.willSettle(JobSettlement(jobID: id, jobName: name, queue: source.baseQueue, attempt: attempt,
                                                               disposition: disposition, result: result, headers: headers))
         guard let error else { return nil }

@@ -1,6 +1,9 @@
 /// Carries a job's W3C trace context (``WireFormat/Header/traceparent``) on to the jobs it enqueues: the
 /// attempt's ``JobContext/producer`` stamps the trace parent the job arrived with. Every worker runs it first.
-struct TraceContextMiddleware: JobMiddleware {
+struct TraceContextMiddleware: HeaderGatedMiddleware {
+    /// Only a job with a trace parent has one to pass on.
+    var gatingHeaders: [String] { [WireFormat.Header.traceparent] }
+
     func handle(_ attempt: JobAttempt, next: @Sendable (JobAttempt) async throws -> JobResult) async throws -> JobResult {
         guard let trace = attempt.context.traceparent else { return try await next(attempt) }
         var traced = attempt

@@ -145,3 +145,8 @@ public struct BatchNeedsStore: Error, Sendable, CustomStringConvertible, NonRetr
         "\(StoreError.notConfigured("batch \(batch)").message); requeue this dead letter to a worker with WARREN_STORE set"
     }
 }
+
+extension BatchMiddleware: HeaderGatedMiddleware {
+    /// Only a batch's child has anything to record.
+    var gatingHeaders: [String] { [WorkflowHeader.batch] }
+}

@@ -147,3 +147,8 @@ public struct CeleryChordNeedsStore: Error, Sendable, CustomStringConvertible, N
             + "join, such as db+ or file://; Redis chords are not supported: docs/workflows.md)"
     }
 }
+
+extension WorkflowMiddleware: HeaderGatedMiddleware {
+    /// Only a workflow's step (an itinerary, or a Celery canvas) has anything to run or publish.
+    var gatingHeaders: [String] { [WorkflowHeader.itinerary, WorkflowHeader.celeryCanvas] }
+}
