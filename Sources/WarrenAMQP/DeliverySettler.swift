@@ -30,7 +30,7 @@ final class DeliverySettler: Sendable {
         self.epoch = epoch
     }
 
-    func settle(tag: UInt64, _ how: Settlement) async throws(AMQPError) {
+    nonisolated(nonsending) func settle(tag: UInt64, _ how: Settlement) async throws(AMQPError) {
         if case .ack(let multiple) = how {
             try ack(tag, multiple: multiple)
             return

@@ -91,12 +91,13 @@ final class JobProcessor: Sendable {
         context.checkpoint = checkpoint
         let attempt = JobAttempt(context: context, arguments: envelope.body, headers: envelope.headers)
         observer?.jobStarted(name: envelope.name, queue: source.baseQueue)
+        let started = ContinuousClock.now
         let inFlight = InFlightAttempt(processor: self, delivery: delivery, envelope: envelope, source: source,
                                        definition: definition, attempt: attempt, checkpoint: checkpoint,
-                                       started: ContinuousClock.now, limit: limit, lease: lease, runner: runner,
+                                       started: started, limit: limit, lease: lease, runner: runner,
                                        takeover: takeover)
         let chain = middleware
-        switch await attempts.run(timeout: definition.timeout ?? defaultTimeout, inFlight,
+        switch await attempts.run(timeout: definition.timeout ?? defaultTimeout, started: started, inFlight,
                                   { try await chain.run(attempt) { try await definition.run($0.arguments, $0.context) } }) {
         case .finished(let result):
             await inFlight.release()

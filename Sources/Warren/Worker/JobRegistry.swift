@@ -69,6 +69,10 @@ public struct JobRegistry: Sendable {
     /// Registers a typed job. Its arguments are decoded strictly from the JSON body: a missing or wrongly
     /// typed argument dead-letters the job with reason `invalid-arguments` naming the field.
     ///
+    /// The handler runs in its caller's isolation (`nonisolated(nonsending)`): the worker's runner task, which
+    /// is on no actor, so a job is not moved to another executor on its way in and out (two hops per job).
+    /// A handler that must run elsewhere hops there itself, or is an `@concurrent` function.
+    ///
     /// - Parameter maxConcurrent: most attempts of this job running at once in one worker (each worker
     ///   process counts its own). A delivery over the limit waits in its runner, unacked and in order, for a
     ///   place (its time limit starts once it has one): give a tightly limited job a queue of its own when
@@ -76,7 +80,7 @@ public struct JobRegistry: Sendable {
     public mutating func register<P: JobParameters>(
         _ type: P.Type, retry: RetryPolicy? = nil, timeout: Duration? = nil, maxConcurrent: Int? = nil,
         positionalArguments: [String] = [],
-        handler: @escaping @Sendable (P, JobContext) async throws -> Void
+        handler: nonisolated(nonsending) @escaping @Sendable (P, JobContext) async throws -> Void
     ) {
         register(type, retry: retry, timeout: timeout, maxConcurrent: maxConcurrent,
                  positionalArguments: positionalArguments) { (parameters: P, context: JobContext) -> JobResult in
@@ -91,7 +95,7 @@ public struct JobRegistry: Sendable {
     public mutating func register<P: JobParameters, R: Encodable & Sendable>(
         _ type: P.Type, retry: RetryPolicy? = nil, timeout: Duration? = nil, maxConcurrent: Int? = nil,
         positionalArguments: [String] = [],
-        handler: @escaping @Sendable (P, JobContext) async throws -> R
+        handler: nonisolated(nonsending) @escaping @Sendable (P, JobContext) async throws -> R
     ) {
         register(type, retry: retry, timeout: timeout, maxConcurrent: maxConcurrent,
                  positionalArguments: positionalArguments) { (parameters: P, context: JobContext) -> JobResult in
@@ -128,7 +132,7 @@ public struct JobRegistry: Sendable {
     public mutating func register(
         name: String, retry: RetryPolicy? = nil, timeout: Duration? = nil, maxConcurrent: Int? = nil,
         positionalArguments: [String] = [],
-        handler: @escaping @Sendable ([UInt8], JobContext) async throws -> Void
+        handler: nonisolated(nonsending) @escaping @Sendable ([UInt8], JobContext) async throws -> Void
     ) {
         definitions[name] = Definition(name: name, retry: retry, timeout: timeout,
                                        positionalArguments: positionalArguments,

@@ -72,17 +72,19 @@ final class AttemptRunner: Sendable {
     private let nextID = Atomic<Int>(0)
     private let abandoning = Atomic<Bool>(false)
     private let monitor = Mutex<Task<Void, Never>?>(nil)
+    /// Set once the monitor was started: checked per attempt without taking the lock.
+    private let monitorStarted = Atomic<Bool>(false)
 
     deinit { monitor.withLock { $0?.cancel() } }
 
-    /// Runs `body` in the current task. If the limit passes first, `timed` is cancelled and takes over
-    /// (``TimedAttempt``).
-    nonisolated(nonsending) func run(timeout: Duration, _ timed: any TimedAttempt,
+    /// Runs `body` in the current task, its limit counted from `started` (the caller's reading of the clock,
+    /// just before). If the limit passes first, `timed` is cancelled and takes over (``TimedAttempt``).
+    nonisolated(nonsending) func run(timeout: Duration, started: ContinuousClock.Instant, _ timed: any TimedAttempt,
                                      _ body: nonisolated(nonsending) () async throws -> JobResult) async -> AttemptReturn {
         startMonitorIfNeeded()
         let id = nextID.add(1, ordering: .relaxed).newValue
         let slot = running.withLock {
-            $0.insert(Attempt(id: id, deadline: .now + timeout, limit: timeout, timed: timed))
+            $0.insert(Attempt(id: id, deadline: started + timeout, limit: timeout, timed: timed))
         }
         let result: AttemptResult
         do {
@@ -95,8 +97,10 @@ final class AttemptRunner: Sendable {
     }
 
     private func startMonitorIfNeeded() {
+        guard !monitorStarted.load(ordering: .acquiring) else { return }
         monitor.withLock { task in
             guard task == nil else { return }
+            monitorStarted.store(true, ordering: .releasing)
             task = Task.detached { [weak self] in
                 while !Task.isCancelled {
                     try? await Task.sleep(for: AttemptRunner.tick)
