@@ -4,8 +4,8 @@ import Synchronization
 import XCTest
 
 /// The worker's delivery buffer without a broker: runners take buffered deliveries in order and exactly once,
-/// a burst reaches every waiting runner when jobs block (the woken runner passes the wake-up on), and the end
-/// wakes every waiting runner.
+/// a burst reaches every waiting runner when jobs block (the woken runner passes the wake-up on), the end
+/// wakes every waiting runner, and short jobs leave a small burst to the runner already busy.
 final class DeliveryBufferTests: XCTestCase {
     private func delivery(_ tag: UInt64) -> AMQPDelivery {
         AMQPDelivery(consumerTag: "c", deliveryTag: tag, redelivered: false, exchange: "", routingKey: "q",
@@ -78,6 +78,56 @@ final class DeliveryBufferTests: XCTestCase {
         for r in runners { await r.value }
         await buffer.waitUntilEnded()
         XCTAssertEqual(taken.value.withLock { $0 }, 5)
+    }
+
+    /// Short jobs: while a runner is busy, a small burst is left to it (no other runner woken); a backlog
+    /// over the budget wakes one; and a kick wakes one when nothing was taken since the previous kick (the
+    /// busy runner is held up by a long job).
+    func testASmallBurstIsLeftToTheBusyRunnerWhenJobsAreShort() async throws {
+        let buffer = buffer()
+        for _ in 0..<8 { buffer.noteRunTime(.microseconds(5)) }
+        XCTAssertEqual(buffer.typicalRunTime, .microseconds(5))
+        buffer.push(delivery(1), source: 0)
+        let busy = await buffer.next()  // this test is the busy runner from here on
+        XCTAssertNotNil(busy)
+        let runners = (0..<2).map { _ in
+            Task {
+                var returning = false
+                while await buffer.next(returning: returning) != nil {
+                    returning = true
+                    buffer.finished()
+                }
+            }
+        }
+        try await waitFor { buffer.waitingRunners == 2 }
+        for tag in 2...6 { buffer.push(delivery(UInt64(tag)), source: 0) }
+        XCTAssertEqual(buffer.waitingRunners, 2, "5 jobs of 5 us are left to the busy runner")
+        buffer.kickIfStalled()  // one took since the start: not stalled
+        XCTAssertEqual(buffer.waitingRunners, 2)
+        buffer.kickIfStalled()  // nothing taken since the previous kick
+        XCTAssertEqual(buffer.waitingRunners, 1, "a kick wakes a runner for a stalled backlog")
+        try await waitFor { buffer.waitingRunners == 2 }  // the woken runner took the 5 and waits again
+        for tag in 7...(7 + 250) { buffer.push(delivery(UInt64(tag)), source: 0) }
+        try await waitFor { buffer.waitingRunners == 2 && buffer.running == 1 }  // over 1 ms of work: woken, drained
+        buffer.stop()
+        for r in runners { await r.value }
+    }
+
+    /// Before any run time is known (or with long jobs), every push with a runner waiting wakes one.
+    func testWithoutAKnownShortRunTimeAPushWakesAWaitingRunner() async throws {
+        for typical in [nil, Duration.milliseconds(5)] {
+            let buffer = buffer()
+            if let typical { buffer.noteRunTime(typical) }
+            buffer.push(delivery(1), source: 0)
+            let busy = await buffer.next()
+            XCTAssertNotNil(busy)
+            let runner = Task { _ = await buffer.next() }
+            try await waitFor { buffer.waitingRunners == 1 }
+            buffer.push(delivery(2), source: 0)
+            XCTAssertEqual(buffer.waitingRunners, 0, "typical run time \(String(describing: typical))")
+            await runner.value
+            buffer.stop()
+        }
     }
 
     private func waitFor(_ condition: () -> Bool) async throws {

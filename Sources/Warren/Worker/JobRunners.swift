@@ -39,18 +39,25 @@ final class JobRunners: Sendable {
                 meter.recordSettling(took)
                 buffer.finished()
             }
-            while let item = await buffer.next() {
+            var returning = false
+            while let item = await buffer.next(returning: returning) {
+                returning = true
                 let started = ContinuousClock.now
                 switch await processor.process(item, runner: handle, takeover: { [self] settle in spawn(first: settle) },
                                                settled: settled) {
                 case .done:
-                    meter.record(ContinuousClock.now - started, settledNow: true)
+                    let took = ContinuousClock.now - started
+                    meter.record(took, settledNow: true)
+                    buffer.noteRunTime(took)
                     buffer.finished()
                 case .settling:
-                    meter.record(ContinuousClock.now - started, settledNow: false)
+                    let took = ContinuousClock.now - started
+                    meter.record(took, settledNow: false)
+                    buffer.noteRunTime(took)
                 case .settleLater(let settle):
                     let ran = ContinuousClock.now
                     meter.record(ran - started, settledNow: false)
+                    buffer.noteRunTime(ran - started)
                     // Detached: a child of the runner would copy the runner's task-local values (the service
                     // group's shutdown manager) into every job's settlement, two allocations a job for
                     // nothing the settlement reads.
@@ -60,6 +67,7 @@ final class JobRunners: Sendable {
                         buffer.finished()
                     }
                 case .takenOver:
+                    buffer.leave()
                     return
                 }
             }

@@ -74,6 +74,12 @@ final class AttemptRunner: Sendable {
     private let monitor = Mutex<Task<Void, Never>?>(nil)
     /// Set once the monitor was started: checked per attempt without taking the lock.
     private let monitorStarted = Atomic<Bool>(false)
+    /// Run at every tick of the monitor, after the deadlines are checked.
+    private let tickHook = Mutex<(@Sendable () -> Void)?>(nil)
+
+    /// Has `hook` run at every ``tick`` once the first attempt started (the worker's check for deliveries
+    /// left behind a long job, ``DeliveryBuffer/kickIfStalled()``).
+    func onEachTick(_ hook: @escaping @Sendable () -> Void) { tickHook.withLock { $0 = hook } }
 
     deinit { monitor.withLock { $0?.cancel() } }
 
@@ -106,6 +112,7 @@ final class AttemptRunner: Sendable {
                     try? await Task.sleep(for: AttemptRunner.tick)
                     guard let self else { return }
                     self.expire(now: .now)
+                    self.tickHook.withLock { $0 }?()
                 }
             }
         }

@@ -91,6 +91,7 @@ public final class Worker: Service, Sendable {
             attempts: attempts, limits: limits, parking: parking, defaultTimeout: config.defaultTimeout, observer: observer, logger: logger)
 
         let meter = RunTimeMeter()
+        attempts.onEachTick { buffer.kickIfStalled() }
         JobRunners(buffer: buffer, processor: processor, meter: meter).start(count: config.concurrency)
         let tuner = Task {
             guard config.prefetch == nil else { return }
