@@ -289,6 +289,9 @@ final class DeliveryBuffer: Sendable {
     /// Runners waiting for a delivery.
     var waitingRunners: Int { state.withLock { $0.waiters.count } }
 
+    /// Deliveries buffered, not yet handed out.
+    var bufferedCount: Int { state.withLock { $0.buffered } }
+
     /// Returns once stopped, or once every source ended and what they delivered was handed out.
     func waitUntilEnded() async {
         await withCheckedContinuation { (c: CheckedContinuation<Void, Never>) in
