@@ -110,6 +110,8 @@ final class DeliveryBuffer: Sendable {
     static let shortJob: Duration = .microseconds(100)
     /// The most buffered work (count × typical run time) left to a busy runner without waking another.
     static let backlogBudget: Duration = .milliseconds(1)
+    private static let shortJobNanos = Int(shortJob / .nanoseconds(1))
+    private static let backlogBudgetNanos = Int(backlogBudget / .nanoseconds(1))
 
     init(sources: [Source], selection: LaneSelection) {
         self.sources = sources
@@ -150,8 +152,8 @@ final class DeliveryBuffer: Sendable {
     private func wantsAnotherRunner(_ s: State) -> Bool {
         guard s.executing > 0 else { return true }
         let typical = typicalRunNanos.load(ordering: .relaxed)
-        guard typical > 0, typical < Int(Self.shortJob / .nanoseconds(1)) else { return true }
-        return s.buffered * typical > Int(Self.backlogBudget / .nanoseconds(1))
+        guard typical > 0, typical < Self.shortJobNanos else { return true }
+        return s.buffered * typical > Self.backlogBudgetNanos
     }
 
     /// Wakes a waiting runner for what is buffered if no runner took anything since the last call: a busy
