@@ -39,6 +39,11 @@ final class JobRunners: Sendable {
                 meter.recordSettling(took)
                 buffer.finished()
             }
+            // Each job's run time goes to the adaptive prefetch's meter and the buffer's typical run time.
+            let ran: @Sendable (Duration, Bool) -> Void = { [buffer, meter] took, settledNow in
+                meter.record(took, settledNow: settledNow)
+                buffer.noteRunTime(took)
+            }
             var returning = false
             while let item = await buffer.next(returning: returning) {
                 returning = true
@@ -46,24 +51,19 @@ final class JobRunners: Sendable {
                 switch await processor.process(item, runner: handle, takeover: { [self] settle in spawn(first: settle) },
                                                settled: settled) {
                 case .done:
-                    let took = ContinuousClock.now - started
-                    meter.record(took, settledNow: true)
-                    buffer.noteRunTime(took)
+                    ran(ContinuousClock.now - started, true)
                     buffer.finished()
                 case .settling:
-                    let took = ContinuousClock.now - started
-                    meter.record(took, settledNow: false)
-                    buffer.noteRunTime(took)
+                    ran(ContinuousClock.now - started, false)
                 case .settleLater(let settle):
-                    let ran = ContinuousClock.now
-                    meter.record(ran - started, settledNow: false)
-                    buffer.noteRunTime(ran - started)
+                    let ended = ContinuousClock.now
+                    ran(ended - started, false)
                     // Detached: a child of the runner would copy the runner's task-local values (the service
                     // group's shutdown manager) into every job's settlement, two allocations a job for
                     // nothing the settlement reads.
                     Task.detached { [buffer, meter] in
                         await settle()
-                        meter.recordSettling(ContinuousClock.now - ran)
+                        meter.recordSettling(ContinuousClock.now - ended)
                         buffer.finished()
                     }
                 case .takenOver:
