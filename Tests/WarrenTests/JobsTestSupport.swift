@@ -74,6 +74,17 @@ actor JobLog {
     /// Whether any of the jobs `ids` ran.
     func ranAny(_ ids: Set<String>) -> Bool { entries.contains { ids.contains($0.id) } }
 
+    /// Two jobs logging into `log` as they end: `quick` at once, `block` once `gate` opens (to hold runners).
+    static func quickAndBlockingJobs(log: JobLog, gate: Gate) -> JobRegistry {
+        var registry = JobRegistry()
+        registry.register(name: "quick") { _, context in await log.add("quick", context) }
+        registry.register(name: "block") { _, context in
+            await gate.wait()
+            await log.add("block", context)
+        }
+        return registry
+    }
+
     /// Waits until `condition` holds on the entries, up to `timeout` seconds.
     func wait(timeout: Double = 15, _ condition: @Sendable ([Entry]) -> Bool) async -> Bool {
         let deadline = ContinuousClock.now + .seconds(timeout)

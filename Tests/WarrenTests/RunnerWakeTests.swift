@@ -14,12 +14,7 @@ final class RunnerWakeTests: XCTestCase {
         try await declare(topology, on: connection)
         let gate = Gate()
         let log = JobLog()
-        var registry = JobRegistry()
-        registry.register(name: "quick") { _, context in await log.add("quick", context) }
-        registry.register(name: "block") { _, context in
-            await gate.wait()
-            await log.add("block", context)
-        }
+        let registry = JobLog.quickAndBlockingJobs(log: log, gate: gate)
         var config = WorkerConfiguration()
         config.queues = [queue.name]
         config.concurrency = 4

@@ -216,9 +216,10 @@ final class JobProcessor: Sendable {
     @discardableResult
     nonisolated(nonsending) private func tell(_ disposition: Disposition, _ id: String?, _ name: String?, _ source: DeliveryBuffer.Source,
                       _ attempt: Int, _ result: JobResult?, _ headers: FieldTable) async -> (any Error)? {
-        guard middleware.anyRuns(for: headers) else { return nil }
+        let members = middleware.members(for: headers)  // once: none to tell, no settlement made
+        guard middleware.anyRuns(members) else { return nil }
         let error = await middleware.willSettle(JobSettlement(jobID: id, jobName: name, queue: source.baseQueue, attempt: attempt,
-                                                              disposition: disposition, result: result, headers: headers))
+                                                              disposition: disposition, result: result, headers: headers), members)
         guard let error else { return nil }
         if case .ack = disposition { return error }
         logger.error("a middleware failed before the settlement; settling regardless",

@@ -72,9 +72,9 @@ struct MiddlewareChain: Sendable {
         return members
     }
 
-    /// Whether any middleware is to hear of a message with `headers` (``willSettle(_:)``).
-    func anyRuns(for headers: FieldTable) -> Bool {
-        members(for: headers).first(from: 0, end: middlewares.count) < middlewares.count
+    /// Whether `members` (of a message's headers, ``members(for:)``) has any middleware to tell.
+    func anyRuns(_ members: Members) -> Bool {
+        members.first(from: 0, end: middlewares.count) < middlewares.count
     }
 
     nonisolated(nonsending) func run(_ attempt: JobAttempt, job: nonisolated(nonsending) @escaping @Sendable (JobAttempt) async throws -> JobResult) async throws -> JobResult {
@@ -92,7 +92,12 @@ struct MiddlewareChain: Sendable {
     /// Tells each middleware, innermost first, how `settlement` goes. For an `ack`, stops at the first that
     /// throws and returns its error (the attempt's failure); otherwise tells every one, returning the first error.
     nonisolated(nonsending) func willSettle(_ settlement: JobSettlement) async -> (any Error)? {
-        await willSettle(settlement, members(for: settlement.headers), from: 0, first: nil)
+        await willSettle(settlement, members(for: settlement.headers))
+    }
+
+    /// ``willSettle(_:)`` for `members`, the middlewares of the settlement's headers its caller already has.
+    nonisolated(nonsending) func willSettle(_ settlement: JobSettlement, _ members: Members) async -> (any Error)? {
+        await willSettle(settlement, members, from: 0, first: nil)
     }
 
     /// ``willSettle(_:)`` from the `told`-th middleware from the innermost (0: the innermost), `first` the
