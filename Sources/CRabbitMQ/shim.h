@@ -82,7 +82,7 @@ static inline void warren_eventfd_signal(int fd) { uint64_t one = 1; ssize_t r =
 static inline void warren_eventfd_drain(int fd) { uint64_t v; ssize_t r = read(fd, &v, sizeof v); (void)r; }
 
 /// Waits until `sock` (if >= 0) or `wake` is readable, or `timeout_ms` passes.
-/// Returns 1 when the socket is readable, 0 otherwise (woken, timed out or interrupted).
+/// Returns a bit set: 1 when the socket is readable, 2 when `wake` is; 0 when timed out or interrupted.
 static inline int warren_poll2(int sock, int wake, int timeout_ms) {
     struct pollfd fds[2];
     int n = 0;
@@ -90,7 +90,9 @@ static inline int warren_poll2(int sock, int wake, int timeout_ms) {
     if (sock >= 0) { fds[n].fd = sock; fds[n].events = POLLIN; fds[n].revents = 0; n++; }
     int r = poll(fds, (nfds_t)n, timeout_ms);
     if (r <= 0) return 0;
-    return (n == 2 && (fds[1].revents & (POLLIN | POLLERR | POLLHUP))) ? 1 : 0;
+    int ready = (fds[0].revents & POLLIN) ? 2 : 0;
+    if (n == 2 && (fds[1].revents & (POLLIN | POLLERR | POLLHUP))) ready |= 1;
+    return ready;
 }
 
 /// errno, readable from Swift without Glibc's macro quirks.

@@ -11,6 +11,12 @@ import DequeModule
 /// finished and one `multiple` ack covers them all. Without the wait, jobs finishing one at a time cost one
 /// `send` and one broker-side frame each; with it, a burst of them one `multiple` ack. An ack is never held
 /// longer than ``holdLimit``, so a delivery that runs for long delays the acks behind it by that much at most.
+///
+/// Marking an ack does not by itself wake the I/O thread: ``wakeDeadline(at:)`` says by when it must look,
+/// which is at once only when the held acks may be what keeps the broker from delivering more (nothing left
+/// unsettled and at least a prefetch's worth pending, or a full ``batch``). While acks flow,
+/// ``lookDeadline(at:)`` has the I/O thread look again within ``linger`` even before the next ack, so that the
+/// acks of a burst ride on a wake-up the thread has anyway (the next deliveries, or that short sleep's end).
 struct AckTracker {
     private enum Entry: UInt8 { case unsettled, ackPending, settled }
     private var firstTag: UInt64 = 0
@@ -26,6 +32,11 @@ struct AckTracker {
     /// When the current wait for company began (for ``linger``): the first mark after a write, or the
     /// last write that left acks held.
     private var lingerSince: ContinuousClock.Instant?
+    /// When an ack was last marked (for ``lookDeadline(at:)``).
+    private var lastMarked: ContinuousClock.Instant?
+    /// The channel's `basic.qos` prefetch count: `nil` while unknown, 0 for no limit. With it, acks held while
+    /// nothing else is unsettled wake the I/O thread at once only if they could be holding back deliveries.
+    var prefetch: Int?
 
     /// Longest an ack waits for company. 2 ms: a fraction of any job's broker round trip, and far below
     /// what it would take to starve a consumer (``flushDue(at:)`` never waits when nothing else is unsettled).
@@ -54,7 +65,7 @@ struct AckTracker {
         entries.removeAll()
         marked.removeAll()
         hasPendingAcks = false
-        (pendingCount, unsettledCount, pendingSince, lingerSince) = (0, 0, nil, nil)
+        (pendingCount, unsettledCount, pendingSince, lingerSince, lastMarked) = (0, 0, nil, nil, nil)
     }
 
     /// Whether acks should be written now (see the type's comment), at `now`.
@@ -70,6 +81,28 @@ struct AckTracker {
     var flushDeadline: ContinuousClock.Instant? {
         guard hasPendingAcks, let held = pendingSince, let since = lingerSince else { return nil }
         return entries.first == .ackPending ? min(since + Self.linger, held + Self.holdLimit) : held + Self.holdLimit
+    }
+
+    /// By when the I/O thread must look at the pending acks (`nil`: none pending). At once when a flush is due
+    /// and waiting could stall the consumer: a ``batch`` pending at the front, or nothing left unsettled while
+    /// the pending acks may fill the prefetch (or the prefetch is unknown). Otherwise ``flushDeadline``: the
+    /// acks wait for company, and for a wake-up the I/O thread has anyway.
+    func wakeDeadline(at now: ContinuousClock.Instant) -> ContinuousClock.Instant? {
+        guard hasPendingAcks else { return nil }
+        if entries.first == .ackPending && pendingCount >= Self.batch { return now }
+        if unsettledCount == 0 && prefetch.map({ $0 > 0 && pendingCount >= $0 }) ?? true { return now }
+        return flushDeadline
+    }
+
+    /// By when the I/O thread should look again (`nil`: no need): ``flushDeadline``, or within ``linger``
+    /// while deliveries are unsettled and an ack came in the last ``holdLimit`` (more are likely on their way,
+    /// and they then need no wake-up of their own).
+    func lookDeadline(at now: ContinuousClock.Instant) -> ContinuousClock.Instant? {
+        var deadline = flushDeadline
+        if unsettledCount > 0, let last = lastMarked, now - last < Self.holdLimit {
+            deadline = min(deadline ?? now + Self.linger, now + Self.linger)
+        }
+        return deadline
     }
 
     /// Whether every pending ack goes now, those behind a running delivery included.
@@ -90,10 +123,9 @@ struct AckTracker {
     }
 
     /// Marks `tag` (and with `multiple` every earlier unsettled tag) as acked-to-send. `false` if unknown.
-    mutating func markAck(_ tag: UInt64, multiple: Bool) -> Bool {
+    mutating func markAck(_ tag: UInt64, multiple: Bool, at now: ContinuousClock.Instant = .now) -> Bool {
         guard let i = index(tag), entries[i] == .unsettled else { return false }
         let range = multiple ? 0...i : i...i
-        let now = ContinuousClock.now
         for j in range where entries[j] == .unsettled {
             entries[j] = .ackPending
             marked[j] = now
@@ -102,6 +134,7 @@ struct AckTracker {
         }
         if !hasPendingAcks { (pendingSince, lingerSince) = (now, now) }
         hasPendingAcks = true
+        lastMarked = now
         return true
     }
 

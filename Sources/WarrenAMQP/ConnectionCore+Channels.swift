@@ -34,6 +34,7 @@ extension ConnectionCore {
         ch.settler = DeliverySettler(mailbox: mailbox, channel: ch.id, epoch: ch.epoch)
         if let (count, global) = ch.prefetch {
             _ = try rpc(ch.id, "basic.qos") { amqp_basic_qos($0, ch.id, 0, count, global ? 1 : 0) }
+            ch.settler?.setPrefetch(Int(count))
         }
         if let window = ch.confirmWindow {
             _ = try rpc(ch.id, "confirm.select") { amqp_confirm_select($0, ch.id) }
@@ -64,6 +65,7 @@ extension ConnectionCore {
         let (_, ch) = try requireChannel(id)
         _ = try rpc(id, "basic.qos") { amqp_basic_qos($0, id, 0, prefetchCount, global ? 1 : 0) }
         ch.prefetch = (prefetchCount, global)
+        ch.settler?.setPrefetch(Int(prefetchCount))
     }
 
     // MARK: topology

@@ -104,8 +104,10 @@ extension ConnectionCore {
         }
     }
 
-    /// When the earliest pending ack of any channel falls due, if one is pending.
-    var ackDeadline: ContinuousClock.Instant? { channels.values.compactMap { $0.settler?.flushDeadline }.min() }
+    /// By when the acks of some channel are to be looked at (``AckTracker/lookDeadline(at:)``), if any.
+    func ackLookDeadline(at now: ContinuousClock.Instant) -> ContinuousClock.Instant? {
+        channels.values.compactMap { $0.settler?.lookDeadline(at: now) }.min()
+    }
 
     /// Writes the acks of `ch`: all of them, or with `now` those ``AckTracker/takeAcks(at:)`` lets go.
     func flushAcks(_ ch: ChannelState, at now: ContinuousClock.Instant? = nil) {

@@ -34,11 +34,11 @@ extension ConnectionCore {
         shared.emit(.failed(error))
     }
 
-    func millisecondsUntilReconnect() -> Int32 {
-        guard case .reconnecting(_, let next) = link else { return 1000 }
-        let d = ContinuousClock.now.duration(to: next).components
-        let ms = d.seconds * 1000 + d.attoseconds / 1_000_000_000_000_000
-        return Int32(clamping: max(1, min(1000, ms)))
+    /// Until when the loop sleeps while not connected: the next reconnect attempt, a second at most.
+    func reconnectSleepDeadline() -> ContinuousClock.Instant {
+        let second = ContinuousClock.now + .seconds(1)
+        guard case .reconnecting(_, let next) = link else { return second }
+        return min(next, second)
     }
 
     /// One reconnection attempt, when its time has come: connect, then restore channels, topology, consumers.

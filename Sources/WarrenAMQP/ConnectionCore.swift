@@ -15,7 +15,8 @@ import Synchronization
 ///
 /// Each loop turn: run mailbox jobs, write coalesced acks, publish what the confirm windows allow, read every
 /// frame already available (zero-timeout reads), then `poll` the socket and the mailbox's eventfd for at
-/// most a quarter of the heartbeat interval.
+/// most a quarter of the heartbeat interval, or less when acks are to be looked at sooner
+/// (``AckTracker/lookDeadline(at:)``).
 ///
 /// Marked `@unchecked Sendable` only so it can be handed to its thread; nothing else may use it.
 final class ConnectionCore: @unchecked Sendable {
@@ -128,14 +129,14 @@ final class ConnectionCore: @unchecked Sendable {
             if stopping { break }
             guard conn != nil else {
                 reconnectIfDue()
-                if conn == nil && !stopping { sleep(socket: -1, milliseconds: millisecondsUntilReconnect()) }
+                if conn == nil && !stopping { sleep(socket: -1, until: reconnectSleepDeadline()) }
                 continue
             }
             flushAcks()
             pumpPublishes()
             readAvailableFrames(limit: 2000)
             if let c = conn, !hasImmediateWork(c) {
-                sleep(socket: amqp_get_sockfd(c), milliseconds: sleepMilliseconds())
+                sleep(socket: amqp_get_sockfd(c), until: sleepDeadline())
             }
         }
         for job in mailbox.close() { job(self) }
@@ -151,17 +152,21 @@ final class ConnectionCore: @unchecked Sendable {
         return false
     }
 
-    /// How long the loop may sleep: the poll timeout, or less when pending acks fall due sooner (at least 1 ms).
-    private func sleepMilliseconds() -> Int32 {
-        guard let deadline = ackDeadline else { return pollTimeoutMS }
-        let left = (deadline - .now).seconds * 1000
-        return Int32(max(1, min(Double(pollTimeoutMS), left.rounded(.up))))
+    /// Until when the loop may sleep: the poll timeout, or less when acks are to be looked at sooner
+    /// (``AckTracker/lookDeadline(at:)``).
+    private func sleepDeadline() -> ContinuousClock.Instant {
+        let now = ContinuousClock.now
+        let timeout = now + .milliseconds(Int(pollTimeoutMS))
+        return min(timeout, ackLookDeadline(at: now) ?? timeout)
     }
 
-    private func sleep(socket: Int32, milliseconds: Int32) {
-        guard mailbox.prepareToSleep() else { return }
-        _ = warren_poll2(socket, mailbox.wakeFD, milliseconds)
-        mailbox.awake()
+    /// Sleeps in `poll` until `deadline` at the latest (rounded up to whole milliseconds, at least 1) or until
+    /// the socket or the mailbox has something.
+    private func sleep(socket: Int32, until deadline: ContinuousClock.Instant) {
+        guard let until = mailbox.prepareToSleep(until: deadline) else { return }
+        let left = ((until - .now).seconds * 1000).rounded(.up)
+        let ready = warren_poll2(socket, mailbox.wakeFD, Int32(max(1, min(Double(pollTimeoutMS), left))))
+        mailbox.awake(signalled: ready & 2 != 0)
     }
 
     private func readAvailableFrames(limit: Int) {

@@ -4,11 +4,12 @@ import Synchronization
 /// one of its deliveries.
 ///
 /// Acks never wait for the I/O thread: ``ack(_:multiple:)`` marks the delivery in the ``AckTracker`` under a
-/// lock and, for the first pending ack of a burst, posts an empty job that wakes the I/O thread, which then
-/// writes the pending acks, coalesced into `multiple` acks where that is safe, once they are due (they wait
-/// up to ``AckTracker/linger`` for company, see ``AckTracker``). So a burst of acks costs one wake-up and a
-/// few frames. Nacks and rejects take the mailbox round trip: they are rare, and a `multiple`
-/// nack must not overtake acks still pending.
+/// lock and tells the mailbox by when the I/O thread must look (``AckTracker/wakeDeadline(at:)``). The
+/// mailbox wakes the thread only if it sleeps past that (``Mailbox/wake(by:)``); while acks flow it sleeps
+/// no longer than ``AckTracker/linger`` (``AckTracker/lookDeadline(at:)``), so the acks of a burst ride on
+/// the wake-up of the next deliveries, or of that short sleep's end, and need none of their own. The thread
+/// then writes them, coalesced into `multiple` acks where that is safe. Nacks and rejects take the mailbox
+/// round trip: they are rare, and a `multiple` nack must not overtake acks still pending.
 ///
 /// When the channel closes or the connection is lost the settler is invalidated: its deliveries can no longer
 /// be settled (the broker requeues them), and acks marked but not yet written are dropped with it, which
@@ -43,13 +44,13 @@ final class DeliverySettler: Sendable {
 
     /// Marks an ack for the I/O thread to write; never suspends.
     func ack(_ tag: UInt64, multiple: Bool) throws(AMQPError) {
-        let wake = try state.withLock { s throws(AMQPError) -> Bool in
+        let now = ContinuousClock.now
+        let deadline = try state.withLock { s throws(AMQPError) -> ContinuousClock.Instant? in
             guard s.valid else { throw Self.stale(tag) }
-            let wasPending = s.tracker.hasPendingAcks
-            guard s.tracker.markAck(tag, multiple: multiple) else { throw Self.alreadySettled(tag) }
-            return !wasPending
+            guard s.tracker.markAck(tag, multiple: multiple, at: now) else { throw Self.alreadySettled(tag) }
+            return s.tracker.wakeDeadline(at: now)
         }
-        if wake && !mailbox.post({ _ in }) { throw Self.stale(tag) }
+        if let deadline, !mailbox.wake(by: deadline) { throw Self.stale(tag) }
     }
 
     // MARK: I/O thread side
@@ -69,8 +70,13 @@ final class DeliverySettler: Sendable {
     /// Whether the pending acks are to be written now (``AckTracker/flushDue(at:)``).
     func flushDue(at now: ContinuousClock.Instant) -> Bool { state.withLock { $0.valid && $0.tracker.flushDue(at: now) } }
 
-    /// When the pending acks fall due at the latest.
-    var flushDeadline: ContinuousClock.Instant? { state.withLock { $0.valid ? $0.tracker.flushDeadline : nil } }
+    /// By when the I/O thread should look at this channel's acks again (``AckTracker/lookDeadline(at:)``).
+    func lookDeadline(at now: ContinuousClock.Instant) -> ContinuousClock.Instant? {
+        state.withLock { $0.valid ? $0.tracker.lookDeadline(at: now) : nil }
+    }
+
+    /// Records the channel's `basic.qos` prefetch count (0: no limit), for ``AckTracker/wakeDeadline(at:)``.
+    func setPrefetch(_ count: Int) { state.withLock { $0.tracker.prefetch = count } }
 
     /// The coalesced ack frames to write now: with `now`, as ``AckTracker/takeAcks(at:)`` holds them; without,
     /// every pending one.

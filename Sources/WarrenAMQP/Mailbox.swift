@@ -6,14 +6,25 @@ import Synchronization
 ///
 /// Any thread or task may ``post(_:)`` a job; the I/O thread runs jobs in order, between socket reads,
 /// with exclusive access to the connection (``ConnectionCore``). Posting wakes the I/O thread through an
-/// eventfd only when it is asleep in `poll`, so a burst of acks costs one wake-up, not one each.
+/// eventfd only when it is asleep in `poll`. Work that can wait a little (acks) asks instead that the thread
+/// look by a deadline (``wake(by:)``), which wakes it only if it would sleep past that.
 final class Mailbox: Sendable {
     typealias Job = @Sendable (ConnectionCore) -> Void
 
     private struct State {
         var jobs: [Job] = []
-        var sleeping = false
+        /// While the I/O thread sleeps: until when, at the latest.
+        var sleepingUntil: ContinuousClock.Instant?
+        /// While it is awake: the earliest deadline asked of its next sleep.
+        var wakeBy: ContinuousClock.Instant?
         var closed = false
+
+        /// Clears the sleeping mark; whether the thread was asleep and needs the eventfd.
+        mutating func interruptSleep() -> Bool {
+            guard sleepingUntil != nil else { return false }
+            sleepingUntil = nil
+            return true
+        }
     }
 
     private let state = Mutex(State())
@@ -33,10 +44,23 @@ final class Mailbox: Sendable {
         let wake: Bool? = state.withLock { s in
             if s.closed { return nil }
             s.jobs.append(job)
-            if s.sleeping {
-                s.sleeping = false
-                return true
+            return s.interruptSleep()
+        }
+        guard let wake else { return false }
+        if wake { warren_eventfd_signal(wakeFD) }
+        return true
+    }
+
+    /// Asks the I/O thread to look by `deadline`: wakes it now if it sleeps past that, or else makes its next
+    /// sleep end by then. Never suspends. Returns `false` once the mailbox is closed.
+    @discardableResult
+    func wake(by deadline: ContinuousClock.Instant) -> Bool {
+        let wake: Bool? = state.withLock { s in
+            if s.closed { return nil }
+            if let until = s.sleepingUntil {
+                return until > deadline && s.interruptSleep()
             }
+            s.wakeBy = min(s.wakeBy ?? deadline, deadline)
             return false
         }
         guard let wake else { return false }
@@ -81,19 +105,22 @@ final class Mailbox: Sendable {
         }
     }
 
-    /// Marks the I/O thread as about to sleep; `false` when jobs are waiting and it must not.
-    func prepareToSleep() -> Bool {
+    /// Marks the I/O thread as about to sleep until `deadline` at the latest; returns when it is to wake, which
+    /// is sooner if ``wake(by:)`` asked so meanwhile, or `nil` when jobs are waiting and it must not sleep.
+    func prepareToSleep(until deadline: ContinuousClock.Instant) -> ContinuousClock.Instant? {
         state.withLock { s in
-            if !s.jobs.isEmpty { return false }
-            s.sleeping = true
-            return true
+            if !s.jobs.isEmpty { return nil }
+            let until = min(deadline, s.wakeBy ?? deadline)
+            (s.sleepingUntil, s.wakeBy) = (until, nil)
+            return until
         }
     }
 
-    /// Clears the sleeping mark and the eventfd after `poll` returns.
-    func awake() {
-        state.withLock { $0.sleeping = false }
-        warren_eventfd_drain(wakeFD)
+    /// Clears the sleeping mark after `poll` returns, and the eventfd when `poll` found it readable (no `read`
+    /// on the wake-ups that came from the socket or the timeout).
+    func awake(signalled: Bool) {
+        state.withLock { $0.sleepingUntil = nil }
+        if signalled { warren_eventfd_drain(wakeFD) }
     }
 
     /// Refuses further jobs and returns those still queued, for the I/O thread to run or fail.

@@ -118,5 +118,59 @@ final class AckTrackerTests: XCTestCase {
         XCTAssertEqual(h.takeAcks(at: start + AckTracker.holdLimit).map(\.tag), [2])
         XCTAssertTrue(h.isUnsettled(1))
     }
-}
+    /// Marking an ack asks for the I/O thread at once only when waiting could stall the consumer: nothing left
+    /// unsettled while the pending acks may fill the prefetch (or it is unknown), or a batch pending.
+    func testAnAckWakesTheIOThreadAtOnceOnlyWhenTheConsumerCouldStall() {
+        let now = ContinuousClock.now
+        var unknown = AckTracker()
+        unknown.delivered(1)
+        XCTAssertTrue(unknown.markAck(1, multiple: false, at: now))
+        XCTAssertEqual(unknown.wakeDeadline(at: now), now, "prefetch unknown: the broker may be waiting for it")
 
+        var roomy = AckTracker()
+        roomy.prefetch = 100
+        for tag in 1...3 { roomy.delivered(UInt64(tag)) }
+        for tag in 1...3 { XCTAssertTrue(roomy.markAck(UInt64(tag), multiple: false, at: now)) }
+        XCTAssertTrue(roomy.flushDue(at: now), "due on the thread's next look")
+        XCTAssertEqual(roomy.wakeDeadline(at: now), now + AckTracker.linger, "room in the prefetch: no wake-up of its own")
+
+        var full = AckTracker()
+        full.prefetch = 2
+        for tag in 1...2 { full.delivered(UInt64(tag)) }
+        XCTAssertTrue(full.markAck(2, multiple: false, at: now))
+        XCTAssertEqual(full.wakeDeadline(at: now), now + AckTracker.holdLimit, "behind a running delivery")
+        XCTAssertTrue(full.markAck(1, multiple: false, at: now))
+        XCTAssertEqual(full.wakeDeadline(at: now), now, "the prefetch is full of acks: the broker waits for them")
+
+        var unlimited = AckTracker()
+        unlimited.prefetch = 0
+        let count = AckTracker.batch + 1
+        for tag in 1...count { unlimited.delivered(UInt64(tag)) }
+        for tag in 2...count { XCTAssertTrue(unlimited.markAck(UInt64(tag), multiple: false, at: now)) }
+        XCTAssertNotEqual(unlimited.wakeDeadline(at: now), now, "a batch behind a running delivery cannot go yet")
+        XCTAssertTrue(unlimited.markAck(1, multiple: false, at: now))
+        XCTAssertEqual(unlimited.wakeDeadline(at: now), now, "a batch at the front goes at once")
+        _ = unlimited.takeAcks()
+        XCTAssertNil(unlimited.wakeDeadline(at: now), "nothing pending")
+    }
+
+    /// While acks flow and deliveries are running, the I/O thread looks again within the linger even with
+    /// no ack pending; once acks stop for the hold limit, it need not.
+    func testTheIOThreadLooksAgainSoonOnlyWhileAcksFlow() {
+        let now = ContinuousClock.now
+        var t = AckTracker()
+        t.prefetch = 100
+        for tag in 1...3 { t.delivered(UInt64(tag)) }
+        XCTAssertNil(t.lookDeadline(at: now), "no ack yet: nothing to expect")
+        XCTAssertTrue(t.markAck(1, multiple: false, at: now))
+        _ = t.takeAcks(at: now)
+        XCTAssertEqual(t.lookDeadline(at: now), now + AckTracker.linger)
+        XCTAssertNil(t.lookDeadline(at: now + AckTracker.holdLimit), "acks stopped: long jobs need no polling")
+        XCTAssertTrue(t.markAck(3, multiple: false, at: now))
+        XCTAssertEqual(t.lookDeadline(at: now), now + AckTracker.linger)
+        XCTAssertEqual(t.lookDeadline(at: now + .milliseconds(10)), now + AckTracker.holdLimit, "a held ack's limit")
+        XCTAssertTrue(t.markAck(2, multiple: false, at: now))
+        _ = t.takeAcks()
+        XCTAssertNil(t.lookDeadline(at: now), "nothing running")
+    }
+}
