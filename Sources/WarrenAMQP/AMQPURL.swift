@@ -7,7 +7,7 @@ extension AMQPConfiguration {
     /// - Several comma-separated hosts give failover endpoints (an extension of the spec).
     /// - The vhost is the path, percent-decoded (`%2F` is `/`); no path means `/`.
     /// - Query options: `heartbeat` (s), `connection_timeout` (ms), `channel_max`, `frame_max`,
-    ///   `name` (connection name), and for `amqps`: `cacertfile`, `certfile`, `keyfile`,
+    ///   `name` (connection name), `delivery_batch_window` (ms, ``deliveryBatchWindow``), and for `amqps`: `cacertfile`, `certfile`, `keyfile`,
     ///   `verify` (`verify_peer` | `verify_none`), `verify_hostname` (`true` | `false`).
     ///
     /// - Throws: ``AMQPError`` with code ``AMQPError/Code/invalidConfiguration`` naming what is wrong
@@ -90,6 +90,7 @@ extension AMQPConfiguration {
             }
             switch key {
             case "heartbeat": heartbeat = try int()
+            case "delivery_batch_window": deliveryBatchWindow = .milliseconds(try int())
             case "connection_timeout": connectTimeout = .milliseconds(try int())
             case "channel_max": channelMax = try int()
             case "frame_max": frameMax = try int()

@@ -105,6 +105,14 @@ struct AckTracker {
         return deadline
     }
 
+    /// Whether the broker may send at least half the prefetch more before this channel's limit stops it
+    /// (deliveries unsettled or acked but not yet written count against it). `false` while the prefetch is
+    /// unknown.
+    var hasRoomToSpare: Bool {
+        guard let prefetch else { return false }
+        return prefetch == 0 || 2 * (pendingCount + unsettledCount) <= prefetch
+    }
+
     /// Whether every pending ack goes now, those behind a running delivery included.
     private func releasesAll(at now: ContinuousClock.Instant) -> Bool {
         guard unsettledCount > 0, let since = pendingSince else { return true }

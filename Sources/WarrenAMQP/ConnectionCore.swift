@@ -16,7 +16,8 @@ import Synchronization
 /// Each loop turn: run mailbox jobs, write coalesced acks, publish what the confirm windows allow, read every
 /// frame already available (zero-timeout reads), then `poll` the socket and the mailbox's eventfd for at
 /// most a quarter of the heartbeat interval, or less when acks are to be looked at sooner
-/// (``AckTracker/lookDeadline(at:)``).
+/// (``AckTracker/lookDeadline(at:)``). Under a steady flow of deliveries the sleep watches the mailbox alone
+/// for up to ``AMQPConfiguration/deliveryBatchWindow``, letting the socket gather (``ReadPacing``).
 ///
 /// Marked `@unchecked Sendable` only so it can be handed to its thread; nothing else may use it.
 final class ConnectionCore: @unchecked Sendable {
@@ -30,6 +31,7 @@ final class ConnectionCore: @unchecked Sendable {
         willSet { assertOnIOThread() }
         didSet {
             if case .connected(let c, _) = link { connected = c } else { connected = nil }
+            pacing.reset()
         }
     }
     /// The library's connection while ``link`` is `connected`: kept beside it so that the hot path reads a
@@ -43,6 +45,10 @@ final class ConnectionCore: @unchecked Sendable {
     var topology = TopologyRecord()
     var epochCounter: UInt64 = 0
     var pollTimeoutMS: Int32 = 1000
+    /// Whether the socket is read at once or after a gathering window. I/O thread only.
+    var pacing: ReadPacing
+    /// Whether the last sleep was a gathering wait that ran its course.
+    private var gathered = false
     /// The I/O thread, once it runs (for ``assertOnIOThread()``).
     private var ioThread: pthread_t?
     /// The channel running a passive declare: a 404 there is the answer "missing", not a fault to warn about.
@@ -99,6 +105,7 @@ final class ConnectionCore: @unchecked Sendable {
         self.logger = logger
         self.mailbox = Mailbox()
         self.shared = shared
+        self.pacing = ReadPacing(window: config.deliveryBatchWindow)
     }
 
     /// The I/O thread's name, for Foundation and, on Linux, the kernel (`top -H`, `ps -L`, `perf`).
@@ -134,7 +141,9 @@ final class ConnectionCore: @unchecked Sendable {
             }
             flushAcks()
             pumpPublishes()
-            readAvailableFrames(limit: 2000)
+            let frames = readAvailableFrames(limit: 2000)
+            pacing.read(frames: frames, at: .now, afterGathering: gathered)
+            gathered = false
             if let c = conn, !hasImmediateWork(c) {
                 sleep(socket: amqp_get_sockfd(c), until: sleepDeadline())
             }
@@ -161,28 +170,44 @@ final class ConnectionCore: @unchecked Sendable {
     }
 
     /// Sleeps in `poll` until `deadline` at the latest (rounded up to whole milliseconds, at least 1) or until
-    /// the socket or the mailbox has something.
+    /// the socket or the mailbox has something; while deliveries gather (``ReadPacing``), until the end of the
+    /// window or until the mailbox has something.
     private func sleep(socket: Int32, until deadline: ContinuousClock.Instant) {
-        guard let until = mailbox.prepareToSleep(until: deadline) else { return }
-        let left = ((until - .now).seconds * 1000).rounded(.up)
-        let ready = warren_poll2(socket, mailbox.wakeFD, Int32(max(1, min(Double(pollTimeoutMS), left))))
+        let now = ContinuousClock.now
+        let gather = socket >= 0 && deliveriesMayWait ? pacing.gatherDeadline(at: now) : nil
+        guard let until = mailbox.prepareToSleep(until: min(deadline, gather ?? deadline)) else { return }
+        let left = ((until - now).seconds * 1000).rounded(.up)
+        let ready = warren_poll2(gather == nil ? socket : -1, mailbox.wakeFD, Int32(max(1, min(Double(pollTimeoutMS), left))))
+        gathered = gather != nil && ready & 2 == 0
         mailbox.awake(signalled: ready & 2 != 0)
     }
 
-    private func readAvailableFrames(limit: Int) {
+    /// Whether deliveries may wait in the socket: no consumer is within half its prefetch of its limit, and no
+    /// publish waits for its confirm (``AMQPConfiguration/deliveryBatchWindow``).
+    private var deliveriesMayWait: Bool {
+        for ch in channels.values where ch.isOpen {
+            if (ch.confirms?.count ?? 0) > 0 || !ch.waiting.isEmpty { return false }
+            if !ch.consumers.isEmpty && !(ch.settler?.hasRoomToSpare ?? false) { return false }
+        }
+        return true
+    }
+
+    /// Reads and handles the frames already available, `limit` at most; returns how many.
+    private func readAvailableFrames(limit: Int) -> Int {
         var zero = Glibc.timeval(tv_sec: 0, tv_usec: 0)
         var frame = amqp_frame_t()
-        for _ in 0..<limit {
-            guard let c = conn else { return }
+        for count in 0..<limit {
+            guard let c = conn else { return count }
             let rc = amqp_simple_wait_frame_noblock(c, &frame, &zero)
-            if rc == AMQP_STATUS_TIMEOUT.rawValue { return }
+            if rc == AMQP_STATUS_TIMEOUT.rawValue { return count }
             if rc != AMQP_STATUS_OK.rawValue {
                 connectionFailed(Self.libraryError(rc, "reading from the broker"))
-                return
+                return count
             }
             handle(frame)
             releaseBuffers(channel: frame.channel)
         }
+        return limit
     }
 
     /// Recycles librabbitmq-c's decode buffers once nothing queued still points into them.

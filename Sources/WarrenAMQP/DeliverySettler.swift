@@ -75,6 +75,9 @@ final class DeliverySettler: Sendable {
         state.withLock { $0.valid ? $0.tracker.lookDeadline(at: now) : nil }
     }
 
+    /// ``AckTracker/hasRoomToSpare`` (`true` once invalidated: nothing more comes on this epoch).
+    var hasRoomToSpare: Bool { state.withLock { !$0.valid || $0.tracker.hasRoomToSpare } }
+
     /// Records the channel's `basic.qos` prefetch count (0: no limit), for ``AckTracker/wakeDeadline(at:)``.
     func setPrefetch(_ count: Int) { state.withLock { $0.tracker.prefetch = count } }
 

@@ -46,8 +46,10 @@ struct CLIWorkerDrain {
             + Array(#""amount_cents":\#(1999 + i % 1000),"note":"deliver to the side door after 6pm, ring twice","tags":["priority","gift"]}"#.utf8)
     }
 
-    func run(connection: AMQPConnection, logger: Logger) async throws -> Result {
-        let name = Bench.uniqueQueue("cli")
+    /// Runs the drain: with no `feed`, of ``count`` jobs enqueued before the worker starts; with one, of
+    /// ``count`` jobs the feed publishes at its fixed rate once the worker consumes.
+    func run(connection: AMQPConnection, logger: Logger, feed: PacedFeed? = nil) async throws -> Result {
+        let name = Bench.uniqueQueue(feed == nil ? "cli" : "cli-paced")
         let topology = try declaredTopology(queue: name)
         let queue = topology.queue(named: name)
         let setup = try await connection.openChannel()
@@ -56,13 +58,21 @@ struct CLIWorkerDrain {
         try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
         let file = dir.appendingPathComponent("record.txt").path
         defer { try? FileManager.default.removeItem(at: dir) }
-        try await enqueueRecordJobs(connection: connection, topology: topology, queue: name, file: file)
-        await Bench.settle()
+        if feed == nil {
+            try await enqueueRecordJobs(connection: connection, topology: topology, queue: name, file: file)
+            await Bench.settle()
+        }
 
         let p = try startWorker(queue: name)
         defer {
             if p.isRunning { p.terminate() }
             p.waitUntilExit()
+        }
+        var feeding: Task<Void, any Error>?
+        defer { feeding?.cancel() }
+        if let feed {
+            try await PacedFeed.waitForConsumer(name, on: setup)
+            feeding = Task { [count] in try await feed.run(connection: connection, topology: topology, queue: name, file: file, count: count) }
         }
         let pid = p.processIdentifier
         let expected = count * Self.lineBytes
@@ -83,6 +93,7 @@ struct CLIWorkerDrain {
                 let seconds = (now - t0).seconds
                 p.terminate()
                 p.waitUntilExit()
+                try await feeding?.value
                 await JobsBenchmark.cleanUp(queue, setup)
                 return Result(rate: jobs / seconds, cpuMicros: (cpu1 - cpu0) * 1e6 / jobs, switchesPerJob: (sw1 - sw0) / jobs, rssMiB: rss,
                               brokerMicros: others.broker, serverMicros: others.server)
@@ -112,7 +123,37 @@ struct CLIWorkerDrain {
     /// properties; the file named in them is never written): what `rawc drain` drains for the C floor of
     /// these very messages. Returns the queue's name; the caller deletes it.
     func fillPlainQueueWithRecordJobs(connection: AMQPConnection) async throws -> String {
-        let name = Bench.uniqueQueue("rawc-record")
+        let name = try await Self.declarePlainQueue(connection: connection, prefix: "rawc-record")
+        try await enqueueRecordJobs(connection: connection, topology: Topology(queues: [Topology.Queue(name)]), queue: name,
+                                    file: Self.unwrittenFile)
+        return name
+    }
+
+    /// `rawc drain` consuming ``count`` of the same `record` jobs from a plain queue that `feed` fills at its
+    /// fixed rate once rawc consumes; rawc's own figures (its CPU is the caller's to read, as a child's).
+    func rawcPaced(_ rawc: RawC, connection: AMQPConnection, feed: PacedFeed) async throws -> RawC.Result {
+        let name = try await Self.declarePlainQueue(connection: connection, prefix: "rawc-paced")
+        let setup = try await connection.openChannel()
+        let drain = Task { [count] in try await rawc.drain(queue: name, count: count, prefetch: 200) }
+        do {
+            try await PacedFeed.waitForConsumer(name, on: setup)
+            try await feed.run(connection: connection, topology: Topology(queues: [Topology.Queue(name)]), queue: name,
+                               file: Self.unwrittenFile, count: count)
+        } catch {
+            _ = try? await setup.deleteQueue(name)  // ends rawc's consumer, and so rawc
+            _ = try? await drain.value
+            await setup.close()
+            throw error
+        }
+        let result = try await drain.value
+        _ = try? await setup.deleteQueue(name)
+        await setup.close()
+        return result
+    }
+
+    /// A durable queue with no arguments (as `rawc drain` declares it), bound to Warren's work exchange.
+    private static func declarePlainQueue(connection: AMQPConnection, prefix: String) async throws -> String {
+        let name = Bench.uniqueQueue(prefix)
         let setup = try await connection.openChannel()
         do {
             _ = try await setup.declareQueue(name, durable: true, recordForRecovery: false)
@@ -122,9 +163,12 @@ struct CLIWorkerDrain {
             throw error
         }
         await setup.close()
-        let file = FileManager.default.temporaryDirectory.appendingPathComponent("warren-bench-\(UUID().uuidString.prefix(8))/record.txt").path
-        try await enqueueRecordJobs(connection: connection, topology: Topology(queues: [Topology.Queue(name)]), queue: name, file: file)
         return name
+    }
+
+    /// The file the jobs rawc consumes name: rawc never writes it.
+    private static var unwrittenFile: String {
+        FileManager.default.temporaryDirectory.appendingPathComponent("warren-bench-\(UUID().uuidString.prefix(8))/record.txt").path
     }
 
     /// The broker's and the local PostgreSQL server's CPU so far, where measured.
@@ -247,6 +291,20 @@ extension CLIWorkerDrain {
               the broker's CPU per job: \(med { $0["cli_record_broker_us"] }) us vs \(med { $0["rawc_drain_broker_us"] }) us per message of rawc drain, \(med { $0["rawc_record_drain_broker_us"] }) us of rawc draining the same record jobs
               voluntary context switches per job: \(med { $0["cli_record_vcsw"] }) (rawc drain \(med { $0["rawc_drain_vcsw"] }), in-process noop drain \(med { $0["warren_drain_vcsw"] }))
               worker RSS at the end of the drain: \(med { $0["cli_record_rss_mib"] }) MiB
+            """
+    }
+
+    /// Medians over the rounds of the paced phase: CPU and wake-ups per job of the CLI worker against rawc's
+    /// per message, both fed the same jobs at the same fixed rate.
+    static func pacedSummary(_ report: BenchReport) -> String {
+        func med(_ f: ([String: Double]) -> Double?) -> String {
+            medianText(report.notes.compactMap(f), format: "%.2f")
+        }
+        return """
+            CLI worker, default flags, record jobs fed at a fixed \(med { $0["paced_rate"] }) jobs/s (paced phase, information; medians of rounds):
+              CPU per job: \(med { $0["paced_cli_cpu_us"] }) us vs rawc drain \(med { $0["paced_rawc_cpu_us"] }) us per message of the same feed; ratio \(med { n in n["paced_cli_cpu_us"].flatMap { x in n["paced_rawc_cpu_us"].map { x / $0 } } })x
+              voluntary context switches per job: \(med { $0["paced_cli_vcsw"] }) (rawc \(med { $0["paced_rawc_vcsw"] }))
+              the broker's CPU per job: \(med { $0["paced_cli_broker_us"] }) us vs \(med { $0["paced_rawc_broker_us"] }) us per message of rawc
             """
     }
 }

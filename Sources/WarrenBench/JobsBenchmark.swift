@@ -9,7 +9,9 @@ import WarrenAMQP
 /// Enqueue of N jobs with confirms vs `rawc fill`; drain of N `noop` jobs by an in-process worker (default
 /// configuration unless told otherwise) vs `rawc drain`; drain of N `record` jobs with realistic arguments by
 /// a `warren worker` process at default flags (``CLIWorkerDrain``) vs `rawc drain`; idle RSS of a `warren
-/// worker` process and its RSS holding a full adaptive prefetch of 1 KiB jobs; lateness of delayed jobs.
+/// worker` process and its RSS holding a full adaptive prefetch of 1 KiB jobs; lateness of delayed jobs; and,
+/// for information, the CLI worker and `rawc drain` consuming the same `record` jobs fed at a fixed rate
+/// (``PacedFeed``), CPU per job against CPU per message.
 struct JobsBenchmark: AsyncParsableCommand {
     static let configuration = CommandConfiguration(commandName: "jobs", abstract: "Jobs core: enqueue, drain, idle RSS, delay lateness.")
 
@@ -18,8 +20,9 @@ struct JobsBenchmark: AsyncParsableCommand {
     @Option(help: "Worker concurrency (in-process drain and the CLI worker's --concurrency).") var concurrency = 16
     @Option(help: "In-process worker's fixed prefetch (default: adaptive, as WorkerConfiguration's default).") var prefetch: Int?
     @Option(help: "Delayed jobs for the lateness measure (delays 50 ms to 3 s).") var delayed = 300
-    @Option(help: "Comma-separated phases to run: enqueue, drain, cli, cli-priority (information: the CLI worker on an x-max-priority 10 queue), rss, lateness (drain implies enqueue).")
-    var phases = "enqueue,drain,cli,rss,lateness"
+    @Option(help: "Comma-separated phases to run: enqueue, drain, cli, cli-priority (information: the CLI worker on an x-max-priority 10 queue), paced (information: the CLI worker and rawc drain fed the same record jobs at --pace), rss, lateness (drain implies enqueue).")
+    var phases = "enqueue,drain,cli,paced,rss,lateness"
+    @Option(help: "Jobs per second of the paced phase's feed (published each millisecond, with confirms).") var pace = 10_000.0
     @Flag(help: "Print JSON too.") var json = false
     @Option(help: "The `warren` executable whose idle worker RSS is measured (default: the one beside this one; scripts/bench-jobs.sh passes the fully static deployment build).")
     var workerBinary: String?
@@ -28,11 +31,13 @@ struct JobsBenchmark: AsyncParsableCommand {
 
     func run() async throws {
         let selected = Set(phases.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) })
-        let unknown = selected.subtracting(["enqueue", "drain", "cli", "cli-priority", "rss", "lateness"])
+        let unknown = selected.subtracting(["enqueue", "drain", "cli", "cli-priority", "paced", "rss", "lateness"])
         guard unknown.isEmpty else { throw ValidationError("unknown phases: \(unknown.sorted().joined(separator: ", "))") }
         let cli = selected.contains("cli")
         let cliPriority = selected.contains("cli-priority")
-        let queues = selected.contains("enqueue") || selected.contains("drain") || cli || cliPriority
+        let paced = selected.contains("paced") ? PacedFeed(rate: pace) : nil
+        let enqueue = selected.contains("enqueue") || selected.contains("drain") || cli || cliPriority
+        let queues = enqueue || paced != nil
         let drain = selected.contains("drain")
         let rawcDrain = drain || cli || cliPriority
         var cliWorker = CLIWorkerDrain(warren: warrenBinary, url: broker.resolvedURL, count: count, concurrency: concurrency)
@@ -72,8 +77,9 @@ struct JobsBenchmark: AsyncParsableCommand {
             var notes: [String: Double] = [:]
             let connection = try await AMQPConnection.connect(url: url, logger: logger)
             let setup = try await connection.openChannel()
-            for side in rawcFirst ? [Side.rawc, .cjobs, .warren, .rawcRecord, .cli, .cliPriority]
-                                  : [.cliPriority, .cli, .rawcRecord, .warren, .cjobs, .rawc] {
+            for side in rawcFirst ? [Side.rawc, .cjobs, .warren, .rawcRecord, .cli, .cliPriority, .pacedRawc, .pacedCLI]
+                                  : [.pacedCLI, .pacedRawc, .cliPriority, .cli, .rawcRecord, .warren, .cjobs, .rawc] {
+                if !enqueue && [.cjobs, .rawc, .warren].contains(side) { continue }
                 switch side {
                 case .cjobs:
                     let queue = Topology.Queue(Bench.uniqueQueue("cjobs"))
@@ -132,6 +138,18 @@ struct JobsBenchmark: AsyncParsableCommand {
                     let r = try await priorityWorker.run(connection: connection, logger: logger)
                     figures["cli_record_priority"] = r.rate
                     notes["cli_record_priority_cpu_us"] = r.cpuMicros
+                case .pacedRawc:
+                    guard let paced else { continue }
+                    _ = try await meter.measure("paced_rawc", client: CPUTime.children, switches: ContextSwitches.children, into: &notes) {
+                        try await cliWorker.rawcPaced(rawc, connection: connection, feed: paced)
+                    }
+                case .pacedCLI:
+                    guard let paced else { continue }
+                    let r = try await cliWorker.run(connection: connection, logger: logger, feed: paced)
+                    notes["paced_cli_cpu_us"] = r.cpuMicros
+                    notes["paced_cli_vcsw"] = r.switchesPerJob
+                    notes["paced_rate"] = paced.rate
+                    if let us = r.brokerMicros { notes["paced_cli_broker_us"] = us }
                 }
                 await Bench.settle()
             }
@@ -142,6 +160,7 @@ struct JobsBenchmark: AsyncParsableCommand {
         if queues {
             print(report.render())
             if cli { print(CLIWorkerDrain.summary(report)) }
+            if paced != nil { print(CLIWorkerDrain.pacedSummary(report)) }
             fflush(nil)  // before the progress lines on stderr
         }
         if selected.contains("rss") {
@@ -162,7 +181,7 @@ struct JobsBenchmark: AsyncParsableCommand {
         if json { print(report.json()) }
     }
 
-    private enum Side { case rawc, cjobs, warren, rawcRecord, cli, cliPriority }
+    private enum Side { case rawc, cjobs, warren, rawcRecord, cli, cliPriority, pacedRawc, pacedCLI }
 
     /// The `warren` executable run as a worker process (idle RSS, CLI drain).
     private var warrenBinary: URL {

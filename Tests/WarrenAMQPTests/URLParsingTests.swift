@@ -3,7 +3,7 @@ import XCTest
 
 final class URLParsingTests: XCTestCase {
     func testFullURL() throws {
-        let c = try AMQPConfiguration(url: "amqps://bob:s%40cret@rabbit.example:5679/prod%2Fjobs?heartbeat=7&connection_timeout=2500&channel_max=9&frame_max=65536&name=api&cacertfile=/ca.pem&certfile=/c.pem&keyfile=/k.pem&verify=verify_peer")
+        let c = try AMQPConfiguration(url: "amqps://bob:s%40cret@rabbit.example:5679/prod%2Fjobs?heartbeat=7&connection_timeout=2500&channel_max=9&frame_max=65536&name=api&delivery_batch_window=3&cacertfile=/ca.pem&certfile=/c.pem&keyfile=/k.pem&verify=verify_peer")
         XCTAssertEqual(c.endpoints, [.init(host: "rabbit.example", port: 5679)])
         XCTAssertEqual(c.user, "bob")
         XCTAssertEqual(c.password, "s@cret")
@@ -13,6 +13,7 @@ final class URLParsingTests: XCTestCase {
         XCTAssertEqual(c.channelMax, 9)
         XCTAssertEqual(c.frameMax, 65536)
         XCTAssertEqual(c.connectionName, "api")
+        XCTAssertEqual(c.deliveryBatchWindow, .milliseconds(3))
         XCTAssertEqual(c.tls?.caCertificatePath, "/ca.pem")
         XCTAssertEqual(c.tls?.clientCertificatePath, "/c.pem")
         XCTAssertEqual(c.tls?.clientKeyPath, "/k.pem")
@@ -23,6 +24,7 @@ final class URLParsingTests: XCTestCase {
         let plain = try AMQPConfiguration(url: "amqp://")
         XCTAssertEqual(plain.endpoints, [.init(host: "127.0.0.1", port: 5672)])
         XCTAssertEqual(plain.virtualHost, "/")
+        XCTAssertEqual(plain.deliveryBatchWindow, .milliseconds(1))
         XCTAssertEqual(plain.user, "guest")
         XCTAssertNil(plain.tls)
         let tls = try AMQPConfiguration(url: "amqps://h")
