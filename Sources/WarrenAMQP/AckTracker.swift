@@ -68,13 +68,10 @@ struct AckTracker {
         (pendingCount, unsettledCount, pendingSince, lingerSince, lastMarked) = (0, 0, nil, nil, nil)
     }
 
-    /// Whether acks should be written now (see the type's comment), at `now`.
+    /// Whether acks should be written now (see the type's comment), at `now`: once ``wakeDeadline(at:)`` has
+    /// come.
     func flushDue(at now: ContinuousClock.Instant) -> Bool {
-        guard hasPendingAcks else { return false }
-        if releasesAll(at: now) { return true }
-        guard entries.first == .ackPending else { return false }
-        guard pendingCount < Self.batch, let since = lingerSince else { return true }
-        return now - since >= Self.linger
+        wakeDeadline(at: now).map { $0 <= now } ?? false
     }
 
     /// When acks fall due at the latest (`nil`: none pending).
@@ -83,14 +80,15 @@ struct AckTracker {
         return entries.first == .ackPending ? min(since + Self.linger, held + Self.holdLimit) : held + Self.holdLimit
     }
 
-    /// By when the I/O thread must look at the pending acks (`nil`: none pending). At once when a flush is due
-    /// and waiting could stall the consumer: a ``batch`` pending at the front, or nothing left unsettled while
-    /// the pending acks may fill the prefetch (or the prefetch is unknown). Otherwise ``flushDeadline``: the
-    /// acks wait for company, and for a wake-up the I/O thread has anyway.
+    /// By when the pending acks are to be written (`nil`: none pending). At once when waiting could hold the
+    /// broker back: a ``batch`` pending at the front; or acks at the front while the channel has no longer
+    /// half its prefetch to spare (``hasRoomToSpare``); or, the prefetch unknown, nothing left unsettled.
+    /// Otherwise ``flushDeadline``: the acks wait for company, and for a wake-up the I/O thread has anyway.
     func wakeDeadline(at now: ContinuousClock.Instant) -> ContinuousClock.Instant? {
         guard hasPendingAcks else { return nil }
-        if entries.first == .ackPending && pendingCount >= Self.batch { return now }
-        if unsettledCount == 0 && prefetch.map({ $0 > 0 && pendingCount >= $0 }) ?? true { return now }
+        let front = entries.first == .ackPending
+        if front && pendingCount >= Self.batch { return now }
+        if prefetch == nil ? unsettledCount == 0 : front && !hasRoomToSpare { return now }
         return flushDeadline
     }
 

@@ -118,9 +118,9 @@ final class AckTrackerTests: XCTestCase {
         XCTAssertEqual(h.takeAcks(at: start + AckTracker.holdLimit).map(\.tag), [2])
         XCTAssertTrue(h.isUnsettled(1))
     }
-    /// Marking an ack asks for the I/O thread at once only when waiting could stall the consumer: nothing left
-    /// unsettled while the pending acks may fill the prefetch (or it is unknown), or a batch pending.
-    func testAnAckWakesTheIOThreadAtOnceOnlyWhenTheConsumerCouldStall() {
+    /// Acks go at once only when waiting could hold the broker back: acks at the front while the channel has
+    /// less than half its prefetch to spare (or, the prefetch unknown, nothing left unsettled), or a batch.
+    func testAcksGoAtOnceOnlyWhenWaitingCouldHoldTheBrokerBack() {
         let now = ContinuousClock.now
         var unknown = AckTracker()
         unknown.delivered(1)
@@ -131,8 +131,9 @@ final class AckTrackerTests: XCTestCase {
         roomy.prefetch = 100
         for tag in 1...3 { roomy.delivered(UInt64(tag)) }
         for tag in 1...3 { XCTAssertTrue(roomy.markAck(UInt64(tag), multiple: false, at: now)) }
-        XCTAssertTrue(roomy.flushDue(at: now), "due on the thread's next look")
         XCTAssertEqual(roomy.wakeDeadline(at: now), now + AckTracker.linger, "room in the prefetch: no wake-up of its own")
+        XCTAssertFalse(roomy.flushDue(at: now), "and they wait for company, the broker not held back")
+        XCTAssertTrue(roomy.flushDue(at: now + AckTracker.linger))
 
         var full = AckTracker()
         full.prefetch = 2
