@@ -5,16 +5,16 @@ import DequeModule
 /// delivery up to T has been acked or otherwise settled by the application.
 ///
 /// Pending acks wait a little for company before they are written (``flushDue(at:)``): up to
-/// ``linger``, or until ``batch`` of them are pending, or at once when no delivery is left unsettled (the
-/// consumer then waits for nothing but these acks). Acks behind a delivery still running cannot join a
+/// ``linger``, or until ``batch`` of them are pending, or not at all when they may be what holds the broker
+/// back (``wakeDeadline(at:)``: the channel has less than half its prefetch to spare, or, its prefetch
+/// unknown, no delivery is left unsettled). Acks behind a delivery still running cannot join a
 /// `multiple` ack; they are held up to ``holdLimit``, by when the deliveries ahead of them have usually
 /// finished and one `multiple` ack covers them all. Without the wait, jobs finishing one at a time cost one
 /// `send` and one broker-side frame each; with it, a burst of them one `multiple` ack. An ack is never held
 /// longer than ``holdLimit``, so a delivery that runs for long delays the acks behind it by that much at most.
 ///
 /// Marking an ack does not by itself wake the I/O thread: ``wakeDeadline(at:)`` says by when it must look,
-/// which is at once only when the held acks may be what keeps the broker from delivering more (nothing left
-/// unsettled and at least a prefetch's worth pending, or a full ``batch``). While acks flow,
+/// which is at once only in those cases. While acks flow,
 /// ``lookDeadline(at:)`` has the I/O thread look again within ``linger`` even before the next ack, so that the
 /// acks of a burst ride on a wake-up the thread has anyway (the next deliveries, or that short sleep's end).
 struct AckTracker {
