@@ -178,7 +178,8 @@ final class ConnectionCore: @unchecked Sendable {
         guard let until = mailbox.prepareToSleep(until: min(deadline, gather ?? deadline)) else { return }
         let left = ((until - now).seconds * 1000).rounded(.up)
         let ready = warren_poll2(gather == nil ? socket : -1, mailbox.wakeFD, Int32(max(1, min(Double(pollTimeoutMS), left))))
-        gathered = gather != nil && ready & 2 == 0
+        // A gathering wait ran its course when neither the mailbox nor an earlier deadline cut it short.
+        gathered = gather.map { ready & 2 == 0 && until >= $0 } ?? false
         mailbox.awake(signalled: ready & 2 != 0)
     }
 
