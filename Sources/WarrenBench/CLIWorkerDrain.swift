@@ -113,7 +113,7 @@ struct CLIWorkerDrain {
         let requests = (0..<count).map { i in
             JobRequest(name: "record", arguments: Self.arguments(file: file, i), options: EnqueueOptions(queue: queue, jobID: Self.jobID(i, run: run)))
         }
-        let failed = await producer.enqueue(batch: requests).filter { if case .failure = $0 { true } else { false } }.count
+        let failed = Bench.failures(await producer.enqueue(batch: requests))
         await producer.channel.close()
         guard failed == 0 else { throw BenchError("\(failed) enqueues failed") }
     }
@@ -191,7 +191,7 @@ struct CLIWorkerDrain {
         } + (0..<sleepers).map { _ in
             JobRequest(name: "sleep", arguments: Array(#"{"ms":600000,"pad":"\#(pad)"}"#.utf8), options: EnqueueOptions(queue: name))
         }
-        let failed = await producer.enqueue(batch: requests).filter { if case .failure = $0 { true } else { false } }.count
+        let failed = Bench.failures(await producer.enqueue(batch: requests))
         await producer.channel.close()
         guard failed == 0 else { throw BenchError("\(failed) enqueues failed") }
         let p = try startWorker(queue: name)

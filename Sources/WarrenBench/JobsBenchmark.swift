@@ -206,7 +206,7 @@ struct JobsBenchmark: AsyncParsableCommand {
         let start = ContinuousClock.now
         let results = await producer.enqueue(batch: requests)
         let seconds = (ContinuousClock.now - start).seconds
-        let failed = results.filter { if case .failure = $0 { true } else { false } }.count
+        let failed = Bench.failures(results)
         guard failed == 0 else { throw ValidationError("\(failed) enqueues failed") }
         await producer.channel.close()
         return Double(count) / seconds

@@ -79,7 +79,7 @@ struct LimitsBenchmark: AsyncParsableCommand {
     private func fill(_ connection: AMQPConnection, _ topology: Topology, _ queue: String) async throws {
         let producer = try await JobProducer(connection: connection, topology: topology)
         let requests = (0..<count).map { _ in JobRequest(name: "noop", arguments: Array("{}".utf8), options: EnqueueOptions(queue: queue)) }
-        let failed = await producer.enqueue(batch: requests).filter { if case .failure = $0 { true } else { false } }.count
+        let failed = Bench.failures(await producer.enqueue(batch: requests))
         await producer.channel.close()
         guard failed == 0 else { throw BenchError("\(failed) enqueues failed") }
     }

@@ -162,7 +162,7 @@ struct OutboxBenchmark: AsyncParsableCommand {
             let producer = try await JobProducer(connection: connection, topology: topology)
             let requests = (0..<count).map { _ in JobRequest(name: "noop", arguments: Array("{}".utf8), options: EnqueueOptions(queue: queue.name)) }
             let started = ContinuousClock.now
-            let failed = await producer.enqueue(batch: requests).filter { if case .failure = $0 { true } else { false } }.count
+            let failed = Bench.failures(await producer.enqueue(batch: requests))
             let seconds = (ContinuousClock.now - started).seconds
             await producer.channel.close()
             await JobsBenchmark.cleanUp(queue, setup)

@@ -37,7 +37,7 @@ struct PacedFeed: Sendable {
                     JobRequest(name: "record", arguments: CLIWorkerDrain.arguments(file: file, i),
                                options: EnqueueOptions(queue: queue, jobID: CLIWorkerDrain.jobID(i, run: run)))
                 }
-                let failed = await producer.enqueue(batch: requests).filter { if case .failure = $0 { true } else { false } }.count
+                let failed = Bench.failures(await producer.enqueue(batch: requests))
                 guard failed == 0 else { throw BenchError("\(failed) paced enqueues failed") }
                 sent = due
             }

@@ -1,6 +1,7 @@
 import ArgumentParser
 import Foundation
 import Logging
+import Warren
 import WarrenAMQP
 
 /// `warren-bench`: throughput benchmarks, each measured against the plain-C librabbitmq-c baseline
@@ -69,6 +70,11 @@ struct BaselineRun {
 
 /// Small helpers every benchmark uses.
 enum Bench {
+    /// How many results of a producer's `enqueue(batch:)` are failures.
+    static func failures(_ results: [Result<String, WarrenError>]) -> Int {
+        results.filter { if case .failure = $0 { true } else { false } }.count
+    }
+
     /// A queue name no other run uses.
     static func uniqueQueue(_ prefix: String) -> String {
         "warren-bench.\(prefix).\(UUID().uuidString.prefix(8).lowercased())"
