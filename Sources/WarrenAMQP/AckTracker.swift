@@ -34,12 +34,14 @@ struct AckTracker {
     private var lingerSince: ContinuousClock.Instant?
     /// When an ack was last marked (for ``lookDeadline(at:)``).
     private var lastMarked: ContinuousClock.Instant?
-    /// The channel's `basic.qos` prefetch count: `nil` while unknown, 0 for no limit. With it, acks held while
-    /// nothing else is unsettled wake the I/O thread at once only if they could be holding back deliveries.
+    /// The channel's `basic.qos` prefetch count: `nil` while unknown, 0 for no limit. With it, acks go at once
+    /// only when the channel has less than half of it to spare (``hasRoomToSpare``); without, when nothing else
+    /// is unsettled.
     var prefetch: Int?
 
     /// Longest an ack waits for company. 2 ms: a fraction of any job's broker round trip, and far below
-    /// what it would take to starve a consumer (``flushDue(at:)`` never waits when nothing else is unsettled).
+    /// what it would take to starve a consumer (``wakeDeadline(at:)`` never waits when the acks may be holding
+    /// the broker back).
     static let linger: Duration = .milliseconds(2)
     /// Longest an ack behind a delivery still running is held, hoping to join a `multiple` ack.
     static let holdLimit: Duration = .milliseconds(6)
