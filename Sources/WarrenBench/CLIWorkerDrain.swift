@@ -8,7 +8,9 @@ import WarrenAMQP
 /// `record` jobs whose arguments are a realistic JSON object of five fields (~200 bytes): each appends
 /// one line to a file. Timed from the first line written to the last (steady state, the worker's start-up
 /// excluded), by watching the file's size; the worker's CPU time and voluntary context switches (all its
-/// threads, from /proc) are read at both ends.
+/// threads, from /proc) are read at both ends. The CPU is also read once ``warmupJobs`` lines are written,
+/// which splits the drain's CPU per job into the worker's warm-up (its first jobs, dearer: the code and data
+/// of the job path are cold) and the rest (information; the headline stays first to last).
 struct CLIWorkerDrain {
     let warren: URL
     let url: String
@@ -22,11 +24,17 @@ struct CLIWorkerDrain {
     var brokerPID: Int32?
     /// Whether to read the CPU of local `postgres` processes over the interval (a tracked drain's server).
     var measureServer = false
+    /// The first jobs of the drain counted as the worker's warm-up in ``Result/warmupCPUMicros`` and
+    /// ``Result/steadyCPUMicros``. No split when the drain has fewer than twice as many.
+    var warmupJobs = 5_000
 
     struct Result {
         var rate: Double
-        /// Worker CPU (user + system) per job, microseconds.
+        /// Worker CPU (user + system) per job, microseconds, first job to last.
         var cpuMicros: Double
+        /// The same over the first ``CLIWorkerDrain/warmupJobs`` jobs, and over the rest; `nil` with no split.
+        var warmupCPUMicros: Double?
+        var steadyCPUMicros: Double?
         /// Voluntary context switches of the worker's threads per job: its wake-ups.
         var switchesPerJob: Double
         /// Resident set size at the end, MiB.
@@ -78,10 +86,16 @@ struct CLIWorkerDrain {
         let expected = count * Self.lineBytes
         let deadline = ContinuousClock.now + .seconds(300)
         var first: (ContinuousClock.Instant, Double, Double, SharedCPU)?
+        // Jobs done and the worker's CPU once the warm-up's lines are written.
+        var warm: (jobs: Int, cpu: Double)?
+        let split = count >= 2 * warmupJobs
         while ContinuousClock.now < deadline {
             let size = Self.fileSize(file)
             let now = ContinuousClock.now
             if first == nil, size > 0 { first = (now, CPUTime.of(pid: pid) ?? .nan, Self.voluntarySwitches(pid: pid), shared()) }
+            if split, warm == nil, size >= warmupJobs * Self.lineBytes, size < expected {
+                warm = (size / Self.lineBytes, CPUTime.of(pid: pid) ?? .nan)
+            }
             if size >= expected, let first {
                 let (t0, cpu0, sw0, shared0) = first
                 // The first line's job is inside the interval's start: count - 1 jobs ran in it.
@@ -95,8 +109,10 @@ struct CLIWorkerDrain {
                 p.waitUntilExit()
                 try await feeding?.value
                 await JobsBenchmark.cleanUp(queue, setup)
-                return Result(rate: jobs / seconds, cpuMicros: (cpu1 - cpu0) * 1e6 / jobs, switchesPerJob: (sw1 - sw0) / jobs, rssMiB: rss,
-                              brokerMicros: others.broker, serverMicros: others.server)
+                return Result(rate: jobs / seconds, cpuMicros: (cpu1 - cpu0) * 1e6 / jobs,
+                              warmupCPUMicros: warm.map { (w) in (w.cpu - cpu0) * 1e6 / Double(w.jobs - 1) },
+                              steadyCPUMicros: warm.map { (w) in (cpu1 - w.cpu) * 1e6 / Double(count - w.jobs) },
+                              switchesPerJob: (sw1 - sw0) / jobs, rssMiB: rss, brokerMicros: others.broker, serverMicros: others.server)
             }
             guard p.isRunning else { break }
             try await Task.sleep(for: .milliseconds(2))
@@ -287,6 +303,7 @@ extension CLIWorkerDrain {
         return """
             CLI worker, default flags, record jobs (medians of rounds):
               CPU per job: \(med { $0["cli_record_cpu_us"] }) us vs rawc drain \(med { $0["rawc_drain_cpu_us"] }) us per message; ratio \(med(ratio("cli_record_cpu_us", "rawc_drain_cpu_us")))x (target <= 3x)
+              the same split: the worker's first \(med { $0["cli_record_warmup_jobs"] }) jobs \(med { $0["cli_record_warmup_cpu_us"] }) us per job, the rest \(med { $0["cli_record_steady_cpu_us"] }) us; ratio of the rest \(med(ratio("cli_record_steady_cpu_us", "rawc_drain_cpu_us")))x (information)
               the same against rawc draining the same record jobs: \(med { $0["rawc_record_drain_cpu_us"] }) us per message; ratio \(med(ratio("cli_record_cpu_us", "rawc_record_drain_cpu_us")))x
               the broker's CPU per job: \(med { $0["cli_record_broker_us"] }) us vs \(med { $0["rawc_drain_broker_us"] }) us per message of rawc drain, \(med { $0["rawc_record_drain_broker_us"] }) us of rawc draining the same record jobs
               voluntary context switches per job: \(med { $0["cli_record_vcsw"] }) (rawc drain \(med { $0["rawc_drain_vcsw"] }), in-process noop drain \(med { $0["warren_drain_vcsw"] }))
@@ -303,6 +320,7 @@ extension CLIWorkerDrain {
         return """
             CLI worker, default flags, record jobs fed at a fixed \(med { $0["paced_rate"] }) jobs/s (paced phase, information; medians of rounds):
               CPU per job: \(med { $0["paced_cli_cpu_us"] }) us vs rawc drain \(med { $0["paced_rawc_cpu_us"] }) us per message of the same feed; ratio \(med { n in n["paced_cli_cpu_us"].flatMap { x in n["paced_rawc_cpu_us"].map { x / $0 } } })x
+              the worker's CPU per job after its first \(med { $0["cli_record_warmup_jobs"] }) jobs: \(med { $0["paced_cli_steady_cpu_us"] }) us
               voluntary context switches per job: \(med { $0["paced_cli_vcsw"] }) (rawc \(med { $0["paced_rawc_vcsw"] }))
               the broker's CPU per job: \(med { $0["paced_cli_broker_us"] }) us vs \(med { $0["paced_rawc_broker_us"] }) us per message of rawc
             """

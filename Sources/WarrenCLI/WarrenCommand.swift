@@ -4,7 +4,6 @@ import ArgumentParser
 ///
 /// The broker URL comes from the environment (`WARREN_URL`, or a file named by `WARREN_URL_FILE`), never
 /// from the command line, so that passwords stay out of `ps` and shell history.
-@main
 struct WarrenCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "warren",
