@@ -24,6 +24,11 @@ struct CLIWorkerDrain {
     var brokerPID: Int32?
     /// Whether to read the CPU of local `postgres` processes over the interval (a tracked drain's server).
     var measureServer = false
+    /// Whether the backlogs this drain fills (its own and ``fillPlainQueueWithRecordJobs(connection:)``'s) are
+    /// published one job at a time, each confirmed before the next, as producers over time build one, instead
+    /// of in one batch. What a delivery costs the broker's queue process differs with it (docs/performance.md,
+    /// "The drain's rate").
+    var spread = false
     /// The first jobs of the drain counted as the worker's warm-up in ``Result/warmupCPUMicros`` and
     /// ``Result/steadyCPUMicros``. No split when the drain has fewer than twice as many.
     var warmupJobs = 5_000
@@ -42,6 +47,20 @@ struct CLIWorkerDrain {
         /// The broker's and the PostgreSQL server's CPU per job over the same interval, microseconds.
         var brokerMicros: Double?
         var serverMicros: Double?
+
+        /// Puts these figures in a round's report under `name`: the rate as a figure, the rest as notes
+        /// (`NAME_cpu_us`, `NAME_warmup_cpu_us`, `NAME_steady_cpu_us`, `NAME_vcsw`, `NAME_rss_mib`, `NAME_broker_us`).
+        func note(as name: String, warmupJobs: Int, figures: inout [String: Double], notes: inout [String: Double]) {
+            figures[name] = rate
+            notes["\(name)_cpu_us"] = cpuMicros
+            if let warmupCPUMicros, let steadyCPUMicros {
+                (notes["\(name)_warmup_cpu_us"], notes["\(name)_steady_cpu_us"]) = (warmupCPUMicros, steadyCPUMicros)
+                notes["\(name)_warmup_jobs"] = Double(warmupJobs)
+            }
+            notes["\(name)_vcsw"] = switchesPerJob
+            notes["\(name)_rss_mib"] = rssMiB
+            if let brokerMicros { notes["\(name)_broker_us"] = brokerMicros }
+        }
     }
 
     /// A line of the record file: "<id> <attempt>\n" with fixed-width ids, unique per run (`run`: 8 characters).
@@ -129,7 +148,14 @@ struct CLIWorkerDrain {
         let requests = (0..<count).map { i in
             JobRequest(name: "record", arguments: Self.arguments(file: file, i), options: EnqueueOptions(queue: queue, jobID: Self.jobID(i, run: run)))
         }
-        let failed = Bench.failures(await producer.enqueue(batch: requests))
+        var failed = 0
+        if spread {
+            for request in requests {
+                do { _ = try await producer.enqueue(request) } catch { failed += 1 }
+            }
+        } else {
+            failed = Bench.failures(await producer.enqueue(batch: requests))
+        }
         await producer.channel.close()
         guard failed == 0 else { throw BenchError("\(failed) enqueues failed") }
     }
@@ -308,6 +334,18 @@ extension CLIWorkerDrain {
               the broker's CPU per job: \(med { $0["cli_record_broker_us"] }) us vs \(med { $0["rawc_drain_broker_us"] }) us per message of rawc drain, \(med { $0["rawc_record_drain_broker_us"] }) us of rawc draining the same record jobs
               voluntary context switches per job: \(med { $0["cli_record_vcsw"] }) (rawc drain \(med { $0["rawc_drain_vcsw"] }), in-process noop drain \(med { $0["warren_drain_vcsw"] }))
               worker RSS at the end of the drain: \(med { $0["cli_record_rss_mib"] }) MiB
+            """
+    }
+
+    /// Medians over the rounds of the cli-spread phase: the drains of backlogs published one message at a time.
+    static func spreadSummary(_ report: BenchReport) -> String {
+        func med(_ f: ([String: Double]) -> Double?) -> String {
+            medianText(report.notes.compactMap(f), format: "%.2f")
+        }
+        return """
+            CLI worker, default flags, record jobs, backlogs published one message at a time (medians of rounds):
+              CPU per job: \(med { $0["cli_record_spread_cpu_us"] }) us vs rawc drain \(med { $0["rawc_drain_spread_cpu_us"] }) us per message, \(med { $0["rawc_record_drain_spread_cpu_us"] }) us of rawc draining the same record jobs
+              the broker's CPU per job: \(med { $0["cli_record_spread_broker_us"] }) us vs \(med { $0["rawc_drain_spread_broker_us"] }) us per message of rawc drain, \(med { $0["rawc_record_drain_spread_broker_us"] }) us of rawc draining the same record jobs
             """
     }
 

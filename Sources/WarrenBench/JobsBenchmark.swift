@@ -22,8 +22,8 @@ struct JobsBenchmark: AsyncParsableCommand {
     @Option(help: "Worker concurrency (in-process drain and the CLI worker's --concurrency).") var concurrency = 16
     @Option(help: "In-process worker's fixed prefetch (default: adaptive, as WorkerConfiguration's default).") var prefetch: Int?
     @Option(help: "Delayed jobs for the lateness measure (delays 50 ms to 3 s).") var delayed = 300
-    @Option(help: "Comma-separated phases to run: enqueue, drain, cli, cli-priority (information: the CLI worker on an x-max-priority 10 queue), paced (information: the CLI worker and rawc drain fed the same record jobs at --pace), rss, lateness (drain implies enqueue).")
-    var phases = "enqueue,drain,cli,paced,rss,lateness"
+    @Option(help: "Comma-separated phases to run: enqueue, drain, cli, cli-spread (the cli phase's drains, rawc's bare one included, of backlogs published one message at a time, each confirmed before the next), cli-priority (information: the CLI worker on an x-max-priority 10 queue), paced (information: the CLI worker and rawc drain fed the same record jobs at --pace), rss, lateness (drain implies enqueue).")
+    var phases = "enqueue,drain,cli,cli-spread,paced,rss,lateness"
     @Option(help: "Jobs per second of the paced phase's feed (published each millisecond, with confirms).") var pace = 10_000.0
     @Flag(help: "Print JSON too.") var json = false
     @Option(help: "The `warren` executable whose idle worker RSS is measured (default: the one beside this one; scripts/bench-jobs.sh passes the fully static deployment build).")
@@ -33,19 +33,22 @@ struct JobsBenchmark: AsyncParsableCommand {
 
     func run() async throws {
         let selected = Set(phases.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) })
-        let unknown = selected.subtracting(["enqueue", "drain", "cli", "cli-priority", "paced", "rss", "lateness"])
+        let unknown = selected.subtracting(["enqueue", "drain", "cli", "cli-spread", "cli-priority", "paced", "rss", "lateness"])
         guard unknown.isEmpty else { throw ValidationError("unknown phases: \(unknown.sorted().joined(separator: ", "))") }
         let cli = selected.contains("cli")
         let cliPriority = selected.contains("cli-priority")
+        let cliSpread = selected.contains("cli-spread")
         let paced = selected.contains("paced") ? PacedFeed(rate: pace) : nil
         let enqueue = selected.contains("enqueue") || selected.contains("drain") || cli || cliPriority
-        let queues = enqueue || paced != nil
+        let queues = enqueue || paced != nil || cliSpread
         let drain = selected.contains("drain")
         let rawcDrain = drain || cli || cliPriority
         var cliWorker = CLIWorkerDrain(warren: warrenBinary, url: broker.resolvedURL, count: count, concurrency: concurrency)
         cliWorker.brokerPID = broker.resolvedBrokerPID
         var priorityWorker = cliWorker
         priorityWorker.maxPriority = 10
+        var spreadWorker = cliWorker
+        spreadWorker.spread = true
         let baseline = try BaselineRun(broker: broker, rawcOptions: rawcOptions)
         let (logger, url, rawc) = (baseline.logger, baseline.url, baseline.rawc)
         let cjobs = try RawC.prepareJobsControl(url: url)
@@ -54,7 +57,7 @@ struct JobsBenchmark: AsyncParsableCommand {
             parameters: [("count", "\(count)"), ("rounds", "\(rounds)"), ("concurrency", "\(concurrency)"),
                          ("prefetch", prefetch.map { "\($0)" } ?? "adaptive")],
             metrics: ["rawc_fill", "cjobs_fill", "warren_enqueue", "rawc_drain", "warren_drain", "rawc_record_drain", "cli_record",
-                      "cli_record_priority"],
+                      "cli_record_priority", "rawc_drain_spread", "rawc_record_drain_spread", "cli_record_spread"],
             ratios: [.init(name: "enqueue/fill", numerator: "warren_enqueue", denominator: "rawc_fill", target: 0.9),
                      .init(name: "drain/drain", numerator: "warren_drain", denominator: "rawc_drain", target: 1.0),
                      .init(name: "cli-record/drain", numerator: "cli_record", denominator: "rawc_drain", target: 0.9),
@@ -63,6 +66,11 @@ struct JobsBenchmark: AsyncParsableCommand {
                      // about twice as much on these messages as on its bare ones, which is not explained yet; the
                      // target stays on the comparison above.
                      .init(name: "cli-record/rawc-record", numerator: "cli_record", denominator: "rawc_record_drain"),
+                     // The same drains of backlogs published one message at a time, as producers over time build
+                     // one: what a delivery costs the broker's queue process differs with it (docs/performance.md,
+                     // "The drain's rate"). The same target as the batch-filled comparison.
+                     .init(name: "cli-spread/drain-spread", numerator: "cli_record_spread", denominator: "rawc_drain_spread", target: 0.9),
+                     .init(name: "cli-spread/rawc-record-spread", numerator: "cli_record_spread", denominator: "rawc_record_drain_spread"),
                      // Information: the same CLI worker on a priority queue (`--max-priority 10`, not a default).
                      .init(name: "cli-priority/drain", numerator: "cli_record_priority", denominator: "rawc_drain"),
                      // Information: what the job format costs the broker, and what the Swift client costs.
@@ -79,8 +87,10 @@ struct JobsBenchmark: AsyncParsableCommand {
             var notes: [String: Double] = [:]
             let connection = try await AMQPConnection.connect(url: url, logger: logger)
             let setup = try await connection.openChannel()
-            for side in rawcFirst ? [Side.rawc, .cjobs, .warren, .rawcRecord, .cli, .cliPriority, .pacedRawc, .pacedCLI]
-                                  : [.pacedCLI, .pacedRawc, .cliPriority, .cli, .rawcRecord, .warren, .cjobs, .rawc] {
+            for side in rawcFirst ? [Side.rawc, .cjobs, .warren, .rawcRecord, .cli, .rawcSpread, .rawcRecordSpread, .cliSpread,
+                                     .cliPriority, .pacedRawc, .pacedCLI]
+                                  : [.pacedCLI, .pacedRawc, .cliPriority, .cliSpread, .rawcRecordSpread, .rawcSpread, .cli, .rawcRecord,
+                                     .warren, .cjobs, .rawc] {
                 if !enqueue && [.cjobs, .rawc, .warren].contains(side) { continue }
                 switch side {
                 case .cjobs:
@@ -120,25 +130,30 @@ struct JobsBenchmark: AsyncParsableCommand {
                     await JobsBenchmark.deleteQueues(of: queue, on: setup)
                 case .rawcRecord:
                     guard cli else { continue }
-                    let plain = try await cliWorker.fillPlainQueueWithRecordJobs(connection: connection)
-                    await Bench.settle()
-                    figures["rawc_record_drain"] = try await meter.measure("rawc_record_drain", client: CPUTime.children,
-                                                                           switches: ContextSwitches.children, into: &notes) {
-                        try await rawc.drain(queue: plain, count: count, prefetch: 200).rate
-                    }
-                    _ = try? await setup.deleteQueue(plain)
+                    figures["rawc_record_drain"] = try await Self.rawcDrainOfRecordJobs(
+                        "rawc_record_drain", filledBy: cliWorker, rawc: rawc, meter: meter, connection: connection, setup: setup, into: &notes)
                 case .cli:
                     guard cli else { continue }
                     let r = try await cliWorker.run(connection: connection, logger: logger)
-                    figures["cli_record"] = r.rate
-                    notes["cli_record_cpu_us"] = r.cpuMicros
-                    if let w = r.warmupCPUMicros, let s = r.steadyCPUMicros {
-                        (notes["cli_record_warmup_cpu_us"], notes["cli_record_steady_cpu_us"]) = (w, s)
-                        notes["cli_record_warmup_jobs"] = Double(cliWorker.warmupJobs)
+                    r.note(as: "cli_record", warmupJobs: cliWorker.warmupJobs, figures: &figures, notes: &notes)
+                case .rawcSpread:
+                    guard cliSpread else { continue }
+                    let rawQueue = Bench.uniqueQueue("rawc-spread")
+                    _ = try await rawc.fill(queue: rawQueue, count: count, bytes: 100, window: 1)
+                    await Bench.settle()
+                    figures["rawc_drain_spread"] = try await meter.measure("rawc_drain_spread", client: CPUTime.children,
+                                                                           switches: ContextSwitches.children, into: &notes) {
+                        try await rawc.drain(queue: rawQueue, count: count, prefetch: 200).rate
                     }
-                    notes["cli_record_vcsw"] = r.switchesPerJob
-                    notes["cli_record_rss_mib"] = r.rssMiB
-                    if let us = r.brokerMicros { notes["cli_record_broker_us"] = us }
+                    _ = try? await setup.deleteQueue(rawQueue)
+                case .rawcRecordSpread:
+                    guard cliSpread else { continue }
+                    figures["rawc_record_drain_spread"] = try await Self.rawcDrainOfRecordJobs(
+                        "rawc_record_drain_spread", filledBy: spreadWorker, rawc: rawc, meter: meter, connection: connection, setup: setup, into: &notes)
+                case .cliSpread:
+                    guard cliSpread else { continue }
+                    let r = try await spreadWorker.run(connection: connection, logger: logger)
+                    r.note(as: "cli_record_spread", warmupJobs: spreadWorker.warmupJobs, figures: &figures, notes: &notes)
                 case .cliPriority:
                     guard cliPriority else { continue }
                     let r = try await priorityWorker.run(connection: connection, logger: logger)
@@ -167,6 +182,7 @@ struct JobsBenchmark: AsyncParsableCommand {
         if queues {
             print(report.render())
             if cli { print(CLIWorkerDrain.summary(report)) }
+            if cliSpread { print(CLIWorkerDrain.spreadSummary(report)) }
             if paced != nil { print(CLIWorkerDrain.pacedSummary(report)) }
             fflush(nil)  // before the progress lines on stderr
         }
@@ -188,12 +204,26 @@ struct JobsBenchmark: AsyncParsableCommand {
         if json { print(report.json()) }
     }
 
-    private enum Side { case rawc, cjobs, warren, rawcRecord, cli, cliPriority, pacedRawc, pacedCLI }
+    private enum Side { case rawc, cjobs, warren, rawcRecord, cli, rawcSpread, rawcRecordSpread, cliSpread, cliPriority, pacedRawc, pacedCLI }
 
     /// The `warren` executable run as a worker process (idle RSS, CLI drain).
     private var warrenBinary: URL {
         workerBinary.map { URL(fileURLWithPath: $0) }
             ?? URL(fileURLWithPath: CommandLine.arguments[0]).deletingLastPathComponent().appendingPathComponent("warren")
+    }
+
+    /// `rawc drain` of a plain queue that `worker` fills with the `record` jobs its own drain gets (in one batch or
+    /// one at a time, as it fills its own), measured as `name`; the queue is deleted after.
+    private static func rawcDrainOfRecordJobs(_ name: String, filledBy worker: CLIWorkerDrain, rawc: RawC, meter: PhaseMeter,
+                                              connection: AMQPConnection, setup: AMQPChannel,
+                                              into notes: inout [String: Double]) async throws -> Double {
+        let plain = try await worker.fillPlainQueueWithRecordJobs(connection: connection)
+        await Bench.settle()
+        let rate = try await meter.measure(name, client: CPUTime.children, switches: ContextSwitches.children, into: &notes) {
+            try await rawc.drain(queue: plain, count: worker.count, prefetch: 200).rate
+        }
+        _ = try? await setup.deleteQueue(plain)
+        return rate
     }
 
     /// Deletes a benchmark queue's lanes and dead-letter queue.
