@@ -9,8 +9,8 @@ import WarrenAMQP
 /// one line to a file. Timed from the first line written to the last (steady state, the worker's start-up
 /// excluded), by watching the file's size; the worker's CPU time and voluntary context switches (all its
 /// threads, from /proc) are read at both ends. The CPU is also read once ``warmupJobs`` lines are written,
-/// which splits the drain's CPU per job into the worker's warm-up (its first jobs, dearer: the code and data
-/// of the job path are cold) and the rest (information; the headline stays first to last).
+/// which splits the drain's CPU per job into the worker's first jobs and the rest, so that a cost of starting
+/// up shows apart (information; the headline stays first to last).
 struct CLIWorkerDrain {
     let warren: URL
     let url: String

@@ -15,8 +15,8 @@ import WarrenAMQP
 struct JobsBenchmark: AsyncParsableCommand {
     static let configuration = CommandConfiguration(commandName: "jobs", abstract: "Jobs core: enqueue, drain, idle RSS, delay lateness.")
 
-    /// 50,000: the drains the issue that set the CLI targets measured; a worker's first few thousand jobs cost
-    /// it more (its warm-up, reported apart), which a shorter drain weighs more.
+    /// 50,000: the drains the issue that set the CLI targets measured (the CLI worker's first 5,000 jobs are
+    /// also reported apart, so that a cost of starting up shows).
     @Option(help: "Jobs per round (every phase).") var count = 50_000
     @Option(help: "Rounds (medians are reported); odd rounds run rawc first, even rounds Warren first.") var rounds = 7
     @Option(help: "Worker concurrency (in-process drain and the CLI worker's --concurrency).") var concurrency = 16
@@ -106,13 +106,11 @@ struct JobsBenchmark: AsyncParsableCommand {
                         try await rawc.fill(queue: rawQueue, count: count, bytes: 100, window: 1000).rate
                     }
                     if rawcDrain {
-                        await Bench.settle()
-                        figures["rawc_drain"] = try await meter.measure("rawc_drain", client: CPUTime.children,
-                                                                        switches: ContextSwitches.children, into: &notes) {
-                            try await rawc.drain(queue: rawQueue, count: count, prefetch: 200).rate
-                        }
+                        figures["rawc_drain"] = try await Self.rawcDrain(
+                            "rawc_drain", of: rawQueue, count: count, rawc: rawc, meter: meter, setup: setup, into: &notes)
+                    } else {
+                        _ = try? await setup.deleteQueue(rawQueue)
                     }
-                    _ = try? await setup.deleteQueue(rawQueue)
                 case .warren:
                     let queue = Topology.Queue(Bench.uniqueQueue("jobs"))
                     let topology = Topology(queues: [queue])
@@ -140,12 +138,8 @@ struct JobsBenchmark: AsyncParsableCommand {
                     guard cliSpread else { continue }
                     let rawQueue = Bench.uniqueQueue("rawc-spread")
                     _ = try await rawc.fill(queue: rawQueue, count: count, bytes: 100, window: 1)
-                    await Bench.settle()
-                    figures["rawc_drain_spread"] = try await meter.measure("rawc_drain_spread", client: CPUTime.children,
-                                                                           switches: ContextSwitches.children, into: &notes) {
-                        try await rawc.drain(queue: rawQueue, count: count, prefetch: 200).rate
-                    }
-                    _ = try? await setup.deleteQueue(rawQueue)
+                    figures["rawc_drain_spread"] = try await Self.rawcDrain(
+                        "rawc_drain_spread", of: rawQueue, count: count, rawc: rawc, meter: meter, setup: setup, into: &notes)
                 case .rawcRecordSpread:
                     guard cliSpread else { continue }
                     figures["rawc_record_drain_spread"] = try await Self.rawcDrainOfRecordJobs(
@@ -218,11 +212,18 @@ struct JobsBenchmark: AsyncParsableCommand {
                                               connection: AMQPConnection, setup: AMQPChannel,
                                               into notes: inout [String: Double]) async throws -> Double {
         let plain = try await worker.fillPlainQueueWithRecordJobs(connection: connection)
+        return try await rawcDrain(name, of: plain, count: worker.count, rawc: rawc, meter: meter, setup: setup, into: &notes)
+    }
+
+    /// `rawc drain` (prefetch 200) of the `count` messages in `queue`, on a settled broker, measured as `name`;
+    /// the queue is deleted after.
+    private static func rawcDrain(_ name: String, of queue: String, count: Int, rawc: RawC, meter: PhaseMeter, setup: AMQPChannel,
+                                  into notes: inout [String: Double]) async throws -> Double {
         await Bench.settle()
         let rate = try await meter.measure(name, client: CPUTime.children, switches: ContextSwitches.children, into: &notes) {
-            try await rawc.drain(queue: plain, count: worker.count, prefetch: 200).rate
+            try await rawc.drain(queue: queue, count: count, prefetch: 200).rate
         }
-        _ = try? await setup.deleteQueue(plain)
+        _ = try? await setup.deleteQueue(queue)
         return rate
     }
 
