@@ -32,6 +32,9 @@ struct CLIWorkerDrain {
     /// The first jobs of the drain counted as the worker's warm-up in ``Result/warmupCPUMicros`` and
     /// ``Result/steadyCPUMicros``. No split when the drain has fewer than twice as many.
     var warmupJobs = 5_000
+    /// Reads the queue process's state once the backlog is settled, just before the worker starts
+    /// (``QueueProcessState``); nil: not read (a remote broker).
+    var stateProbe: QueueProcessProbe?
 
     struct Result {
         var rate: Double
@@ -47,6 +50,8 @@ struct CLIWorkerDrain {
         /// The broker's and the PostgreSQL server's CPU per job over the same interval, microseconds.
         var brokerMicros: Double?
         var serverMicros: Double?
+        /// The queue process's state when the drain started, when read.
+        var startState: QueueProcessState?
 
         /// Puts these figures in a round's report under `name`: the rate as a figure, the rest as notes
         /// (`NAME_cpu_us`, `NAME_warmup_cpu_us`, `NAME_steady_cpu_us`, `NAME_vcsw`, `NAME_rss_mib`, `NAME_broker_us`).
@@ -60,6 +65,7 @@ struct CLIWorkerDrain {
             notes["\(name)_vcsw"] = switchesPerJob
             notes["\(name)_rss_mib"] = rssMiB
             if let brokerMicros { notes["\(name)_broker_us"] = brokerMicros }
+            startState?.note(as: name, into: &notes)
         }
     }
 
@@ -89,6 +95,7 @@ struct CLIWorkerDrain {
             try await enqueueRecordJobs(connection: connection, topology: topology, queue: name, file: file)
             await Bench.settle()
         }
+        let startState = feed == nil ? stateProbe?.read(queue: name) : nil
 
         let p = try startWorker(queue: name)
         defer {
@@ -131,7 +138,8 @@ struct CLIWorkerDrain {
                 return Result(rate: jobs / seconds, cpuMicros: (cpu1 - cpu0) * 1e6 / jobs,
                               warmupCPUMicros: warm.map { (w) in (w.cpu - cpu0) * 1e6 / Double(w.jobs - 1) },
                               steadyCPUMicros: warm.map { (w) in (cpu1 - w.cpu) * 1e6 / Double(count - w.jobs) },
-                              switchesPerJob: (sw1 - sw0) / jobs, rssMiB: rss, brokerMicros: others.broker, serverMicros: others.server)
+                              switchesPerJob: (sw1 - sw0) / jobs, rssMiB: rss, brokerMicros: others.broker, serverMicros: others.server,
+                              startState: startState)
             }
             guard p.isRunning else { break }
             try await Task.sleep(for: .milliseconds(2))
@@ -334,6 +342,7 @@ extension CLIWorkerDrain {
               the broker's CPU per job: \(med { $0["cli_record_broker_us"] }) us vs \(med { $0["rawc_drain_broker_us"] }) us per message of rawc drain, \(med { $0["rawc_record_drain_broker_us"] }) us of rawc draining the same record jobs
               voluntary context switches per job: \(med { $0["cli_record_vcsw"] }) (rawc drain \(med { $0["rawc_drain_vcsw"] }), in-process noop drain \(med { $0["warren_drain_vcsw"] }))
               worker RSS at the end of the drain: \(med { $0["cli_record_rss_mib"] }) MiB
+            \(QueueProcessState.summary(report, cli: "cli_record", bare: "rawc_drain", same: "rawc_record_drain"))
             """
     }
 
@@ -346,6 +355,7 @@ extension CLIWorkerDrain {
             CLI worker, default flags, record jobs, backlogs published one message at a time (medians of rounds):
               CPU per job: \(med { $0["cli_record_spread_cpu_us"] }) us vs rawc drain \(med { $0["rawc_drain_spread_cpu_us"] }) us per message, \(med { $0["rawc_record_drain_spread_cpu_us"] }) us of rawc draining the same record jobs
               the broker's CPU per job: \(med { $0["cli_record_spread_broker_us"] }) us vs \(med { $0["rawc_drain_spread_broker_us"] }) us per message of rawc drain, \(med { $0["rawc_record_drain_spread_broker_us"] }) us of rawc draining the same record jobs
+            \(QueueProcessState.summary(report, cli: "cli_record_spread", bare: "rawc_drain_spread", same: "rawc_record_drain_spread"))
             """
     }
 

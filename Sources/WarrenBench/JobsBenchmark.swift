@@ -45,6 +45,8 @@ struct JobsBenchmark: AsyncParsableCommand {
         let rawcDrain = drain || cli || cliPriority
         var cliWorker = CLIWorkerDrain(warren: warrenBinary, url: broker.resolvedURL, count: count, concurrency: concurrency)
         cliWorker.brokerPID = broker.resolvedBrokerPID
+        let probe = broker.queueProcessProbe
+        cliWorker.stateProbe = probe
         var priorityWorker = cliWorker
         priorityWorker.maxPriority = 10
         var spreadWorker = cliWorker
@@ -107,7 +109,7 @@ struct JobsBenchmark: AsyncParsableCommand {
                     }
                     if rawcDrain {
                         figures["rawc_drain"] = try await Self.rawcDrain(
-                            "rawc_drain", of: rawQueue, count: count, rawc: rawc, meter: meter, setup: setup, into: &notes)
+                            "rawc_drain", of: rawQueue, count: count, rawc: rawc, meter: meter, probe: probe, setup: setup, into: &notes)
                     } else {
                         _ = try? await setup.deleteQueue(rawQueue)
                     }
@@ -129,7 +131,7 @@ struct JobsBenchmark: AsyncParsableCommand {
                 case .rawcRecord:
                     guard cli else { continue }
                     figures["rawc_record_drain"] = try await Self.rawcDrainOfRecordJobs(
-                        "rawc_record_drain", filledBy: cliWorker, rawc: rawc, meter: meter, connection: connection, setup: setup, into: &notes)
+                        "rawc_record_drain", filledBy: cliWorker, rawc: rawc, meter: meter, probe: probe, connection: connection, setup: setup, into: &notes)
                 case .cli:
                     guard cli else { continue }
                     let r = try await cliWorker.run(connection: connection, logger: logger)
@@ -139,11 +141,11 @@ struct JobsBenchmark: AsyncParsableCommand {
                     let rawQueue = Bench.uniqueQueue("rawc-spread")
                     _ = try await rawc.fill(queue: rawQueue, count: count, bytes: 100, window: 1)
                     figures["rawc_drain_spread"] = try await Self.rawcDrain(
-                        "rawc_drain_spread", of: rawQueue, count: count, rawc: rawc, meter: meter, setup: setup, into: &notes)
+                        "rawc_drain_spread", of: rawQueue, count: count, rawc: rawc, meter: meter, probe: probe, setup: setup, into: &notes)
                 case .rawcRecordSpread:
                     guard cliSpread else { continue }
                     figures["rawc_record_drain_spread"] = try await Self.rawcDrainOfRecordJobs(
-                        "rawc_record_drain_spread", filledBy: spreadWorker, rawc: rawc, meter: meter, connection: connection, setup: setup, into: &notes)
+                        "rawc_record_drain_spread", filledBy: spreadWorker, rawc: rawc, meter: meter, probe: probe, connection: connection, setup: setup, into: &notes)
                 case .cliSpread:
                     guard cliSpread else { continue }
                     let r = try await spreadWorker.run(connection: connection, logger: logger)
@@ -209,17 +211,19 @@ struct JobsBenchmark: AsyncParsableCommand {
     /// `rawc drain` of a plain queue that `worker` fills with the `record` jobs its own drain gets (in one batch or
     /// one at a time, as it fills its own), measured as `name`; the queue is deleted after.
     private static func rawcDrainOfRecordJobs(_ name: String, filledBy worker: CLIWorkerDrain, rawc: RawC, meter: PhaseMeter,
-                                              connection: AMQPConnection, setup: AMQPChannel,
+                                              probe: QueueProcessProbe?, connection: AMQPConnection, setup: AMQPChannel,
                                               into notes: inout [String: Double]) async throws -> Double {
         let plain = try await worker.fillPlainQueueWithRecordJobs(connection: connection)
-        return try await rawcDrain(name, of: plain, count: worker.count, rawc: rawc, meter: meter, setup: setup, into: &notes)
+        return try await rawcDrain(name, of: plain, count: worker.count, rawc: rawc, meter: meter, probe: probe, setup: setup,
+                                   into: &notes)
     }
 
-    /// `rawc drain` (prefetch 200) of the `count` messages in `queue`, on a settled broker, measured as `name`;
-    /// the queue is deleted after.
-    private static func rawcDrain(_ name: String, of queue: String, count: Int, rawc: RawC, meter: PhaseMeter, setup: AMQPChannel,
-                                  into notes: inout [String: Double]) async throws -> Double {
+    /// `rawc drain` (prefetch 200) of the `count` messages in `queue`, on a settled broker, measured as `name`
+    /// (with the queue process's state at the start, when `probe` reads it); the queue is deleted after.
+    private static func rawcDrain(_ name: String, of queue: String, count: Int, rawc: RawC, meter: PhaseMeter,
+                                  probe: QueueProcessProbe?, setup: AMQPChannel, into notes: inout [String: Double]) async throws -> Double {
         await Bench.settle()
+        probe?.read(queue: queue)?.note(as: name, into: &notes)
         let rate = try await meter.measure(name, client: CPUTime.children, switches: ContextSwitches.children, into: &notes) {
             try await rawc.drain(queue: queue, count: count, prefetch: 200).rate
         }

@@ -47,6 +47,14 @@ struct BrokerOptions: ParsableArguments {
         return pid
     }
 
+    @Option(help: "The local broker's control script, run as `SCRIPT ctl eval` to read a queue process's state at each drain's start (read only; default: deploy/rabbitmq-local.sh under the current directory; the state is not read when the broker's pid is unknown).")
+    var brokerControl = "deploy/rabbitmq-local.sh"
+
+    /// Reads queue process states on the local broker; nil for a broker elsewhere.
+    var queueProcessProbe: QueueProcessProbe? {
+        QueueProcessProbe.local(script: brokerControl, url: resolvedURL, brokerPID: resolvedBrokerPID)
+    }
+
     /// The URL to use: the option, else `WARREN_URL`, else the local default.
     var resolvedURL: String {
         url ?? ProcessInfo.processInfo.environment["WARREN_URL"] ?? Self.defaultURL
