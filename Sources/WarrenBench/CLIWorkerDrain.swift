@@ -69,6 +69,14 @@ struct CLIWorkerDrain {
         }
     }
 
+    /// Queue name prefixes, the worker's and rawc's of equal length (also when paced). On RabbitMQ 3.10 the
+    /// length of a queue's name moves where the queue process's collections fall while a backlog is
+    /// published, and so whether the drain starts in the broker's dear state (docs/performance.md, "Which
+    /// drains are dear is decided before they start"): with names 8 bytes apart, the worker's backlogs
+    /// started dear in 19 rounds of 21 and rawc's of the same jobs in 6; with equal lengths, alike.
+    static let queuePrefix = "record-cli", rawcQueuePrefix = "record-raw"
+    static let pacedQueuePrefix = "paced-cli", rawcPacedQueuePrefix = "paced-raw"
+
     /// A line of the record file: "<id> <attempt>\n" with fixed-width ids, unique per run (`run`: 8 characters).
     static func jobID(_ i: Int, run: Substring) -> String { "b-\(run)-" + String(format: "%08d", i) }
     static let lineBytes = jobID(0, run: "00000000").utf8.count + 3
@@ -82,7 +90,7 @@ struct CLIWorkerDrain {
     /// Runs the drain: with no `feed`, of ``count`` jobs enqueued before the worker starts; with one, of
     /// ``count`` jobs the feed publishes at its fixed rate once the worker consumes.
     func run(connection: AMQPConnection, logger: Logger, feed: PacedFeed? = nil) async throws -> Result {
-        let name = Bench.uniqueQueue(feed == nil ? "cli" : "cli-paced")
+        let name = Bench.uniqueQueue(feed == nil ? Self.queuePrefix : Self.pacedQueuePrefix)
         let topology = try declaredTopology(queue: name)
         let queue = topology.queue(named: name)
         let setup = try await connection.openChannel()
@@ -173,7 +181,7 @@ struct CLIWorkerDrain {
     /// properties; the file named in them is never written): what `rawc drain` drains for the C floor of
     /// these very messages. Returns the queue's name; the caller deletes it.
     func fillPlainQueueWithRecordJobs(connection: AMQPConnection) async throws -> String {
-        let name = try await Self.declarePlainQueue(connection: connection, prefix: "rawc-record")
+        let name = try await Self.declarePlainQueue(connection: connection, prefix: Self.rawcQueuePrefix)
         try await enqueueRecordJobs(connection: connection, topology: Topology(queues: [Topology.Queue(name)]), queue: name,
                                     file: Self.unwrittenFile)
         return name
@@ -182,7 +190,7 @@ struct CLIWorkerDrain {
     /// `rawc drain` consuming ``count`` of the same `record` jobs from a plain queue that `feed` fills at its
     /// fixed rate once rawc consumes; rawc's own figures (its CPU is the caller's to read, as a child's).
     func rawcPaced(_ rawc: RawC, connection: AMQPConnection, feed: PacedFeed) async throws -> RawC.Result {
-        let name = try await Self.declarePlainQueue(connection: connection, prefix: "rawc-paced")
+        let name = try await Self.declarePlainQueue(connection: connection, prefix: Self.rawcPacedQueuePrefix)
         let setup = try await connection.openChannel()
         let drain = Task { [count] in try await rawc.drain(queue: name, count: count, prefetch: 200) }
         do {
