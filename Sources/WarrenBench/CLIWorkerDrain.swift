@@ -76,6 +76,8 @@ struct CLIWorkerDrain {
     /// started dear in 19 rounds of 21 and rawc's of the same jobs in 6; with equal lengths, alike.
     static let queuePrefix = "record-cli", rawcQueuePrefix = "record-raw"
     static let pacedQueuePrefix = "paced-cli", rawcPacedQueuePrefix = "paced-raw"
+    /// rawc's bare drains' queues (batch-filled and filled one message at a time), named as long as the above.
+    static let rawcBareQueuePrefix = "bare-batch", rawcBareSpreadQueuePrefix = "bare-drips"
 
     /// A line of the record file: "<id> <attempt>\n" with fixed-width ids, unique per run (`run`: 8 characters).
     static func jobID(_ i: Int, run: Substring) -> String { "b-\(run)-" + String(format: "%08d", i) }

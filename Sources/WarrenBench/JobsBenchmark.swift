@@ -103,7 +103,7 @@ struct JobsBenchmark: AsyncParsableCommand {
                     }
                     await JobsBenchmark.deleteQueues(of: queue, on: setup)
                 case .rawc:
-                    let rawQueue = Bench.uniqueQueue("rawc")
+                    let rawQueue = Bench.uniqueQueue(CLIWorkerDrain.rawcBareQueuePrefix)
                     figures["rawc_fill"] = try await meter.measure("rawc_fill", client: CPUTime.children, into: &notes) {
                         try await rawc.fill(queue: rawQueue, count: count, bytes: 100, window: 1000).rate
                     }
@@ -138,7 +138,7 @@ struct JobsBenchmark: AsyncParsableCommand {
                     r.note(as: "cli_record", warmupJobs: cliWorker.warmupJobs, figures: &figures, notes: &notes)
                 case .rawcSpread:
                     guard cliSpread else { continue }
-                    let rawQueue = Bench.uniqueQueue("rawc-spread")
+                    let rawQueue = Bench.uniqueQueue(CLIWorkerDrain.rawcBareSpreadQueuePrefix)
                     _ = try await rawc.fill(queue: rawQueue, count: count, bytes: 100, window: 1)
                     figures["rawc_drain_spread"] = try await Self.rawcDrain(
                         "rawc_drain_spread", of: rawQueue, count: count, rawc: rawc, meter: meter, probe: probe, setup: setup, into: &notes)
