@@ -1,10 +1,11 @@
 import Foundation
+import WarrenAMQP
 
 /// The garbage-collection state a classic queue's Erlang process is in when a drain starts, read (never
 /// changed) through `deploy/rabbitmq-local.sh ctl eval` when the broker is the local one.
 ///
 /// Why: on RabbitMQ 3.10 a drain of a large backlog is "dear" (the queue process runs a full collection
-/// every other collection, 40-60 per 50,000-job drain, and costs the broker about twice the CPU per
+/// every other collection, 40-61 per 50,000-job drain, and costs the broker about twice the CPU per
 /// message) exactly when, at the drain's start, the off-heap binaries its backlog holds outnumber its
 /// old binary heap's limit (`bin_old_vheap_block_size`); otherwise it is "cheap" and runs none. The fill
 /// that built the backlog decides it, not the consumer (docs/performance.md, "Which drains are dear is
@@ -22,9 +23,9 @@ struct QueueProcessState: Sendable {
     /// start until they have fallen to the limit (0 when they start under it).
     var cycleShare: Double { binaryWords > 0 ? max(0, 1 - Double(limitWords) / Double(binaryWords)) : 0 }
 
-    /// More than a quarter of the drain in the cycle: the broker's CPU per message shows it (dear drains measured
-    /// 0.44-0.87 of the drain in the cycle; a limit within a few words of the backlog, as with
-    /// `+hmbs 1048576` and 50,000 `record` jobs, is not dear).
+    /// More than a quarter of the drain in the cycle: the broker's CPU per message shows it (dear drains
+    /// measured 0.44-0.81 of the drain in the cycle in the benchmark's runs; a limit within a few words of
+    /// the backlog, as with `+hmbs 1048576` and 50,000 `record` jobs, is not dear).
     var cycleProne: Bool { cycleShare > 0.25 }
 
     /// Puts the state in a round's notes under `name`: `NAME_start_dear` (1 or 0), `NAME_start_cycle_share`,
@@ -55,7 +56,7 @@ struct QueueProcessState: Sendable {
     /// The summary's lines on start states, for a CLI drain `cli` against rawc's drains `bare` and `same`.
     static func summary(_ report: BenchReport, cli: String, bare: String, same: String) -> String {
         guard report.notes.contains(where: { $0["\(cli)_start_dear"] != nil }) else {
-            return "  the queue processes' start states were not read (no local broker control script)"
+            return "  the queue processes' start states were not read (no local broker: its pid file or control script not found)"
         }
         func alike(_ other: String) -> String {
             let (m, n) = alikeRatio(report, cli, other)
@@ -79,26 +80,19 @@ struct QueueProcessProbe: Sendable {
     /// The probe for the broker at `url`, when `script` exists and the broker is local (its pid file is
     /// readable, as for the CPU figures); nil otherwise, and the benchmark prints no state.
     static func local(script: String, url: String, brokerPID: Int32?) -> QueueProcessProbe? {
-        guard brokerPID != nil, FileManager.default.isExecutableFile(atPath: script) else { return nil }
-        let path = URLComponents(string: url)?.percentEncodedPath ?? ""
-        let vhost = path.count > 1 ? String(path.dropFirst()).removingPercentEncoding ?? "/" : "/"
-        return QueueProcessProbe(script: script, vhost: vhost)
+        guard brokerPID != nil, FileManager.default.isExecutableFile(atPath: script),
+              let configuration = try? AMQPConfiguration(url: url) else { return nil }
+        return QueueProcessProbe(script: script, vhost: configuration.virtualHost)
     }
 
     /// The state of `queue`'s process now; nil when the broker does not answer in the expected form.
-    /// Costs one `rabbitmqctl` start (about a second of CPU), so the caller reads it before settling.
+    /// Costs one `rabbitmqctl` start (about a second of CPU); the callers read it after the settle and before the
+    /// drain starts, so its CPU falls outside the measured interval. Blocks the calling thread.
     func read(queue: String) -> QueueProcessState? {
-        guard let expression = Self.expression(queue: queue, vhost: vhost) else { return nil }
-        let p = Process()
-        p.executableURL = URL(fileURLWithPath: script)
-        p.arguments = ["ctl", "eval", expression]
-        let out = Pipe()
-        p.standardOutput = out
-        p.standardError = FileHandle.nullDevice
-        do { try p.run() } catch { return nil }
-        let data = out.fileHandleForReading.readDataToEndOfFile()
-        p.waitUntilExit()
-        return Self.parse(String(decoding: data, as: UTF8.self))
+        guard let expression = Self.expression(queue: queue, vhost: vhost),
+              let (status, output) = try? RawC.runTool(script, ["ctl", "eval", expression], environment: nil),
+              status == 0 else { return nil }
+        return Self.parse(output)
     }
 
     /// The Erlang expression printing `<<"young old limit">>` in words; nil for a name that would need quoting
