@@ -6,7 +6,9 @@ import WarrenAMQP
 
 /// `warren-bench dlq`: requeue rate of dead jobs (``DeadLetterMover``, in process: consume, republish with
 /// confirms, ack after the confirm) against a C move loop doing the same (`cjobs move`: consume, publish with
-/// confirms, ack after the confirm, scripts/bench/cjobs.c) and the plain-C publish rate (`rawc fill`, confirms,
+/// confirms, ack after the confirm, scripts/bench/cjobs.c; its prefetch is the mover's batch, so both hold at
+/// most that many messages in flight: the same bound on duplicates after a kill) and the plain-C publish
+/// rate (`rawc fill`, confirms,
 /// 1000 in flight), in the same run, alternating which mover goes first. Also reports the import rate
 /// (``DeadLetterArchive``) used to fill the dead-letter queues.
 struct DLQBenchmark: AsyncParsableCommand {
@@ -14,7 +16,7 @@ struct DLQBenchmark: AsyncParsableCommand {
 
     @Option(help: "Dead jobs per round.") var count = 20_000
     @Option(help: "Rounds (medians are reported); odd rounds run the C mover first.") var rounds = 7
-    @Option(help: "Requeue confirm batch.") var batch = 500
+    @Option(help: "Most messages in flight, the mover's batchSize and the C mover's prefetch.") var batch = 500
     @Flag(help: "Print JSON too.") var json = false
     @OptionGroup var broker: BrokerOptions
     @OptionGroup var rawcOptions: RawCOptions
@@ -29,6 +31,7 @@ struct DLQBenchmark: AsyncParsableCommand {
             metrics: ["rawc_fill", "warren_dlq_import", "cjobs_move", "warren_dlq_requeue"],
             ratios: [.init(name: "requeue/cmove", numerator: "warren_dlq_requeue", denominator: "cjobs_move", target: 0.8),
                      .init(name: "requeue/fill", numerator: "warren_dlq_requeue", denominator: "rawc_fill")])
+        let meter = PhaseMeter(messages: count, brokerPID: broker.resolvedBrokerPID)
         for round in 1...rounds {
             Bench.progress("round \(round)/\(rounds)")
             let rawQueue = Bench.uniqueQueue("rawc")
@@ -37,6 +40,7 @@ struct DLQBenchmark: AsyncParsableCommand {
             let setup = try await connection.openChannel()
             _ = try? await setup.deleteQueue(rawQueue)
             var figures = ["rawc_fill": fill.rate]
+            var notes: [String: Double] = [:]
             for mover in round % 2 == 1 ? ["c", "warren"] : ["warren", "c"] {
                 await Bench.settle()
                 let queue = Topology.Queue(Bench.uniqueQueue("dlq"))
@@ -48,9 +52,14 @@ struct DLQBenchmark: AsyncParsableCommand {
                 figures["warren_dlq_import"] = Double(imported) / (ContinuousClock.now - start).seconds
                 await Bench.settle()
                 if mover == "c" {
-                    figures["cjobs_move"] = try await cjobs.move(from: dead, to: queue.name, count: count, prefetch: 4 * batch).rate
+                    figures["cjobs_move"] = try await meter.measure("cjobs_move", client: CPUTime.children,
+                                                                    switches: ContextSwitches.children, into: &notes) {
+                        try await cjobs.move(from: dead, to: queue.name, count: count, prefetch: batch).rate
+                    }
                 } else {
-                    let moved = try await DeadLetterMover(connection: connection, batchSize: batch).requeue(queue: dead)
+                    let moved = try await meter.measure("warren_dlq_requeue", client: CPUTime.process, into: &notes) {
+                        try await DeadLetterMover(connection: connection, batchSize: batch).requeue(queue: dead)
+                    }
                     figures["warren_dlq_requeue"] = moved.rate
                     guard moved.done == count else { throw BenchError("requeue moved \(moved.done) of \(count): \(moved.errors)") }
                 }
@@ -60,7 +69,7 @@ struct DLQBenchmark: AsyncParsableCommand {
             }
             await setup.close()
             await connection.close()
-            report.addRound(figures)
+            report.addRound(figures, notes: notes)
         }
         print(report.render())
         if json { print(report.json()) }

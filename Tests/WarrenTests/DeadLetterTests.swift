@@ -124,6 +124,26 @@ final class DeadLetterTests: XCTestCase {
         XCTAssertEqual(got17, ["d1", "d3", "d5"])
     }
 
+    /// A requeue of every message consumes the dead-letter queue (no filter) and ends once the messages counted
+    /// at the start are in: more messages than a batch and than the consumer's prefetch each reach the work
+    /// queue once, in order, and the dead-letter queue is left empty.
+    func testRequeueOfEveryMessageMovesAllInOrder() async throws {
+        let count = 900
+        let messages = (0..<count).map { i in
+            dlqTestMessage(id: "e\(1000 + i)", job: "email", queue: queue.name, errorType: "Boom", message: "failure \(i)",
+                           attempts: 1, failedAt: t0)
+        }
+        let outcomes = await channel.publish(messages)
+        XCTAssertEqual(outcomes.filter { (try? $0.get()) == .acked }.count, count)
+        let report = try await DeadLetterMover(connection: connection, batchSize: 200).requeue(queue: dead)
+        XCTAssertEqual(report.done, count)
+        XCTAssertEqual(report.failed, 0)
+        let work = try await drainWork(queue.name)
+        XCTAssertEqual(work.map { $0.properties.messageID }, messages.map { $0.properties.messageID })
+        let left = try await channel.inspectQueue(dead).messageCount
+        XCTAssertEqual(left, 0)
+    }
+
     func testRequeueKeepingAttemptsToAnotherQueueWithLimit() async throws {
         try await fill()
         let other = Topology.Queue(JobsBroker.uniqueQueue("dlq-to"))
