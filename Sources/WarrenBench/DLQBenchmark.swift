@@ -7,10 +7,10 @@ import WarrenAMQP
 /// `warren-bench dlq`: requeue rate of dead jobs (``DeadLetterMover``, in process: consume, republish with
 /// confirms, ack after the confirm) against a C move loop doing the same (`cjobs move`: consume, publish with
 /// confirms, ack after the confirm, scripts/bench/cjobs.c; its prefetch is the mover's batch, so both hold at
-/// most that many messages in flight: the same bound on duplicates after a kill) and the plain-C publish
-/// rate (`rawc fill`, confirms,
-/// 1000 in flight), in the same run, alternating which mover goes first. Also reports the import rate
-/// (``DeadLetterArchive``) used to fill the dead-letter queues.
+/// most that many messages in flight: the same bound on duplicates after a kill) and the plain-C publish rate
+/// (`rawc fill`, confirms, 1000 in flight), in the same run, alternating which mover goes first; each side's
+/// CPU and the broker's per message. Also reports the import rate (``DeadLetterArchive``) used to fill the
+/// dead-letter queues.
 struct DLQBenchmark: AsyncParsableCommand {
     static let configuration = CommandConfiguration(commandName: "dlq", abstract: "Dead-letter requeue rate vs plain-C publish rate.")
 

@@ -46,8 +46,6 @@ struct DeadLetterCursor {
         var iterator: AMQPConsumer.AsyncIterator
         let idle: IdleWatch
         let watchdog: Task<Void, Never>
-        /// Whether the consumer was cancelled once the messages counted at the start were in.
-        var cancelled = false
     }
 
     /// Opens a channel on `connection` and notes how many messages `queue` holds. With `consumePrefetch`,
@@ -90,10 +88,10 @@ struct DeadLetterCursor {
         guard read < cap else { return nil }
         let delivery: AMQPDelivery?
         if var s = stream {
-            if read >= total, total > 0, !s.cancelled {
+            if read == total, total > 0 {
                 // Every message counted at the start is in: stop the broker sending more and take what it
-                // already sent (the stream ends after them), rather than wait out the idle limit.
-                s.cancelled = true
+                // already sent (the stream ends after them), rather than wait out the idle limit. (Cancelling
+                // again, should a caller ask past the end, changes nothing.)
                 await s.consumer.cancel()
             }
             s.idle.begin(expectMore: read < total)
